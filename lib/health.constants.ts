@@ -1,0 +1,29 @@
+import type { HealthModuleOptions } from './interfaces/health-module-options.interface.js';
+
+/** @internal Defaults of every module option, merged in one place (`resolveHealthOptions`). */
+export const DEFAULT_MODULE_OPTIONS = {
+  path: 'health',
+  defaultTimeoutMs: 500,
+  cacheTtlMs: 1000,
+} as const satisfies HealthModuleOptions;
+
+/** @internal Outputs longer than this are truncated (with a trailing ellipsis). */
+export const OUTPUT_MAX_LENGTH = 512;
+
+/** @internal Bounds of the JSON-safe copy of a result's `details`. */
+export const DETAILS_LIMITS = { depth: 4, keys: 50, items: 50, stringLength: 512 } as const;
+
+/** @internal Upper bound of a timer in Node.js (2^31 - 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** @internal The media type of every report. */
+export const HEALTH_JSON = 'application/health+json; charset=utf-8';
+
+/** @internal Component name reserved for the deep probe's process diagnostics. */
+export const DIAGNOSTICS_COMPONENT = 'process';
+
+/** @internal Provider token of the validated, defaulted options. */
+export const RESOLVED_HEALTH_OPTIONS = Symbol('RESOLVED_HEALTH_OPTIONS');
+
+/** @internal Provider token of the controller class created for one module definition. */
+export const HEALTH_CONTROLLER_CLASS = Symbol('HEALTH_CONTROLLER_CLASS');

@@ -1,0 +1,42 @@
+/**
+ * @internal Every start-up error and log line of the library, in one place, each saying what to change.
+ */
+const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
+
+export const messages = {
+  invalidOption: (option: string, value: unknown, valid: string) =>
+    `HealthModule option "${option}" is ${describe(value)}; it must be ${valid}.`,
+  unknownOption: (option: string, known: readonly string[]) =>
+    `HealthModule has no option "${option}". Known options: ${list(known)}.`,
+  optionsNotObject: (value: unknown) =>
+    `HealthModule options must be an object, got ${describe(value)}.`,
+  invalidIndicatorOption: (cls: string, option: string, value: unknown, valid: string) =>
+    `@HealthIndicator() on ${cls}: "${option}" is ${describe(value)}; it must be ${valid}.`,
+  unknownIndicatorOption: (cls: string, option: string, known: readonly string[]) =>
+    `@HealthIndicator() on ${cls} has no option "${option}". Known options: ${list(known)}.`,
+  duplicateName: (name: string, first: string, second: string, sameClass: boolean) =>
+    sameClass
+      ? `Health indicator "${name}" (${first}) is provided in more than one module, so it would run twice. Provide ${first} in one module and import that module where it is needed.`
+      : `Health indicator "${name}" is declared twice: in ${first} and in ${second}. Give one of them another name.`,
+  reservedName: (name: string, cls: string) =>
+    `Health indicator name "${name}" on ${cls} is reserved for the deep probe's process diagnostics. Give it another name.`,
+  missingCheck: (cls: string) =>
+    `${cls} is decorated with @HealthIndicator() but has no check() method. Add "async check(signal: AbortSignal): Promise<CheckResult | void>" (implement HealthCheck).`,
+  notSingleton: (cls: string, scope: string) =>
+    `Health indicator ${cls} is ${scope}; indicators must be singletons (the default scope) because probes run outside any request. Remove the scope, or inject what needs a request through ModuleRef.resolve() inside check().`,
+  unknownProbe: (probe: string) =>
+    `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
+};
+
+/** @internal Describes a bad value for an error message without dumping it whole. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `"${value.length > 60 ? value.slice(0, 60) + '…' : value}"`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${typeof value} ${String(value)}`;
+  }
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  return `an ${typeof value}`;
+}

@@ -1,0 +1,55 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryModule } from '@nestjs/core';
+import { HEALTH_CONTROLLER_CLASS, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  HEALTH_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+} from './health.module-definition.js';
+import { resolveHealthOptions } from './health.options.js';
+import { HealthService } from './health.service.js';
+import { IndicatorExplorer } from './indicator.explorer.js';
+import { IndicatorRegistry } from './indicator.registry.js';
+import { defaultSanitizer, OUTPUT_SANITIZER } from './output.sanitizer.js';
+import { ProcessDiagnostics } from './process.diagnostics.js';
+
+/**
+ * Health checks for the application: import it once, with `forRoot()` or `forRootAsync()`.
+ * It serves `live`, `ready`, `startup` and `deep` under `path` and makes `HealthService` injectable
+ * everywhere (it is global unless `isGlobal: false`).
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: RESOLVED_HEALTH_OPTIONS,
+      inject: [HEALTH_MODULE_OPTIONS, HEALTH_CONTROLLER_CLASS],
+      // Runs when providers are instantiated, before Nest registers routes: the one place where
+      // options are validated (start-up fails here with what to change) and the prefix applied.
+      useFactory: (raw: unknown, controller: object) => {
+        const options = resolveHealthOptions(raw);
+        Reflect.defineMetadata(PATH_METADATA, options.path || '/', controller);
+        return options;
+      },
+    },
+    { provide: OUTPUT_SANITIZER, useValue: defaultSanitizer },
+    IndicatorRegistry,
+    IndicatorExplorer,
+    ProcessDiagnostics,
+    HealthService,
+  ],
+  exports: [HealthService],
+})
+export class HealthModule extends ConfigurableModuleClass {
+  /** Registers the health module with options given inline (all optional). */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+
+  /** Registers the health module with options from a factory, class or existing provider. */
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return super.forRootAsync(options);
+  }
+}

@@ -1,0 +1,154 @@
+import { DEFAULT_MODULE_OPTIONS, DIAGNOSTICS_COMPONENT, MAX_TIMER_MS } from './health.constants.js';
+import { messages } from './health.messages.js';
+import type { IndicatorProbe } from './interfaces/health-check.interface.js';
+import type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
+import type { HealthModuleOptions } from './interfaces/health-module-options.interface.js';
+
+/** @internal Module options after validation, with every default applied. */
+export interface ResolvedHealthOptions {
+  path: string;
+  defaultTimeoutMs: number;
+  cacheTtlMs: number;
+  /** The fields every response carries (`version`, `releaseId`, `serviceId`, `description`). */
+  identity: Readonly<
+    Pick<HealthModuleOptions, 'version' | 'releaseId' | 'serviceId' | 'description'>
+  >;
+}
+
+/** @internal An indicator's options after validation, with the module's defaults applied. */
+export interface ResolvedIndicatorOptions {
+  name: string;
+  critical: boolean;
+  timeoutMs: number;
+  cacheTtlMs: number;
+  probes: ReadonlySet<IndicatorProbe>;
+  measurement: string;
+  componentType: string;
+}
+
+type Check = { test: (v: unknown) => boolean; valid: string };
+
+const timeout: Check = {
+  test: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_TIMER_MS,
+  valid: `an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`,
+};
+const ttl: Check = {
+  test: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_TIMER_MS,
+  valid: `an integer number of milliseconds from 0 (no caching) to ${MAX_TIMER_MS}`,
+};
+const text: Check = {
+  test: (v) => typeof v === 'string' && v.trim().length > 0 && v.length <= 256,
+  valid: 'a non-empty string of at most 256 characters',
+};
+const path: Check = {
+  test: (v) => typeof v === 'string' && /^\/?([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?\/?$/.test(v),
+  valid: `a route prefix such as "health" or "internal/health" (letters, digits, ".", "_", "~", "-" between slashes; "" for the root)`,
+};
+const bool: Check = { test: (v) => typeof v === 'boolean', valid: 'true or false' };
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const name: Check = {
+  test: (v) => typeof v === 'string' && NAME.test(v),
+  valid: 'a string of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+};
+const PROBES: readonly IndicatorProbe[] = ['startup', 'ready', 'deep'];
+const probes: Check = {
+  test: (v) =>
+    Array.isArray(v) && v.length > 0 && v.every((p) => PROBES.includes(p as IndicatorProbe)),
+  valid: `a non-empty array of ${PROBES.map((p) => `'${p}'`).join(', ')}`,
+};
+
+const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
+  path,
+  defaultTimeoutMs: timeout,
+  cacheTtlMs: ttl,
+  version: text,
+  releaseId: text,
+  serviceId: text,
+  description: text,
+};
+
+const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
+  name,
+  critical: bool,
+  timeoutMs: timeout,
+  cacheTtlMs: ttl,
+  probes,
+  measurement: name,
+  componentType: text,
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * @internal Validates every given option against its rule; undefined means "use the default".
+ * `fail` builds the error message of one bad option.
+ */
+function validate(
+  raw: Record<string, unknown>,
+  rules: Record<string, Check>,
+  unknown: (key: string) => string,
+  invalid: (key: string, value: unknown, valid: string) => string,
+): void {
+  for (const [key, value] of Object.entries(raw)) {
+    const rule = rules[key];
+    if (!rule) throw new Error(unknown(key));
+    if (value !== undefined && !rule.test(value)) throw new Error(invalid(key, value, rule.valid));
+  }
+}
+
+/** @internal Validates module options and merges the defaults, or throws what to change. */
+export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
+  const options = raw ?? {};
+  if (!isObject(options)) throw new Error(messages.optionsNotObject(options));
+  validate(
+    options,
+    MODULE_CHECKS,
+    (key) => messages.unknownOption(key, Object.keys(MODULE_CHECKS)),
+    messages.invalidOption,
+  );
+  const given = options as HealthModuleOptions;
+  const identity = Object.fromEntries(
+    (['version', 'releaseId', 'serviceId', 'description'] as const)
+      .filter((key) => given[key] !== undefined)
+      .map((key) => [key, given[key]]),
+  );
+  return {
+    path: (given.path ?? DEFAULT_MODULE_OPTIONS.path).replace(/^\/+|\/+$/g, ''),
+    defaultTimeoutMs: given.defaultTimeoutMs ?? DEFAULT_MODULE_OPTIONS.defaultTimeoutMs,
+    cacheTtlMs: given.cacheTtlMs ?? DEFAULT_MODULE_OPTIONS.cacheTtlMs,
+    identity: Object.freeze(identity),
+  };
+}
+
+/** @internal Validates one indicator's decorator options and applies the module's defaults. */
+export function resolveIndicatorOptions(
+  cls: string,
+  raw: unknown,
+  module: ResolvedHealthOptions,
+): ResolvedIndicatorOptions {
+  if (!isObject(raw)) {
+    throw new Error(messages.invalidIndicatorOption(cls, 'options', raw, 'an object with a name'));
+  }
+  validate(
+    raw,
+    INDICATOR_CHECKS,
+    (key) => messages.unknownIndicatorOption(cls, key, Object.keys(INDICATOR_CHECKS)),
+    (key, value, valid) => messages.invalidIndicatorOption(cls, key, value, valid),
+  );
+  const given = raw as Partial<HealthIndicatorOptions>;
+  if (given.name === undefined) {
+    throw new Error(messages.invalidIndicatorOption(cls, 'name', undefined, name.valid));
+  }
+  if (given.name === DIAGNOSTICS_COMPONENT) throw new Error(messages.reservedName(given.name, cls));
+  return {
+    name: given.name,
+    critical: given.critical ?? true,
+    timeoutMs: given.timeoutMs ?? module.defaultTimeoutMs,
+    cacheTtlMs: given.cacheTtlMs ?? module.cacheTtlMs,
+    probes: new Set(given.probes ?? ['ready']),
+    measurement: given.measurement ?? 'responseTime',
+    componentType: given.componentType ?? 'component',
+  };
+}

@@ -1,0 +1,132 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { messages } from './health.messages.js';
+import type { ResolvedHealthOptions } from './health.options.js';
+import { buildReport, toAnswer, type ProbeAnswer } from './health-report.builder.js';
+import type { HealthReport, ProbeName } from './interfaces/health-check.interface.js';
+import { IndicatorRegistry } from './indicator.registry.js';
+import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
+import { ProcessDiagnostics } from './process.diagnostics.js';
+
+type Maybe<T> = T | Promise<T>;
+
+/** Continues synchronously when a value is at hand, so a cached probe never waits for a tick. */
+function then<T, R>(value: Maybe<T>, next: (value: T) => Maybe<R>): Maybe<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+function all(values: Maybe<CheckOutcome>[]): Maybe<CheckOutcome[]> {
+  return values.some((v) => v instanceof Promise)
+    ? Promise.all(values)
+    : (values as CheckOutcome[]);
+}
+
+interface Memo {
+  outcomes: readonly CheckOutcome[];
+  answer: ProbeAnswer;
+}
+
+/**
+ * Runs the probes: each indicator in parallel under its timeout, results cached and shared by
+ * concurrent callers, aggregated into the report the routes serve. Inject it anywhere.
+ */
+@Injectable()
+export class HealthService implements OnApplicationBootstrap {
+  private bootstrapped = false;
+  /** Set once start-up has completed: the startup probe's answer from then on. */
+  private startupLatch?: ProbeAnswer;
+  /** Startup indicators that have passed once; they are not run again. */
+  private readonly startupPassed = new Map<string, CheckOutcome>();
+  private readonly memo = new Map<ProbeName, Memo>();
+  private readonly liveAnswer: ProbeAnswer;
+
+  constructor(
+    private readonly registry: IndicatorRegistry,
+    @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
+    private readonly diagnostics: ProcessDiagnostics,
+  ) {
+    this.liveAnswer = toAnswer({ status: 'pass', ...options.identity });
+  }
+
+  onApplicationBootstrap(): void {
+    this.bootstrapped = true;
+  }
+
+  /** Whether start-up has completed: the app has bootstrapped and every startup indicator passed. */
+  get started(): boolean {
+    return this.startupLatch !== undefined;
+  }
+
+  /** The report of a probe, exactly as its route serves it. */
+  async check(probe: ProbeName): Promise<HealthReport> {
+    return (await this.answer(probe)).report;
+  }
+
+  /** @internal The report with its status code and body; synchronous when the cache answers. */
+  answer(probe: ProbeName): Maybe<ProbeAnswer> {
+    switch (probe) {
+      case 'live':
+        return this.liveAnswer;
+      case 'startup':
+        return this.startup();
+      case 'ready':
+        return this.startupLatch ? this.ready() : then(this.startup(), () => this.ready());
+      case 'deep':
+        return this.deep();
+      default:
+        return Promise.reject(new Error(messages.unknownProbe(String(probe))));
+    }
+  }
+
+  private ready(): Maybe<ProbeAnswer> {
+    if (!this.startupLatch) {
+      return toAnswer({ status: 'fail', ...this.options.identity, output: 'starting' });
+    }
+    const runners = this.registry.forProbe('ready');
+    return then(this.outcomes(runners), (outcomes) => this.memoized('ready', runners, outcomes));
+  }
+
+  private startup(): Maybe<ProbeAnswer> {
+    if (this.startupLatch) return this.startupLatch;
+    const runners = this.registry.forProbe('startup');
+    const now = Date.now();
+    const pending = runners.map((r) => this.startupPassed.get(r.name) ?? r.outcome(now));
+    return then(all(pending), (outcomes) => {
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status !== 'fail') this.startupPassed.set(runners[i].name, outcome);
+      });
+      const report = buildReport(this.options, runners, outcomes);
+      if (!this.bootstrapped) {
+        return toAnswer({ ...report, status: 'fail', output: 'bootstrapping' });
+      }
+      const answer = toAnswer(report);
+      if (report.status !== 'fail') this.startupLatch = answer;
+      return answer;
+    });
+  }
+
+  private deep(): Maybe<ProbeAnswer> {
+    const runners = this.registry.forProbe('deep');
+    return then(this.outcomes(runners), (outcomes) =>
+      toAnswer(buildReport(this.options, runners, outcomes, this.diagnostics.read())),
+    );
+  }
+
+  private outcomes(runners: readonly IndicatorRunner[]): Maybe<CheckOutcome[]> {
+    const now = Date.now();
+    return all(runners.map((runner) => runner.outcome(now)));
+  }
+
+  /** Reuses the previous answer while every outcome is the same (cached) one. */
+  private memoized(
+    probe: ProbeName,
+    runners: readonly IndicatorRunner[],
+    outcomes: CheckOutcome[],
+  ): ProbeAnswer {
+    const last = this.memo.get(probe);
+    if (last && last.outcomes.every((outcome, i) => outcome === outcomes[i])) return last.answer;
+    const answer = toAnswer(buildReport(this.options, runners, outcomes));
+    this.memo.set(probe, { outcomes, answer });
+    return answer;
+  }
+}

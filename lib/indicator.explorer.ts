@@ -1,0 +1,64 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { HealthIndicator } from './decorators/health-indicator.decorator.js';
+import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { messages } from './health.messages.js';
+import { resolveIndicatorOptions, type ResolvedHealthOptions } from './health.options.js';
+import type { HealthCheck } from './interfaces/health-check.interface.js';
+import { IndicatorRegistry } from './indicator.registry.js';
+import { IndicatorRunner, type OutputSanitizer } from './indicator.runner.js';
+import { OUTPUT_SANITIZER } from './output.sanitizer.js';
+
+/**
+ * @internal Finds every `@HealthIndicator()` provider once, at start-up, validates it and hands it
+ * to the registry. Any mistake stops start-up with a message that says what to change.
+ */
+@Injectable()
+export class IndicatorExplorer implements OnModuleInit {
+  private readonly logger = new Logger('HealthModule');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly registry: IndicatorRegistry,
+    @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
+    @Inject(OUTPUT_SANITIZER) private readonly sanitize: OutputSanitizer,
+  ) {}
+
+  onModuleInit(): void {
+    const owners = new Map<string, object>();
+    for (const wrapper of this.discovery.getProviders({ metadataKey: HealthIndicator.KEY })) {
+      const runner = this.toRunner(wrapper);
+      const owner = owners.get(runner.name);
+      const instance = wrapper.instance as object;
+      if (owner !== undefined) {
+        const [first, second] = [owner.constructor.name, instance.constructor.name];
+        const same = owner.constructor === instance.constructor;
+        throw new Error(messages.duplicateName(runner.name, first, second, same));
+      }
+      owners.set(runner.name, instance);
+      this.registry.add(runner);
+    }
+    this.logger.log(`${this.registry.size} health indicator(s) discovered`);
+  }
+
+  private toRunner(wrapper: InstanceWrapper): IndicatorRunner {
+    const className = this.className(wrapper);
+    if (wrapper.isTransient) throw new Error(messages.notSingleton(className, 'transient'));
+    if (!wrapper.isDependencyTreeStatic()) {
+      throw new Error(
+        messages.notSingleton(className, 'request-scoped (itself or through a dependency)'),
+      );
+    }
+    const instance = wrapper.instance as Partial<HealthCheck> | undefined;
+    if (typeof instance?.check !== 'function') throw new Error(messages.missingCheck(className));
+    const raw = this.discovery.getMetadataByDecorator(HealthIndicator, wrapper);
+    const options = resolveIndicatorOptions(className, raw, this.options);
+    return new IndicatorRunner(options, instance as HealthCheck, this.sanitize);
+  }
+
+  private className(wrapper: InstanceWrapper): string {
+    const instance = wrapper.instance as object | undefined;
+    return instance?.constructor?.name || wrapper.name?.toString() || 'an indicator';
+  }
+}

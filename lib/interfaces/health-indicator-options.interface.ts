@@ -1,0 +1,19 @@
+import type { IndicatorProbe } from './health-check.interface.js';
+
+/** Options of `@HealthIndicator()`. Only `name` is required. */
+export interface HealthIndicatorOptions {
+  /** Unique in the application; letters, digits, `.`, `_` and `-`. It names the check in reports. */
+  name: string;
+  /** A failing critical indicator fails the probe; a non-critical one only degrades it. Default `true`. */
+  critical?: boolean;
+  /** How long a run may take before it fails and its signal aborts. Default: the module's `defaultTimeoutMs`. */
+  timeoutMs?: number;
+  /** How long a result is reused; 0 runs it on every probe. Default: the module's `cacheTtlMs`. */
+  cacheTtlMs?: number;
+  /** The probes it belongs to. Default `['ready']`. `deep` runs every indicator regardless. */
+  probes?: readonly IndicatorProbe[];
+  /** The measurement half of the check's key (`<name>:<measurement>`). Default `'responseTime'`. */
+  measurement?: string;
+  /** Default `componentType` of its results. Default `'component'`. */
+  componentType?: string;
+}
