@@ -1,0 +1,152 @@
+import { describe, expect, it } from '@jest/globals';
+import { boundText, errorMessage, fromResolvedValue, jsonSafe } from './check-result.normalizer.js';
+import { OUTPUT_MAX_LENGTH } from './health.constants.js';
+
+describe('fromResolvedValue', () => {
+  it('treats nothing as a pass', () => {
+    expect(fromResolvedValue(undefined)).toEqual({ status: 'pass' });
+    expect(fromResolvedValue(null)).toEqual({ status: 'pass' });
+  });
+
+  it('honours every field of a CheckResult', () => {
+    expect(
+      fromResolvedValue({
+        status: 'warn',
+        observedValue: 12,
+        observedUnit: 'connections',
+        componentType: 'datastore',
+        output: 'pool nearly exhausted',
+        details: { max: 15 },
+      }),
+    ).toEqual({
+      status: 'warn',
+      observedValue: 12,
+      observedUnit: 'connections',
+      componentType: 'datastore',
+      output: 'pool nearly exhausted',
+      details: { max: 15 },
+    });
+  });
+
+  it.each([
+    [
+      42,
+      /check\(\) resolved with number 42; resolve with nothing \(pass\) or a CheckResult object/,
+    ],
+    [true, /resolved with boolean true/],
+    ['ok', /resolved with "ok"/],
+    [[1, 2], /resolved with an array of 2/],
+    [{ status: 'healthy' }, /resolved with status "healthy"; use 'pass', 'warn' or 'fail'/],
+    [{ observedValue: NaN }, /observedValue number NaN; use a finite number/],
+    [{ observedValue: {} }, /observedValue an object/],
+    [{ observedUnit: 5 }, /observedUnit number 5; use a string/],
+    [{ output: ['x'] }, /output an array of 1; use a string/],
+  ])('fails a garbage value %j, saying what to return', (value, output) => {
+    const result = fromResolvedValue(value);
+    expect(result.status).toBe('fail');
+    expect(result.output).toMatch(output);
+  });
+
+  it('fails, without throwing, on an object whose fields throw when read', () => {
+    const hostile = Object.defineProperty({}, 'status', {
+      get() {
+        throw new Error('boom');
+      },
+      enumerable: true,
+    });
+    expect(fromResolvedValue(hostile)).toEqual({
+      status: 'fail',
+      output: 'check() resolved with an object whose fields cannot be read',
+    });
+  });
+
+  it('keeps a check with odd details passing, with details made JSON-safe', () => {
+    const details: Record<string, unknown> = { n: 1n, fn: () => 1, when: new Date(0) };
+    details.self = details;
+    const result = fromResolvedValue({ details });
+    expect(result.status).toBe('pass');
+    expect(result.details).toEqual({
+      n: '1',
+      when: '1970-01-01T00:00:00.000Z',
+      self: '[Circular]',
+    });
+    expect(() => JSON.stringify(result)).not.toThrow();
+  });
+
+  it('wraps details that are not an object', () => {
+    expect(fromResolvedValue({ details: 'text' }).details).toEqual({ value: 'text' });
+  });
+});
+
+describe('errorMessage', () => {
+  it('uses the message of an Error, never its stack', () => {
+    const error = new Error('connection refused');
+    expect(errorMessage(error)).toBe('connection refused');
+    expect(errorMessage(error)).not.toMatch(/at /);
+  });
+
+  it('reads the first inner error of an AggregateError without a message', () => {
+    const error = new AggregateError([new Error('connect ECONNREFUSED 127.0.0.1:5432')], '');
+    expect(errorMessage(error)).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+  });
+
+  it('falls back to the code, then the name, of an error without a message', () => {
+    expect(errorMessage(Object.assign(new Error(''), { code: 'ETIMEDOUT' }))).toBe('ETIMEDOUT');
+    expect(errorMessage(new TypeError(''))).toBe('TypeError without a message');
+  });
+
+  it.each([
+    ['a string', 'a string'],
+    [42, 'check() failed with a non-Error value: number 42'],
+    [undefined, 'check() failed with a non-Error value: undefined'],
+    [{ reason: 'x' }, 'check() failed with a non-Error value: an object'],
+  ])('describes a rejection with %j', (value, message) => {
+    expect(errorMessage(value)).toBe(message);
+  });
+
+  it('survives an error whose message getter throws', () => {
+    const error = Object.defineProperty({}, 'message', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(errorMessage(error)).toBe('check() failed with an error that cannot be read');
+  });
+});
+
+describe('boundText', () => {
+  it(`truncates to ${OUTPUT_MAX_LENGTH} characters with an ellipsis, on one line`, () => {
+    const text = boundText(`line one\n${'x'.repeat(10_000)}`);
+    expect(text).toHaveLength(OUTPUT_MAX_LENGTH);
+    expect(text.endsWith('…')).toBe(true);
+    expect(text).not.toContain('\n');
+  });
+});
+
+describe('jsonSafe', () => {
+  it('bounds depth, keys, items and strings', () => {
+    const deep = { a: { b: { c: { d: { e: 1 } } } } };
+    const wide = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, i]));
+    const safe = jsonSafe(
+      { deep, wide, list: Array.from({ length: 60 }, (_, i) => i), text: 'y'.repeat(5000) },
+      0,
+      new WeakSet(),
+    ) as Record<string, Record<string, unknown>>;
+    expect(JSON.stringify(safe.deep)).toBe('{"a":{"b":{"c":"[Object]"}}}');
+    expect(Object.keys(safe.wide)).toHaveLength(51);
+    expect(safe.list).toHaveLength(51);
+    expect((safe.text as unknown as string).length).toBeLessThanOrEqual(512);
+  });
+
+  it('serialises an error as its message only', () => {
+    expect(jsonSafe({ cause: new Error('nope') }, 0, new WeakSet())).toEqual({ cause: 'nope' });
+  });
+
+  it('keeps a shared (non-circular) reference', () => {
+    const shared = { x: 1 };
+    expect(jsonSafe({ a: shared, b: shared }, 0, new WeakSet())).toEqual({
+      a: { x: 1 },
+      b: { x: 1 },
+    });
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_MODULE_OPTIONS } from './health.constants.js';
+import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
+
+describe('resolveHealthOptions', () => {
+  it('applies every default when no option is given', () => {
+    expect(resolveHealthOptions()).toEqual({
+      path: 'health',
+      defaultTimeoutMs: 500,
+      cacheTtlMs: 1000,
+      identity: {},
+    });
+    expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
+  });
+
+  it('keeps the default timeout well inside the kubelet default of one second', () => {
+    expect(DEFAULT_MODULE_OPTIONS.defaultTimeoutMs).toBeLessThanOrEqual(500);
+  });
+
+  it('keeps the identity fields that appear in every response', () => {
+    const options = resolveHealthOptions({ version: '1.2.3', serviceId: 'orders', cacheTtlMs: 0 });
+    expect(options.identity).toEqual({ version: '1.2.3', serviceId: 'orders' });
+    expect(options.cacheTtlMs).toBe(0);
+  });
+
+  it('normalises slashes around the path and accepts nested and empty prefixes', () => {
+    expect(resolveHealthOptions({ path: '/internal/health/' }).path).toBe('internal/health');
+    expect(resolveHealthOptions({ path: '' }).path).toBe('');
+  });
+
+  it.each([
+    [{ path: 'health/:id' }, /"path" is "health\/:id"; it must be a route prefix/],
+    [{ path: 42 }, /"path" is number 42/],
+    [
+      { defaultTimeoutMs: 0 },
+      /"defaultTimeoutMs" is number 0; it must be an integer number of milliseconds from 1/,
+    ],
+    [{ defaultTimeoutMs: 1.5 }, /"defaultTimeoutMs" is number 1.5/],
+    [{ defaultTimeoutMs: 3_000_000_000 }, /"defaultTimeoutMs"/],
+    [
+      { cacheTtlMs: -1 },
+      /"cacheTtlMs" is number -1; it must be an integer number of milliseconds from 0 \(no caching\)/,
+    ],
+    [{ cacheTtlMs: '1000' }, /"cacheTtlMs" is "1000"/],
+    [{ version: '' }, /"version" is ""; it must be a non-empty string/],
+    [{ description: null }, /"description" is null/],
+  ])('rejects %j with a message naming the option and what is valid', (options, message) => {
+    expect(() => resolveHealthOptions(options)).toThrow(message);
+  });
+
+  it('rejects an unknown option and lists the known ones', () => {
+    expect(() => resolveHealthOptions({ cacheTTL: 5 })).toThrow(
+      'HealthModule has no option "cacheTTL". Known options: "path", "defaultTimeoutMs", "cacheTtlMs"',
+    );
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(() => resolveHealthOptions('health')).toThrow('HealthModule options must be an object');
+  });
+});
+
+describe('resolveIndicatorOptions', () => {
+  const module = resolveHealthOptions({ defaultTimeoutMs: 300, cacheTtlMs: 2000 });
+
+  it('applies the decorator defaults and the module defaults', () => {
+    const options = resolveIndicatorOptions('DbHealth', { name: 'db' }, module);
+    expect(options).toEqual({
+      name: 'db',
+      critical: true,
+      timeoutMs: 300,
+      cacheTtlMs: 2000,
+      probes: new Set(['ready']),
+      measurement: 'responseTime',
+      componentType: 'component',
+    });
+  });
+
+  it('honours every option given', () => {
+    const options = resolveIndicatorOptions(
+      'DbHealth',
+      {
+        name: 'db',
+        critical: false,
+        timeoutMs: 50,
+        cacheTtlMs: 0,
+        probes: ['startup', 'deep'],
+        measurement: 'connections',
+        componentType: 'datastore',
+      },
+      module,
+    );
+    expect(options).toMatchObject({ critical: false, timeoutMs: 50, cacheTtlMs: 0 });
+    expect([...options.probes]).toEqual(['startup', 'deep']);
+  });
+
+  it.each([
+    [{}, /on DbHealth: "name" is undefined; it must be a string of 1-64 letters/],
+    [{ name: 'my db' }, /"name" is "my db"/],
+    [{ name: 'db:x' }, /"name" is "db:x"/],
+    [{ name: 'db', critical: 'yes' }, /"critical" is "yes"; it must be true or false/],
+    [{ name: 'db', timeoutMs: -5 }, /"timeoutMs" is number -5/],
+    [
+      { name: 'db', probes: ['live'] },
+      /"probes" is an array of 1; it must be a non-empty array of 'startup', 'ready', 'deep'/,
+    ],
+    [{ name: 'db', probes: [] }, /"probes" is an array of 0/],
+    [
+      { name: 'db', timeout: 5 },
+      /on DbHealth has no option "timeout". Known options: "name", "critical", "timeoutMs"/,
+    ],
+    [
+      { name: 'process' },
+      /"process" on DbHealth is reserved for the deep probe's process diagnostics/,
+    ],
+  ])('rejects %j naming the class, the option and what is valid', (raw, message) => {
+    expect(() => resolveIndicatorOptions('DbHealth', raw, module)).toThrow(message);
+  });
+});

@@ -1,0 +1,190 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
+import type { HealthCheck } from './interfaces/health-check.interface.js';
+import { IndicatorRunner } from './indicator.runner.js';
+
+const module = resolveHealthOptions();
+
+function runner(check: HealthCheck['check'], options: Record<string, unknown> = {}) {
+  const resolved = resolveIndicatorOptions('TestHealth', { name: 'test', ...options }, module);
+  return new IndicatorRunner(resolved, { check });
+}
+
+const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('IndicatorRunner', () => {
+  describe('timeouts', () => {
+    it('fails a hung check soon after its timeout, saying so', async () => {
+      const r = runner(() => new Promise(() => undefined), { timeoutMs: 50 });
+      const started = Date.now();
+      const outcome = await r.outcome();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(outcome.status).toBe('fail');
+      expect(outcome.report.output).toBe('timed out after 50 ms');
+    });
+
+    it('aborts the signal it gave the check, with a TimeoutError', async () => {
+      let signal: AbortSignal | undefined;
+      const r = runner(
+        (s) => {
+          signal = s;
+          return new Promise(() => undefined);
+        },
+        { timeoutMs: 20 },
+      );
+      await r.outcome();
+      expect(signal?.aborted).toBe(true);
+      expect((signal?.reason as DOMException).name).toBe('TimeoutError');
+    });
+
+    it('leaves no timer behind, whether the check settles or hangs', async () => {
+      const before = activeTimers();
+      await runner(async () => undefined, { timeoutMs: 10_000 }).outcome();
+      await runner(() => new Promise(() => undefined), { timeoutMs: 10 }).outcome();
+      expect(activeTimers()).toBe(before);
+    });
+
+    it('does not abort the signal of a check that finished in time', async () => {
+      let signal: AbortSignal | undefined;
+      await runner(async (s) => {
+        signal = s;
+      }).outcome();
+      expect(signal?.aborted).toBe(false);
+    });
+
+    it('ignores a late rejection from a check that already timed out', async () => {
+      const unhandled = jest.fn();
+      process.on('unhandledRejection', unhandled);
+      try {
+        const r = runner(
+          () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 40)),
+          { timeoutMs: 10 },
+        );
+        expect((await r.outcome()).report.output).toBe('timed out after 10 ms');
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        expect(unhandled).not.toHaveBeenCalled();
+      } finally {
+        process.off('unhandledRejection', unhandled);
+      }
+    });
+  });
+
+  describe('caching and single flight', () => {
+    it('reuses a result for cacheTtlMs, synchronously, then runs again', async () => {
+      const check = jest.fn(async () => undefined);
+      const r = runner(check, { cacheTtlMs: 1000 });
+      const first = await r.outcome(1_000);
+      // The clock the runner compares against is the one it is given.
+      const at = first.observedAt;
+      expect(r.outcome(at + 999)).toBe(first);
+      expect(check).toHaveBeenCalledTimes(1);
+      const second = await r.outcome(at + 1000);
+      expect(second).not.toBe(first);
+      expect(check).toHaveBeenCalledTimes(2);
+    });
+
+    it('runs on every call when cacheTtlMs is 0', async () => {
+      const check = jest.fn(async () => undefined);
+      const r = runner(check, { cacheTtlMs: 0 });
+      await r.outcome();
+      await r.outcome();
+      expect(check).toHaveBeenCalledTimes(2);
+    });
+
+    it('shares one run among 1,000 concurrent callers on a cold cache', async () => {
+      const check = jest.fn(() => new Promise<void>((resolve) => setTimeout(resolve, 20)));
+      const r = runner(check);
+      const outcomes = await Promise.all(Array.from({ length: 1000 }, () => r.outcome()));
+      expect(check).toHaveBeenCalledTimes(1);
+      expect(new Set(outcomes).size).toBe(1);
+    });
+
+    it('shares the run in flight even when caching is off', async () => {
+      const check = jest.fn(() => new Promise<void>((resolve) => setTimeout(resolve, 20)));
+      const r = runner(check, { cacheTtlMs: 0 });
+      await Promise.all([r.outcome(), r.outcome(), r.outcome()]);
+      expect(check).toHaveBeenCalledTimes(1);
+    });
+
+    it('caches a failure too, so a struggling dependency is not hammered', async () => {
+      const check = jest.fn(async () => {
+        throw new Error('down');
+      });
+      const r = runner(check);
+      const first = await r.outcome();
+      expect(r.outcome()).toBe(first);
+      expect(check).toHaveBeenCalledTimes(1);
+    });
+
+    it('stamps each result with the time it was observed', async () => {
+      const outcome = await runner(async () => undefined).outcome();
+      expect(outcome.report.time).toBe(new Date(outcome.observedAt).toISOString());
+    });
+  });
+
+  describe('containment', () => {
+    it('turns a synchronous throw into a failed check', async () => {
+      const outcome = await runner(() => {
+        throw new Error('sync boom');
+      }).outcome();
+      expect(outcome.report).toMatchObject({ status: 'fail', output: 'sync boom' });
+    });
+
+    it('turns a rejection with a non-Error value into a failed check', async () => {
+      const outcome = await runner(() => Promise.reject(42)).outcome();
+      expect(outcome.report.output).toBe('check() failed with a non-Error value: number 42');
+    });
+
+    it('accepts a synchronous check', async () => {
+      const outcome = await runner(() => ({ observedValue: 3, observedUnit: 'items' })).outcome();
+      expect(outcome.report).toMatchObject({
+        status: 'pass',
+        observedValue: 3,
+        observedUnit: 'items',
+      });
+    });
+
+    it('bounds an enormous message', async () => {
+      const outcome = await runner(async () => {
+        throw new Error('x'.repeat(1_000_000));
+      }).outcome();
+      expect(outcome.report.output!.length).toBeLessThanOrEqual(512);
+    });
+  });
+
+  describe('the report entry', () => {
+    it('reports the duration in ms when the check measures nothing else', async () => {
+      const outcome = await runner(async () => undefined).outcome();
+      expect(outcome.report).toMatchObject({
+        componentId: 'test',
+        componentType: 'component',
+        status: 'pass',
+        observedUnit: 'ms',
+      });
+      expect(typeof outcome.report.observedValue).toBe('number');
+      expect(outcome.report).not.toHaveProperty('output');
+    });
+
+    it('keys the check <name>:<measurement>', () => {
+      expect(runner(async () => undefined, { measurement: 'freeBytes' }).key).toBe(
+        'test:freeBytes',
+      );
+    });
+
+    it('keeps a warn output and drops a pass output', async () => {
+      const warn = await runner(async () => ({
+        status: 'warn' as const,
+        output: 'slow',
+      })).outcome();
+      expect(warn.report.output).toBe('slow');
+      const pass = await runner(async () => ({ output: 'fine' })).outcome();
+      expect(pass.report.output).toBeUndefined();
+    });
+
+    it('is frozen, so no caller can alter a cached result', async () => {
+      const outcome = await runner(async () => undefined).outcome();
+      expect(Object.isFrozen(outcome.report)).toBe(true);
+    });
+  });
+});
