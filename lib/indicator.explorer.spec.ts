@@ -21,6 +21,15 @@ async function boot(imports: Type<unknown>[], providers: Type<unknown>[] = []) {
   return moduleRef.get(HealthService);
 }
 
+/** Boots an app that must fail to start, and returns why. */
+const failure = (imports: Type<unknown>[], providers: Type<unknown>[] = []) =>
+  boot(imports, providers).then(
+    () => {
+      throw new Error('start-up should have failed');
+    },
+    (error: Error) => error.message,
+  );
+
 afterEach(async () => {
   await moduleRef?.close().catch(() => undefined);
   moduleRef = undefined;
@@ -74,14 +83,6 @@ describe('IndicatorExplorer', () => {
   });
 
   describe('stops start-up, saying what to change, when', () => {
-    const failure = (imports: Type<unknown>[], providers: Type<unknown>[] = []) =>
-      boot(imports, providers).then(
-        () => {
-          throw new Error('start-up should have failed');
-        },
-        (error: Error) => error.message,
-      );
-
     it('two indicators share a name', async () => {
       const First = defineIndicator({ name: 'db' });
       const Second = defineIndicator({ name: 'db' });

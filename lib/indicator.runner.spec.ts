@@ -35,7 +35,7 @@ describe('IndicatorRunner', () => {
       );
       await r.outcome();
       expect(signal?.aborted).toBe(true);
-      expect((signal?.reason as DOMException).name).toBe('TimeoutError');
+      expect((signal!.reason as DOMException).name).toBe('TimeoutError');
     });
 
     it('leaves no timer behind, whether the check settles or hangs', async () => {
