@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { parseFaults, type Faults } from './faults/fault.model.js';
+
+/** Everything the service reads from its environment, parsed and checked once at start-up. */
+export interface AppConfig {
+  port: number;
+  /** Route prefix of the probes; `''` serves them at the root. */
+  healthPath: string;
+  version?: string;
+  releaseId?: string;
+  /** How long loading the reference data takes. */
+  warmupMs: number;
+  /** The dependencies broken from the start. */
+  faults: Faults;
+}
+
+/** Injection token of the `AppConfig`. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return {
+    port: integer(env, 'PORT', 3000, 65_535),
+    healthPath: env.HEALTH_PATH ?? 'health',
+    version: env.APP_VERSION || packageVersion(),
+    releaseId: env.RELEASE_ID || undefined,
+    warmupMs: integer(env, 'WARMUP_MS', 3000, 600_000),
+    faults: parseFaults(env.FAIL),
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new Error(`${name} must be an integer from 0 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * The version of the package the service ships in (here the repository's, next to dist-sample/).
+ * Read from the file rather than npm_package_version, which only `npm start` sets.
+ */
+function packageVersion(): string | undefined {
+  try {
+    const pkg: unknown = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    );
+    const version = (pkg as { version?: unknown }).version;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { HealthModule } from 'nestjs-probes';
+import { APP_CONFIG, type AppConfig } from './app.config.js';
+import { CacheModule } from './cache/cache.module.js';
+import { ConfigModule } from './config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { FaultsModule } from './faults/faults.module.js';
+import { OrdersModule } from './orders/orders.module.js';
+import { WarmupModule } from './warmup/warmup.module.js';
+
+@Module({
+  imports: [
+    ConfigModule,
+    // forRootAsync: the options come from the same validated config as the rest of the service.
+    HealthModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        path: config.healthPath,
+        version: config.version,
+        releaseId: config.releaseId,
+        serviceId: 'orders-sample',
+        description: 'Orders service: the nestjs-probes sample',
+        // Probes from the kubelet, the load balancer and people share one run per second.
+        cacheTtlMs: 1000,
+      }),
+    }),
+    DatabaseModule,
+    CacheModule,
+    OrdersModule,
+    WarmupModule,
+    FaultsModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { CacheModule } from '../cache/cache.module.js';
+import { DatabaseModule } from '../database/database.module.js';
+import { OrdersController } from './orders.controller.js';
+import { OrdersRepository } from './orders.repository.js';
+
+@Module({
+  imports: [DatabaseModule, CacheModule],
+  controllers: [OrdersController],
+  providers: [OrdersRepository],
+})
+export class OrdersModule {}

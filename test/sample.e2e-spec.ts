@@ -1,0 +1,280 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { HealthReport } from 'nestjs-probes';
+
+/**
+ * The sample as a user runs it: the built files in a child process of their own, over real HTTP.
+ * It catches what in-process tests cannot: the package self-reference, the printed URLs, PORT=0,
+ * the env variables and a clean exit on SIGTERM.
+ */
+
+const MAIN = fileURLToPath(new URL('../dist-sample/main.js', import.meta.url));
+/** What the sample's `import ... from 'nestjs-probes'` resolves to. */
+const LIBRARY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const WARMUP_MS = 1500;
+
+interface Sample {
+  child: ChildProcess;
+  urls: Record<'live' | 'ready' | 'startup' | 'deep' | 'faults' | 'orders', string>;
+  output: () => string;
+}
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  body: HealthReport;
+}
+
+/** Starts the built sample and resolves once it has printed its URLs. */
+function startSample(env: Record<string, string>): Promise<Sample> {
+  for (const built of [MAIN, LIBRARY]) {
+    if (!existsSync(built)) {
+      throw new Error(
+        `${built} does not exist: run \`npm run build && npm run build:sample\` first (npm test does both)`,
+      );
+    }
+  }
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', WARMUP_MS: String(WARMUP_MS) };
+  // Whatever the developer's shell exports must not change what is tested.
+  for (const name of ['FAIL', 'HEALTH_PATH', 'APP_VERSION', 'RELEASE_ID']) delete childEnv[name];
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...childEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the sample printed no URLs within 10 s\n${output()}`));
+    }, 10_000);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = stdout.match(/http:\/\/localhost:\d+\/\S*/g) ?? [];
+      const url = (suffix: string) => found.find((candidate) => candidate.endsWith(suffix));
+      const urls = {
+        live: url('/live'),
+        ready: url('/ready'),
+        startup: url('/startup'),
+        deep: url('/deep'),
+        faults: url('/admin/faults'),
+        orders: url('/orders'),
+      };
+      if (Object.values(urls).every((value) => value !== undefined)) {
+        clearTimeout(timer);
+        resolve({ child, urls: urls as Sample['urls'], output });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the sample exited (code ${code}, signal ${signal}) at start\n${output()}`));
+    });
+  });
+}
+
+function running(sample: Sample | undefined): sample is Sample {
+  return sample !== undefined && sample.child.exitCode === null && sample.child.signalCode === null;
+}
+
+/** SIGTERM, as the kubelet sends it; resolves with how the process ended. */
+async function stopSample(sample: Sample | undefined): Promise<string | undefined> {
+  if (!running(sample)) return undefined;
+  const { child } = sample;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal ?? `code ${code}`);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function probe(url: string): Promise<Answer> {
+  const response = await fetch(url);
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: (await response.json()) as HealthReport,
+  };
+}
+
+/**
+ * Polls until the probe answers as expected: results are cached for 1 s, so a change shows up
+ * within about that long. Fails with the last answer rather than a bare timeout.
+ */
+async function until(
+  url: string,
+  expected: (answer: Answer) => boolean,
+  timeoutMs = 4000,
+): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await probe(url);
+    if (expected(answer)) return answer;
+    if (Date.now() > deadline) {
+      throw new Error(`${url} still answers ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function request(method: string, url: string, body?: unknown) {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+/** The one entry of a check in a report. */
+function check(answer: Answer, name: string) {
+  return answer.body.checks?.[`${name}:responseTime`]?.[0];
+}
+
+const passes = (answer: Answer) => answer.status === 200 && answer.body.status === 'pass';
+
+describe('the sample app (built, in a child process)', () => {
+  let sample: Sample | undefined;
+
+  beforeAll(async () => {
+    sample = await startSample({});
+  });
+
+  afterEach(async () => {
+    // A failed test must not leave a fault behind to fail the next ones too.
+    if (!running(sample)) return;
+    await request('DELETE', `${sample.urls.faults}/database`);
+    await request('DELETE', `${sample.urls.faults}/cache`);
+  });
+
+  afterAll(async () => {
+    await stopSample(sample);
+  });
+
+  const urls = () => sample!.urls;
+
+  it('answers live at once, while startup and ready wait for the warm-up', async () => {
+    const live = await probe(urls().live);
+    expect(live.status).toBe(200);
+    expect(live.contentType).toMatch(/^application\/health\+json/);
+    expect(live.body).toMatchObject({ status: 'pass', serviceId: 'orders-sample' });
+
+    const startup = await probe(urls().startup);
+    expect(startup.status).toBe(503);
+    expect(check(startup, 'warmup')?.output).toMatch(/^warming up \(\d+%\)$/);
+
+    const ready = await probe(urls().ready);
+    expect(ready.status).toBe(503);
+    expect(ready.body.status).toBe('fail');
+  });
+
+  it('passes startup, then ready, once the warm-up is done', async () => {
+    await until(urls().startup, passes, WARMUP_MS + 3000);
+    const ready = await until(urls().ready, passes);
+    expect(check(ready, 'database')?.status).toBe('pass');
+    expect(check(ready, 'cache')?.status).toBe('pass');
+    // A startup-only indicator stays out of ready, but the deep probe runs every one.
+    expect(check(ready, 'warmup')).toBeUndefined();
+    const deep = await probe(urls().deep);
+    expect(deep.status).toBe(200);
+    expect(check(deep, 'warmup')?.status).toBe('pass');
+    expect(deep.body.checks).toHaveProperty(['process:uptime']);
+  });
+
+  it('serves orders from its in-memory database', async () => {
+    const list = await fetch(urls().orders);
+    expect(list.status).toBe(200);
+    const orders = (await list.json()) as { id: string }[];
+    expect(orders.length).toBeGreaterThan(0);
+    const one = await fetch(`${urls().orders}/${orders[0].id}`);
+    expect(await one.json()).toMatchObject({ id: orders[0].id });
+    expect((await fetch(`${urls().orders}/no-such-order`)).status).toBe(404);
+  });
+
+  it('fails ready when the database goes down, and passes again once it is healed', async () => {
+    const broken = await request('POST', `${urls().faults}/database`);
+    expect(broken).toEqual({ status: 200, body: { database: 'down', cache: 'up' } });
+
+    const ready = await until(urls().ready, (answer) => answer.status === 503);
+    expect(ready.body.status).toBe('fail');
+    expect(check(ready, 'database')?.output).toBe('connection refused');
+    expect(ready.body.output).toContain('database: connection refused');
+    // Start-up has completed once and for all; the process is alive: neither probe may flap.
+    expect((await probe(urls().startup)).status).toBe(200);
+    expect((await probe(urls().live)).status).toBe(200);
+    // Reads the cache cannot answer need the database (earlier reads may still be cached).
+    expect((await fetch(`${urls().orders}/not-cached`)).status).toBe(503);
+
+    expect((await request('DELETE', `${urls().faults}/database`)).status).toBe(200);
+    await until(urls().ready, passes);
+  });
+
+  it('fails ready at the timeout when the database hangs (mode in the body)', async () => {
+    await request('POST', `${urls().faults}/database`, { mode: 'slow' });
+    const ready = await until(urls().ready, (answer) => answer.status === 503);
+    expect(check(ready, 'database')?.output).toBe('timed out after 300 ms');
+
+    await request('DELETE', `${urls().faults}/database`);
+    await until(urls().ready, passes);
+  });
+
+  it('only degrades ready to warn when the cache goes down', async () => {
+    await request('POST', `${urls().faults}/cache?mode=down`);
+    const ready = await until(urls().ready, (answer) => answer.body.status === 'warn');
+    expect(ready.status).toBe(200);
+    expect(check(ready, 'cache')).toMatchObject({ status: 'warn' });
+    expect(check(ready, 'cache')?.output).toContain('connection refused');
+    // The service still works without its cache.
+    expect((await fetch(urls().orders)).status).toBe(200);
+
+    await request('DELETE', `${urls().faults}/cache`);
+    await until(urls().ready, passes);
+  });
+
+  it('lists the faults and rejects unknown dependencies and modes', async () => {
+    expect(await request('GET', urls().faults)).toEqual({
+      status: 200,
+      body: { database: 'up', cache: 'up' },
+    });
+    expect((await request('POST', `${urls().faults}/queue`)).status).toBe(404);
+    expect((await request('POST', `${urls().faults}/database?mode=sideways`)).status).toBe(400);
+  });
+
+  it('shuts down on SIGTERM', async () => {
+    // Nest closes the application, then re-raises the signal to end the process.
+    expect(await stopSample(sample)).toBe('SIGTERM');
+  });
+});
+
+describe('the sample app started with FAIL and HEALTH_PATH', () => {
+  let sample: Sample | undefined;
+
+  beforeAll(async () => {
+    sample = await startSample({ FAIL: 'database:slow,cache', HEALTH_PATH: 'internal/health' });
+  });
+
+  afterAll(async () => {
+    await stopSample(sample);
+  });
+
+  it('prints the probe URLs under HEALTH_PATH', () => {
+    expect(sample!.urls.ready).toMatch(/^http:\/\/localhost:\d+\/internal\/health\/ready$/);
+  });
+
+  it('starts up, then fails ready on the faults it was started with', async () => {
+    await until(sample!.urls.startup, passes, WARMUP_MS + 3000);
+    const ready = await until(sample!.urls.ready, (answer) => answer.status === 503);
+    expect(check(ready, 'database')?.output).toBe('timed out after 300 ms');
+    expect(check(ready, 'cache')?.status).toBe('warn');
+    expect(await request('GET', sample!.urls.faults)).toEqual({
+      status: 200,
+      body: { database: 'slow', cache: 'down' },
+    });
+  });
+});
