@@ -5,6 +5,9 @@ export const DEFAULT_MODULE_OPTIONS = {
   path: 'health',
   defaultTimeoutMs: 500,
   cacheTtlMs: 1000,
+  trustProxy: false,
+  deniedStatus: 403,
+  access: { live: 'public', ready: 'status', startup: 'status', deep: 'internal' },
 } as const satisfies HealthModuleOptions;
 
 /** @internal Outputs longer than this are truncated (with a trailing ellipsis). */

@@ -1,9 +1,27 @@
-import { Controller, Get, Logger, Res, type Type } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { HEALTH_JSON } from './health.constants.js';
+import {
+  Controller,
+  Get,
+  Inject,
+  Logger,
+  Req,
+  Res,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { HEALTH_JSON, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import type { ResolvedHealthOptions } from './health.options.js';
 import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
 import { HealthService } from './health.service.js';
-import type { ProbeName } from './interfaces/health-check.interface.js';
+import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
+import { InternalNetworkGuard, type HttpRequest } from './internal-network.guard.js';
+
+/** What an external caller of a `status` route gets: the status and nothing else. */
+const STATUS_ONLY: Record<HealthStatus, string> = {
+  pass: '{"status":"pass"}',
+  warn: '{"status":"warn"}',
+  fail: '{"status":"fail"}',
+};
 
 /**
  * @internal Creates the controller of the four probe routes. Its prefix is set from the
@@ -11,44 +29,83 @@ import type { ProbeName } from './interfaces/health-check.interface.js';
  */
 export function createHealthController(): Type<unknown> {
   @Controller()
-  class HealthController {
+  class HealthController implements OnModuleInit {
     private readonly logger = new Logger('HealthModule');
 
     constructor(
       private readonly health: HealthService,
       private readonly adapterHost: HttpAdapterHost,
+      @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
+      private guard: InternalNetworkGuard,
+      private readonly moduleRef: ModuleRef,
     ) {}
+
+    /**
+     * Swaps in the `guard` option's subclass, once every provider is constructed: the app's own
+     * instance when it provides one, else one created in this module.
+     */
+    async onModuleInit(): Promise<void> {
+      const { guard } = this.options;
+      if (guard === InternalNetworkGuard) return;
+      try {
+        this.guard = this.moduleRef.get(guard, { strict: false });
+      } catch {
+        this.guard = await this.moduleRef.create(guard);
+      }
+    }
 
     /** Is the process alive? No indicator runs. */
     @Get('live')
-    live(@Res() response: unknown) {
-      return this.serve(response, 'live');
+    live(@Req() request: HttpRequest, @Res() response: unknown) {
+      return this.serve(request, response, 'live');
     }
 
     /** Can it serve traffic? The readiness indicators; 503 until start-up has completed. */
     @Get('ready')
-    ready(@Res() response: unknown) {
-      return this.serve(response, 'ready');
+    ready(@Req() request: HttpRequest, @Res() response: unknown) {
+      return this.serve(request, response, 'ready');
     }
 
     /** Has it finished initialising? Latches to 200 once it has. */
     @Get('startup')
-    startup(@Res() response: unknown) {
-      return this.serve(response, 'startup');
+    startup(@Req() request: HttpRequest, @Res() response: unknown) {
+      return this.serve(request, response, 'startup');
     }
 
     /** Every indicator and the process diagnostics, for operators. */
     @Get('deep')
-    deep(@Res() response: unknown) {
-      return this.serve(response, 'deep');
+    deep(@Req() request: HttpRequest, @Res() response: unknown) {
+      return this.serve(request, response, 'deep');
     }
 
-    private serve(response: unknown, probe: ProbeName): void | Promise<void> {
+    private serve(request: HttpRequest, response: unknown, probe: ProbeName): void | Promise<void> {
+      const access = this.options.access[probe];
+      if (access === 'public') return this.answer(response, probe, true);
+      let admitted: boolean | Promise<boolean>;
+      try {
+        admitted = this.guard.admits(request);
+      } catch (error) {
+        admitted = Promise.reject(error);
+      }
+      const proceed = (internal: boolean) => {
+        if (internal) return this.answer(response, probe, true);
+        if (access === 'status') return this.answer(response, probe, false);
+        return this.deny(request, response);
+      };
+      if (!(admitted instanceof Promise)) return proceed(admitted);
+      // A guard override that throws admits nobody: the caller is treated as external.
+      return admitted.then(proceed, (error: unknown) => {
+        this.logger.error(`The health route guard failed: ${String(error)}`);
+        return proceed(false);
+      });
+    }
+
+    private answer(response: unknown, probe: ProbeName, full: boolean): void | Promise<void> {
       try {
         const answer = this.health.answer(probe);
-        if (!(answer instanceof Promise)) return this.write(response, answer);
+        if (!(answer instanceof Promise)) return this.write(response, answer, full);
         return answer.then(
-          (settled) => this.write(response, settled),
+          (settled) => this.write(response, settled, full),
           (error: unknown) => this.writeUnexpected(response, probe, error),
         );
       } catch (error) {
@@ -62,14 +119,30 @@ export function createHealthController(): Type<unknown> {
       this.write(
         response,
         toAnswer({ status: 'fail', output: 'health check failed unexpectedly' }),
+        false,
       );
     }
 
-    private write(response: unknown, answer: ProbeAnswer): void {
+    private write(response: unknown, answer: ProbeAnswer, full: boolean): void {
+      const body = full ? answer.body : STATUS_ONLY[answer.report.status];
+      this.send(response, answer.statusCode, HEALTH_JSON, body);
+    }
+
+    private deny(request: HttpRequest, response: unknown): void {
+      const denial = this.guard.denial(request);
+      this.send(
+        response,
+        denial.getStatus(),
+        'application/json; charset=utf-8',
+        JSON.stringify(denial.getResponse()),
+      );
+    }
+
+    private send(response: unknown, status: number, contentType: string, body: string): void {
       const http = this.adapterHost.httpAdapter;
       http.setHeader(response, 'Cache-Control', 'no-store');
-      http.setHeader(response, 'Content-Type', HEALTH_JSON);
-      http.reply(response, answer.body, answer.statusCode);
+      http.setHeader(response, 'Content-Type', contentType);
+      http.reply(response, body, status);
     }
   }
   return HealthController;

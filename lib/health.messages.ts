@@ -24,6 +24,8 @@ export const messages = {
     `${cls} is decorated with @HealthIndicator() but has no check() method. Add "async check(signal: AbortSignal): Promise<CheckResult | void>" (implement HealthCheck).`,
   notSingleton: (cls: string, scope: string) =>
     `Health indicator ${cls} is ${scope}; indicators must be singletons (the default scope) because probes run outside any request. Remove the scope, or inject what needs a request through ModuleRef.resolve() inside check().`,
+  invalidCidr: (option: string, cidr: unknown) =>
+    `HealthModule option "${option}" holds ${describe(cidr)}, which is not a CIDR; use an IPv4 or IPv6 address with an optional prefix length, such as "10.0.0.0/8" or "fd00::/8".`,
   unknownProbe: (probe: string) =>
     `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
 };

@@ -8,12 +8,14 @@ import {
   HEALTH_MODULE_OPTIONS,
   OPTIONS_TYPE,
 } from './health.module-definition.js';
-import { resolveHealthOptions } from './health.options.js';
+import { resolveHealthOptions, type ResolvedHealthOptions } from './health.options.js';
 import { HealthService } from './health.service.js';
 import { IndicatorExplorer } from './indicator.explorer.js';
 import { IndicatorRegistry } from './indicator.registry.js';
-import { defaultSanitizer, OUTPUT_SANITIZER } from './output.sanitizer.js';
+import { InternalNetworkGuard } from './internal-network.guard.js';
+import { NetworkPolicy } from './network.policy.js';
 import { ProcessDiagnostics } from './process.diagnostics.js';
+import { Redactor } from './redactor.js';
 
 /**
  * Health checks for the application: import it once, with `forRoot()` or `forRootAsync()`.
@@ -34,13 +36,24 @@ import { ProcessDiagnostics } from './process.diagnostics.js';
         return options;
       },
     },
-    { provide: OUTPUT_SANITIZER, useValue: defaultSanitizer },
+    {
+      provide: NetworkPolicy,
+      inject: [RESOLVED_HEALTH_OPTIONS],
+      useFactory: (options: ResolvedHealthOptions) =>
+        new NetworkPolicy(options.internalNetworks, options.trustProxy, options.deniedStatus),
+    },
+    {
+      provide: Redactor,
+      inject: [RESOLVED_HEALTH_OPTIONS],
+      useFactory: (options: ResolvedHealthOptions) => new Redactor(options.redact),
+    },
+    InternalNetworkGuard,
     IndicatorRegistry,
     IndicatorExplorer,
     ProcessDiagnostics,
     HealthService,
   ],
-  exports: [HealthService],
+  exports: [HealthService, NetworkPolicy, Redactor, InternalNetworkGuard],
 })
 export class HealthModule extends ConfigurableModuleClass {
   /** Registers the health module with options given inline (all optional). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_MODULE_OPTIONS } from './health.constants.js';
 import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
+import { InternalNetworkGuard } from './internal-network.guard.js';
+import { DEFAULT_INTERNAL_NETWORKS } from './network.policy.js';
 
 describe('resolveHealthOptions', () => {
   it('applies every default when no option is given', () => {
@@ -9,6 +11,12 @@ describe('resolveHealthOptions', () => {
       defaultTimeoutMs: 500,
       cacheTtlMs: 1000,
       identity: {},
+      internalNetworks: DEFAULT_INTERNAL_NETWORKS,
+      trustProxy: false,
+      access: { live: 'public', ready: 'status', startup: 'status', deep: 'internal' },
+      deniedStatus: 403,
+      guard: InternalNetworkGuard,
+      redact: [],
     });
     expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
   });

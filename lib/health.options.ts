@@ -2,7 +2,14 @@ import { DEFAULT_MODULE_OPTIONS, DIAGNOSTICS_COMPONENT, MAX_TIMER_MS } from './h
 import { messages } from './health.messages.js';
 import type { IndicatorProbe } from './interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
-import type { HealthModuleOptions } from './interfaces/health-module-options.interface.js';
+import type {
+  HealthModuleOptions,
+  ProbeAccess,
+} from './interfaces/health-module-options.interface.js';
+import type { ProbeName } from './interfaces/health-check.interface.js';
+import { InternalNetworkGuard } from './internal-network.guard.js';
+import { DEFAULT_INTERNAL_NETWORKS, type TrustProxy } from './network.policy.js';
+import type { RedactionRule } from './redactor.js';
 
 /** @internal Module options after validation, with every default applied. */
 export interface ResolvedHealthOptions {
@@ -13,6 +20,12 @@ export interface ResolvedHealthOptions {
   identity: Readonly<
     Pick<HealthModuleOptions, 'version' | 'releaseId' | 'serviceId' | 'description'>
   >;
+  internalNetworks: readonly string[];
+  trustProxy: TrustProxy;
+  access: Readonly<Record<ProbeName, ProbeAccess>>;
+  deniedStatus: 403 | 404;
+  guard: NonNullable<HealthModuleOptions['guard']>;
+  redact: readonly (RedactionRule | RegExp)[];
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -57,6 +70,10 @@ const probes: Check = {
   valid: `a non-empty array of ${PROBES.map((p) => `'${p}'`).join(', ')}`,
 };
 
+const strings = (v: unknown) => Array.isArray(v) && v.every((item) => typeof item === 'string');
+const ACCESS: readonly unknown[] = ['public', 'status', 'internal'];
+const PROBE_NAMES: readonly string[] = ['live', 'ready', 'startup', 'deep'];
+
 const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
   path,
   defaultTimeoutMs: timeout,
@@ -65,6 +82,42 @@ const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
   releaseId: text,
   serviceId: text,
   description: text,
+  internalNetworks: {
+    test: strings,
+    valid:
+      'an array of CIDRs such as ["10.0.0.0/8", "fd00::/8"] (an empty array: nobody is internal)',
+  },
+  trustProxy: {
+    test: (v) =>
+      v === false ||
+      (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 32) ||
+      strings(v),
+    valid:
+      "false, a number of trusted proxy hops (0-32), or an array of the trusted proxies' CIDRs",
+  },
+  access: {
+    test: (v) =>
+      isObject(v) &&
+      Object.entries(v).every(
+        ([probe, access]) => PROBE_NAMES.includes(probe) && ACCESS.includes(access),
+      ),
+    valid: `an object mapping "live", "ready", "startup" or "deep" to 'public', 'status' or 'internal'`,
+  },
+  deniedStatus: { test: (v) => v === 403 || v === 404, valid: '403 or 404' },
+  guard: {
+    test: (v) =>
+      typeof v === 'function' &&
+      (v === InternalNetworkGuard || v.prototype instanceof InternalNetworkGuard),
+    valid: 'InternalNetworkGuard or a class that extends it',
+  },
+  redact: {
+    test: (v) =>
+      Array.isArray(v) &&
+      v.every(
+        (rule) => rule instanceof RegExp || (isObject(rule) && rule.pattern instanceof RegExp),
+      ),
+    valid: 'an array of RegExps or { pattern: RegExp, replacement?: string | function } rules',
+  },
 };
 
 const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
@@ -81,10 +134,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * @internal Validates every given option against its rule; undefined means "use the default".
- * `fail` builds the error message of one bad option.
- */
+/** @internal Validates every given option against its rule; undefined means "use the default". */
 function validate(
   raw: Record<string, unknown>,
   rules: Record<string, Check>,
@@ -119,6 +169,12 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     defaultTimeoutMs: given.defaultTimeoutMs ?? DEFAULT_MODULE_OPTIONS.defaultTimeoutMs,
     cacheTtlMs: given.cacheTtlMs ?? DEFAULT_MODULE_OPTIONS.cacheTtlMs,
     identity: Object.freeze(identity),
+    internalNetworks: given.internalNetworks ?? DEFAULT_INTERNAL_NETWORKS,
+    trustProxy: given.trustProxy ?? DEFAULT_MODULE_OPTIONS.trustProxy,
+    access: Object.freeze({ ...DEFAULT_MODULE_OPTIONS.access, ...given.access }),
+    deniedStatus: given.deniedStatus ?? DEFAULT_MODULE_OPTIONS.deniedStatus,
+    guard: given.guard ?? InternalNetworkGuard,
+    redact: given.redact ?? [],
   };
 }
 

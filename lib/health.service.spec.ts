@@ -182,6 +182,34 @@ describe('HealthService', () => {
       expect(context!.get(Warmup).runs).toBe(runs);
     });
 
+    it('latches as soon as a startup indicator passes, without waiting out a cached failure', async () => {
+      let done = false;
+      const health = await service(
+        [
+          defineIndicator({ name: 'warmup', probes: ['startup'] }, () => {
+            if (!done) throw new Error('warming up');
+          }),
+        ],
+        { cacheTtlMs: 60_000 },
+      );
+      expect((await health.check('startup')).status).toBe('fail');
+      done = true;
+      expect((await health.check('startup')).status).toBe('pass');
+    });
+
+    it('shows in ready, while starting, the startup checks it is waiting for', async () => {
+      const health = await service(
+        [defineIndicator({ name: 'warmup', probes: ['startup'] }, fails)],
+        { version: '1.0.0' },
+      );
+      const report = await health.check('ready');
+      expect(report).toMatchObject({ status: 'fail', version: '1.0.0', output: 'starting' });
+      expect(report.checks!['warmup:responseTime'][0]).toMatchObject({
+        status: 'fail',
+        output: 'down',
+      });
+    });
+
     it('does not run again a startup indicator that has passed once', async () => {
       let bFails = true;
       const A = defineIndicator({ name: 'a', probes: ['startup'], cacheTtlMs: 0 });

@@ -70,7 +70,7 @@ export class HealthService implements OnApplicationBootstrap {
       case 'startup':
         return this.startup();
       case 'ready':
-        return this.startupLatch ? this.ready() : then(this.startup(), () => this.ready());
+        return this.startupLatch ? this.ready() : then(this.startup(), (s) => this.ready(s));
       case 'deep':
         return this.deep();
       default:
@@ -78,9 +78,10 @@ export class HealthService implements OnApplicationBootstrap {
     }
   }
 
-  private ready(): Maybe<ProbeAnswer> {
+  /** `startup` is the startup probe's answer, whose checks show what start-up is waiting for. */
+  private ready(startup?: ProbeAnswer): Maybe<ProbeAnswer> {
     if (!this.startupLatch) {
-      return toAnswer({ status: 'fail', ...this.options.identity, output: 'starting' });
+      return toAnswer({ ...startup?.report, status: 'fail', output: 'starting' });
     }
     const runners = this.registry.forProbe('ready');
     return then(this.outcomes(runners), (outcomes) => this.memoized('ready', runners, outcomes));
@@ -90,7 +91,7 @@ export class HealthService implements OnApplicationBootstrap {
     if (this.startupLatch) return this.startupLatch;
     const runners = this.registry.forProbe('startup');
     const now = Date.now();
-    const pending = runners.map((r) => this.startupPassed.get(r.name) ?? r.outcome(now));
+    const pending = runners.map((r) => this.startupPassed.get(r.name) ?? r.outcome(now, true));
     return then(all(pending), (outcomes) => {
       outcomes.forEach((outcome, i) => {
         if (outcome.status !== 'fail') this.startupPassed.set(runners[i].name, outcome);

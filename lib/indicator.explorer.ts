@@ -7,8 +7,8 @@ import { messages } from './health.messages.js';
 import { resolveIndicatorOptions, type ResolvedHealthOptions } from './health.options.js';
 import type { HealthCheck } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
-import { IndicatorRunner, type OutputSanitizer } from './indicator.runner.js';
-import { OUTPUT_SANITIZER } from './output.sanitizer.js';
+import { IndicatorRunner } from './indicator.runner.js';
+import { Redactor } from './redactor.js';
 
 /**
  * @internal Finds every `@HealthIndicator()` provider once, at start-up, validates it and hands it
@@ -22,7 +22,7 @@ export class IndicatorExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly registry: IndicatorRegistry,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
-    @Inject(OUTPUT_SANITIZER) private readonly sanitize: OutputSanitizer,
+    private readonly redactor: Redactor,
   ) {}
 
   onModuleInit(): void {
@@ -54,7 +54,7 @@ export class IndicatorExplorer implements OnModuleInit {
     if (typeof instance?.check !== 'function') throw new Error(messages.missingCheck(className));
     const raw = this.discovery.getMetadataByDecorator(HealthIndicator, wrapper);
     const options = resolveIndicatorOptions(className, raw, this.options);
-    return new IndicatorRunner(options, instance as HealthCheck, this.sanitize);
+    return new IndicatorRunner(options, instance as HealthCheck, this.redactor);
   }
 
   private className(wrapper: InstanceWrapper): string {

@@ -2,12 +2,13 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
 import type { HealthCheck } from './interfaces/health-check.interface.js';
 import { IndicatorRunner } from './indicator.runner.js';
+import { Redactor } from './redactor.js';
 
 const module = resolveHealthOptions();
 
 function runner(check: HealthCheck['check'], options: Record<string, unknown> = {}) {
   const resolved = resolveIndicatorOptions('TestHealth', { name: 'test', ...options }, module);
-  return new IndicatorRunner(resolved, { check });
+  return new IndicatorRunner(resolved, { check }, new Redactor());
 }
 
 const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -115,6 +116,17 @@ describe('IndicatorRunner', () => {
       const first = await r.outcome();
       expect(r.outcome()).toBe(first);
       expect(check).toHaveBeenCalledTimes(1);
+    });
+
+    it('runs again instead of reusing a cached failure when asked to retry failures', async () => {
+      let fail = true;
+      const r = runner(async () => {
+        if (fail) throw new Error('not yet');
+      });
+      expect((await r.outcome()).status).toBe('fail');
+      fail = false;
+      expect(r.outcome(Date.now(), false)).toHaveProperty('status', 'fail');
+      expect((await r.outcome(Date.now(), true)).status).toBe('pass');
     });
 
     it('stamps each result with the time it was observed', async () => {

@@ -1,10 +1,11 @@
-import { boundText, errorMessage, fromResolvedValue } from './check-result.normalizer.js';
+import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
 import type { ResolvedIndicatorOptions } from './health.options.js';
 import type {
   CheckReport,
   HealthCheck,
   HealthStatus,
 } from './interfaces/health-check.interface.js';
+import type { Redactor } from './redactor.js';
 
 /** @internal One finished run of an indicator: immutable, shared by every probe that reads it. */
 export interface CheckOutcome {
@@ -15,9 +16,6 @@ export interface CheckOutcome {
   readonly observedAt: number;
   readonly durationMs: number;
 }
-
-/** @internal Makes an output safe to serve: the redaction and length bound of every output. */
-export type OutputSanitizer = (text: string) => string;
 
 type Settled = { value: unknown } | { error: unknown } | { timedOut: true };
 
@@ -34,7 +32,7 @@ export class IndicatorRunner {
   constructor(
     readonly options: ResolvedIndicatorOptions,
     private readonly indicator: HealthCheck,
-    private readonly sanitize: OutputSanitizer = boundText,
+    private readonly redactor: Redactor,
   ) {
     this.key = `${options.name}:${options.measurement}`;
   }
@@ -43,9 +41,19 @@ export class IndicatorRunner {
     return this.options.name;
   }
 
-  /** The cached outcome while it is fresh (synchronously), else the run in flight or a new one. */
-  outcome(now = Date.now()): CheckOutcome | Promise<CheckOutcome> {
-    if (this.latest !== undefined && now < this.expiresAt) return this.latest;
+  /**
+   * The cached outcome while it is fresh (synchronously), else the run in flight or a new one.
+   * `retryFailure` ignores a cached failure: start-up should not wait out a TTL to latch.
+   */
+  outcome(now = Date.now(), retryFailure = false): CheckOutcome | Promise<CheckOutcome> {
+    const latest = this.latest;
+    if (
+      latest !== undefined &&
+      now < this.expiresAt &&
+      !(retryFailure && latest.status === 'fail')
+    ) {
+      return latest;
+    }
     return (this.inflight ??= this.run());
   }
 
@@ -103,9 +111,9 @@ export class IndicatorRunner {
     };
     if (report.observedUnit === undefined) delete report.observedUnit;
     if (result.output !== undefined && result.status !== 'pass') {
-      report.output = this.sanitize(result.output);
+      report.output = this.redactor.output(result.output);
     }
-    if (result.details !== undefined) report.details = result.details;
+    if (result.details !== undefined) report.details = this.redactor.details(result.details);
     return { status: result.status, report: Object.freeze(report), observedAt, durationMs };
   }
 }

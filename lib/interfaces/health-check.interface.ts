@@ -25,8 +25,8 @@ export interface CheckResult {
   componentType?: ComponentType;
   /** A human-readable note, shown for `warn` and `fail`. */
   output?: string;
-  /** Free-form extra information; made JSON-safe and bounded before it is served. */
-  details?: Record<string, unknown>;
+  /** Free-form extra information (any object); made JSON-safe, redacted and bounded before it is served. */
+  details?: object;
 }
 
 /** The contract of a class decorated with `@HealthIndicator()`. */

@@ -1,7 +1,19 @@
 import type {
   ConfigurableModuleAsyncOptions,
   ConfigurableModuleOptionsFactory,
+  Type,
 } from '@nestjs/common';
+import type { InternalNetworkGuard } from '../internal-network.guard.js';
+import type { TrustProxy } from '../network.policy.js';
+import type { RedactionRule } from '../redactor.js';
+import type { ProbeName } from './health-check.interface.js';
+
+/**
+ * Who sees what on a probe route. `public`: everyone gets the whole report. `status`: everyone
+ * gets the status code and `status`; only internal callers get the rest. `internal`: only
+ * internal callers get an answer; everyone else is denied (`deniedStatus`).
+ */
+export type ProbeAccess = 'public' | 'status' | 'internal';
 
 /** Options of `HealthModule.forRoot()` / `forRootAsync()`. All are optional. */
 export interface HealthModuleOptions {
@@ -19,6 +31,24 @@ export interface HealthModuleOptions {
   serviceId?: string;
   /** A human-friendly description of the service, in every response. */
   description?: string;
+  /**
+   * CIDRs whose clients are internal. Default: loopback, RFC 1918, 100.64.0.0/10, link-local and
+   * unique-local IPv6. Giving it replaces the default.
+   */
+  internalNetworks?: readonly string[];
+  /**
+   * Which proxies may report the client's address (`X-Forwarded-For`, `Forwarded`): `false`
+   * (default: none; a request with such headers is external), a number of hops, or their CIDRs.
+   */
+  trustProxy?: TrustProxy;
+  /** Who sees what, per route. Default `{ live: 'public', ready: 'status', startup: 'status', deep: 'internal' }`. */
+  access?: Partial<Record<ProbeName, ProbeAccess>>;
+  /** What an external caller gets from an `internal` route: 403 (default) or 404, to hide it. */
+  deniedStatus?: 403 | 404;
+  /** A subclass of `InternalNetworkGuard` that decides who is internal on the probe routes. */
+  guard?: Type<InternalNetworkGuard>;
+  /** Rules masked in every output, in addition to the built-in ones (see `Redactor`). */
+  redact?: readonly (RedactionRule | RegExp)[];
 }
 
 /** Options of `HealthModule.forRootAsync()`: `imports`, `inject` and one of `useFactory`, `useClass`, `useExisting`. */

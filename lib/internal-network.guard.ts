@@ -1,0 +1,63 @@
+import {
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+  type CanActivate,
+  type ExecutionContext,
+  type HttpException,
+} from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { NetworkPolicy } from './network.policy.js';
+
+/** The request a guard sees: Express' (Node's own) or Fastify's (which wraps Node's as `raw`). */
+export type HttpRequest = IncomingMessage | { raw: IncomingMessage };
+
+function rawRequest(request: HttpRequest): IncomingMessage {
+  return 'raw' in request && request.raw ? request.raw : (request as IncomingMessage);
+}
+
+/**
+ * Admits only clients from the internal networks, as the module's options define them (see
+ * `NetworkPolicy`). Use it on your own routes with `@UseGuards(InternalNetworkGuard)`; extend it
+ * and override `admits()` (or the protected hooks) to admit more, for example a caller with a token.
+ * Works on Express and Fastify.
+ */
+@Injectable()
+export class InternalNetworkGuard implements CanActivate {
+  constructor(protected readonly policy: NetworkPolicy) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Fail closed outside HTTP: there is no network address to judge.
+    if (context.getType() !== 'http') return false;
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const admitted = this.admits(request);
+    const decide = (internal: boolean) => {
+      if (internal) return true;
+      throw this.denial(request);
+    };
+    return admitted instanceof Promise ? admitted.then(decide) : decide(admitted);
+  }
+
+  /** Whether the request may see internal details. Override to admit more callers. */
+  admits(request: HttpRequest): boolean | Promise<boolean> {
+    return this.isInternalAddress(this.getClientAddress(request));
+  }
+
+  /** The client's address (the socket peer, or what trusted proxies report); `undefined` if unknown. */
+  protected getClientAddress(request: HttpRequest): string | undefined {
+    const raw = rawRequest(request);
+    return this.policy.clientAddress(raw.socket?.remoteAddress, raw.headers ?? {});
+  }
+
+  /** Whether an address lies in `internalNetworks`; an unknown address is external. */
+  protected isInternalAddress(address: string | undefined): boolean {
+    return this.policy.isInternal(address);
+  }
+
+  /** What an external caller gets: 403, or a 404 like Nest's own when the route is to stay hidden. */
+  denial(request: HttpRequest): HttpException {
+    if (this.policy.deniedStatus === 403) return new ForbiddenException();
+    const raw = rawRequest(request) as IncomingMessage & { originalUrl?: string };
+    return new NotFoundException(`Cannot ${raw.method} ${raw.originalUrl ?? raw.url}`);
+  }
+}

@@ -1,0 +1,114 @@
+import { BlockList, isIP } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { normalizeAddress, parseForwarded, parseXForwardedFor } from './client-address.js';
+import { messages } from './health.messages.js';
+
+/** Loopback, RFC 1918, shared address space, link-local and unique-local IPv6. */
+export const DEFAULT_INTERNAL_NETWORKS: readonly string[] = Object.freeze([
+  '127.0.0.0/8',
+  '::1/128',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  'fe80::/10',
+  'fc00::/7',
+]);
+
+/** Which proxies may report the client's address: none, a number of hops, or their CIDRs. */
+export type TrustProxy = false | number | readonly string[];
+
+const family = (address: string) => (isIP(address) === 4 ? 'ipv4' : 'ipv6');
+
+/** @internal Builds a BlockList from CIDRs, or throws naming the first invalid one. */
+export function toBlockList(option: string, cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const match = typeof cidr === 'string' ? /^([^/]+?)(?:\/(\d{1,3}))?$/.exec(cidr.trim()) : null;
+    const address = match?.[1];
+    const kind = address ? isIP(address) : 0;
+    const prefix = match?.[2] === undefined ? (kind === 4 ? 32 : 128) : Number(match[2]);
+    if (!match || kind === 0 || prefix > (kind === 4 ? 32 : 128)) {
+      throw new Error(messages.invalidCidr(option, cidr));
+    }
+    list.addSubnet(address!, prefix, kind === 4 ? 'ipv4' : 'ipv6');
+  }
+  return list;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/**
+ * Decides who the client of a request is and whether it is internal. Holds the guard's options
+ * (`internalNetworks`, `trustProxy`) in one place; built once at start-up.
+ */
+export class NetworkPolicy {
+  private readonly internal: BlockList;
+  private readonly trustedProxies?: BlockList;
+  private readonly trustedHops: number;
+
+  constructor(
+    internalNetworks: readonly string[] = DEFAULT_INTERNAL_NETWORKS,
+    private readonly trustProxy: TrustProxy = false,
+    /** What an external caller gets from an internal-only route. */
+    readonly deniedStatus: 403 | 404 = 403,
+  ) {
+    this.internal = toBlockList('internalNetworks', internalNetworks);
+    if (Array.isArray(trustProxy)) this.trustedProxies = toBlockList('trustProxy', trustProxy);
+    this.trustedHops = typeof trustProxy === 'number' ? trustProxy : 0;
+  }
+
+  /** Whether an address lies in the internal networks; an unknown address never does. */
+  isInternal(address: string | undefined): boolean {
+    return address !== undefined && this.internal.check(address, family(address));
+  }
+
+  /**
+   * The client's address: the socket peer, or what the outermost trusted proxy reports, read
+   * from the right. `undefined` when it cannot be known, including forwarding headers that no
+   * trusted proxy vouches for (the peer may be a proxy that relays anyone).
+   */
+  clientAddress(peer: string | undefined, headers: IncomingHttpHeaders): string | undefined {
+    try {
+      const peerAddress = normalizeAddress(peer);
+      if (peerAddress === undefined) return undefined;
+      const xff = headerText(headers['x-forwarded-for']);
+      const forwarded = headerText(headers['forwarded']);
+      if (xff === undefined && forwarded === undefined) return peerAddress;
+      if (this.trustProxy === false || this.trustProxy === 0) return undefined;
+      const readings: (string | undefined)[] = [];
+      if (xff !== undefined) readings.push(this.fromChain(parseXForwardedFor(xff), peerAddress));
+      if (forwarded !== undefined) {
+        readings.push(this.fromChain(parseForwarded(forwarded), peerAddress));
+      }
+      // Both headers must agree: a proxy manages one of them and passes the other through as the
+      // caller wrote it.
+      return readings.every((reading) => reading === readings[0]) ? readings[0] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private fromChain(chain: (string | undefined)[] | undefined, peer: string): string | undefined {
+    if (chain === undefined) return undefined;
+    const hops = [...chain, peer];
+    let index: number;
+    if (this.trustedProxies) {
+      index = hops.length - 1;
+      while (index > 0 && this.isTrustedProxy(hops[index])) index--;
+      // An untrusted peer that sends forwarding headers is relaying someone we cannot identify.
+      if (index === hops.length - 1) return undefined;
+    } else {
+      index = Math.max(hops.length - 1 - this.trustedHops, 0);
+    }
+    // The hops the trusted proxies wrote must all be readable, or the chain cannot be trusted.
+    return hops.slice(index).every((hop) => hop !== undefined) ? hops[index] : undefined;
+  }
+
+  private isTrustedProxy(address: string | undefined): boolean {
+    return address !== undefined && this.trustedProxies!.check(address, family(address));
+  }
+}
