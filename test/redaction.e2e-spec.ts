@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { HealthService } from '../lib/index.js';
+import { createTestApp, type TestAppOptions } from './support/app.js';
+import { defineIndicator } from './support/indicators.js';
+
+let app: INestApplication | undefined;
+
+async function start(options: TestAppOptions) {
+  app = await createTestApp(options);
+  return request(app.getHttpServer());
+}
+
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const leaky = () => [
+  defineIndicator({ name: 'postgres' }, () => {
+    throw new Error('connect to postgres://orders:hunter2@10.3.0.5:5432/orders failed');
+  }),
+  defineIndicator({ name: 'redis', critical: false }, () =>
+    Promise.reject(new Error('NOAUTH for redis://:s3cr3t-pw@10.3.0.7:6379 (password=s3cr3t-pw)')),
+  ),
+  defineIndicator({ name: 'payments', critical: false }, () => ({
+    status: 'warn',
+    output: 'upstream said 401 to Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig',
+    details: {
+      url: 'https://svc:apitoken123@payments.internal/v1',
+      apiKey: 'AKIAIOSFODNN7EXAMPLE',
+      headers: { authorization: 'Basic dXNlcjpwYXNz' },
+      retries: 2,
+    },
+  })),
+];
+
+const SECRETS = [
+  'hunter2',
+  's3cr3t-pw',
+  'eyJhbGciOiJIUzI1NiJ9',
+  'apitoken123',
+  'AKIAIOSFODNN7EXAMPLE',
+  'dXNlcjpwYXNz',
+];
+
+describe('nothing secret leaves the process', () => {
+  it('redacts check outputs, the summary and details on every route', async () => {
+    const http = await start({ providers: leaky() });
+    for (const path of ['/health/ready', '/health/deep']) {
+      const { text, body } = await http.get(path).expect(503);
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+      expect(body.checks['postgres:responseTime'][0].output).toBe(
+        'connect to postgres://orders:***@10.3.0.5:5432/orders failed',
+      );
+      expect(body.checks['redis:responseTime'][0].output).toBe(
+        'NOAUTH for redis://:***@10.3.0.7:6379 (password=***)',
+      );
+      expect(body.checks['payments:responseTime'][0].details).toEqual({
+        url: 'https://svc:***@payments.internal/v1',
+        apiKey: '***',
+        headers: { authorization: '***' },
+        retries: 2,
+      });
+      expect(body.output).toContain('postgres://orders:***@');
+    }
+  });
+
+  it('redacts before caching: what HealthService hands out is already clean', async () => {
+    await start({ providers: leaky() });
+    const report = JSON.stringify(await app!.get(HealthService).check('ready'));
+    for (const secret of SECRETS) expect(report).not.toContain(secret);
+  });
+
+  it('serialises no stack trace and no error object', async () => {
+    const error = Object.assign(new Error('boom'), {
+      config: { password: 'x' },
+      response: { data: 'secret body' },
+    });
+    const http = await start({
+      providers: [defineIndicator({ name: 'client' }, () => Promise.reject(error))],
+    });
+    const { text, body } = await http.get('/health/ready').expect(503);
+    expect(body.checks['client:responseTime'][0].output).toBe('boom');
+    expect(text).not.toMatch(/\n\s+at |secret body|"config"|"stack"/);
+  });
+
+  it('applies the rules of the user in addition to the built-in ones', async () => {
+    const http = await start({
+      health: { redact: [/\bcust-\d{6}\b/, { pattern: /tenant=\w+/, replacement: 'tenant=?' }] },
+      providers: [
+        defineIndicator({ name: 'billing' }, () => {
+          throw new Error('cust-123456 of tenant=acme rejected password=pw1');
+        }),
+      ],
+    });
+    const { body } = await http.get('/health/ready').expect(503);
+    expect(body.checks['billing:responseTime'][0].output).toBe(
+      '*** of tenant=? rejected password=***',
+    );
+  });
+});
