@@ -11,7 +11,6 @@ import { Test } from '@nestjs/testing';
 import {
   HealthModule,
   InternalNetworkGuard,
-  NetworkPolicy,
   type HealthModuleOptions,
   type HttpRequest,
 } from '../lib/index.js';
@@ -21,6 +20,14 @@ import { defineIndicator } from './support/indicators.js';
 
 /** Loopback is internal by default; these options make it external, as the internet would be. */
 const AS_EXTERNAL: HealthModuleOptions = { internalNetworks: ['10.0.0.0/8'] };
+
+/** A passing critical indicator and a failing non-critical one. */
+const indicators = () => [
+  defineIndicator({ name: 'db', componentType: 'datastore' }),
+  defineIndicator({ name: 'cache', critical: false }, () => {
+    throw new Error('connection refused to 10.3.0.7:6379');
+  }),
+];
 
 let app: INestApplication | undefined;
 
@@ -39,13 +46,6 @@ describe.each(ADAPTERS)('what each caller sees, on %s', (adapter: AdapterName) =
     const port = await listen(app);
     return (path: string, headers = {}) => rawGet(port, { path, headers });
   }
-
-  const indicators = () => [
-    defineIndicator({ name: 'db', componentType: 'datastore' }),
-    defineIndicator({ name: 'cache', critical: false }, () => {
-      throw new Error('connection refused to 10.3.0.7:6379');
-    }),
-  ];
 
   it('gives an internal caller every detail on every route', async () => {
     const get = await start({ providers: indicators(), health: { version: '1.0.0' } });
@@ -159,9 +159,6 @@ describe.each(ADAPTERS)('what each caller sees, on %s', (adapter: AdapterName) =
     /** Admits a caller with the right token too, as a user would for an uptime monitor. */
     @Injectable()
     class TokenGuard extends InternalNetworkGuard {
-      constructor(policy: NetworkPolicy) {
-        super(policy);
-      }
       override async admits(request: HttpRequest) {
         const raw = 'raw' in request ? request.raw : request;
         return (await super.admits(request)) || raw.headers['x-health-token'] === 's3cret';
@@ -233,7 +230,7 @@ describe('security options at start-up', () => {
     [{ access: { deep: 'private' } }, 'option "access" is an object; it must be an object mapping'],
     [{ deniedStatus: 401 }, 'option "deniedStatus" is number 401; it must be 403 or 404'],
     [
-      { guard: class NotAGuard {} },
+      { guard: Date },
       'option "guard" is a function; it must be InternalNetworkGuard or a class that extends it',
     ],
     [{ redact: ['password'] }, 'option "redact" is an array of 1; it must be an array of RegExps'],
