@@ -1,5 +1,3 @@
-import type { HealthModuleOptions } from './interfaces/health-module-options.interface.js';
-
 /** @internal Defaults of every module option, merged in one place (`resolveHealthOptions`). */
 export const DEFAULT_MODULE_OPTIONS = {
   path: 'health',
@@ -8,7 +6,13 @@ export const DEFAULT_MODULE_OPTIONS = {
   trustProxy: false,
   deniedStatus: 403,
   access: { live: 'public', ready: 'status', startup: 'status', deep: 'internal' },
-} as const satisfies HealthModuleOptions;
+  probeTimeoutMs: 1000,
+  shutdown: {
+    signals: ['SIGTERM', 'SIGINT'] as NodeJS.Signals[],
+    kubernetesDelayMs: 5000,
+    gracePeriodMs: 30_000,
+  },
+} as const;
 
 /** @internal Outputs longer than this are truncated (with a trailing ellipsis). */
 export const OUTPUT_MAX_LENGTH = 512;

@@ -26,6 +26,15 @@ export const messages = {
     `Health indicator ${cls} is ${scope}; indicators must be singletons (the default scope) because probes run outside any request. Remove the scope, or inject what needs a request through ModuleRef.resolve() inside check().`,
   invalidCidr: (option: string, cidr: unknown) =>
     `HealthModule option "${option}" holds ${describe(cidr)}, which is not a CIDR; use an IPv4 or IPv6 address with an optional prefix length, such as "10.0.0.0/8" or "fd00::/8".`,
+  shutdownBegins: (signal: string | undefined, delayMs: number) =>
+    `${signal ?? 'beginShutdown()'}: readiness now fails; closing in ${delayMs} ms, while the endpoints are withdrawn`,
+  shutdownFailed: 'Graceful shutdown failed',
+  shutdownTooSlow: (gracePeriodMs: number) =>
+    `Shutdown did not finish within the grace period of ${gracePeriodMs} ms; exiting before the kubelet kills the process. Look for requests or onModuleDestroy hooks that do not end.`,
+  delayExceedsGrace: (delayMs: number, gracePeriodMs: number) =>
+    `shutdown.delayMs (${delayMs} ms) is not shorter than shutdown.gracePeriodMs (${gracePeriodMs} ms, the pod's terminationGracePeriodSeconds): the kubelet would kill the pod before it has drained. Lower delayMs, or raise terminationGracePeriodSeconds and gracePeriodMs together.`,
+  timeoutExceedsProbe: (name: string, timeoutMs: number, probeTimeoutMs: number) =>
+    `Health indicator "${name}" has timeoutMs ${timeoutMs}, at or above the probe timeout of ${probeTimeoutMs} ms (probeTimeoutMs): the kubelet gives up before the indicator does, and the probe fails without saying why. Lower timeoutMs, or raise the probe's timeoutSeconds and probeTimeoutMs together.`,
   unknownProbe: (probe: string) =>
     `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
 };

@@ -15,6 +15,8 @@ import { IndicatorRegistry } from './indicator.registry.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
 import { NetworkPolicy } from './network.policy.js';
 import { ProcessDiagnostics } from './process.diagnostics.js';
+import { ReadinessState } from './readiness.state.js';
+import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
 
 /**
@@ -51,6 +53,8 @@ import { Redactor } from './redactor.js';
     IndicatorRegistry,
     IndicatorExplorer,
     ProcessDiagnostics,
+    ReadinessState,
+    ShutdownCoordinator,
     HealthService,
   ],
   exports: [HealthService, NetworkPolicy, Redactor, InternalNetworkGuard],

@@ -6,6 +6,7 @@ import { DEFAULT_INTERNAL_NETWORKS } from './network.policy.js';
 
 describe('resolveHealthOptions', () => {
   it('applies every default when no option is given', () => {
+    delete process.env.KUBERNETES_SERVICE_HOST;
     expect(resolveHealthOptions()).toEqual({
       path: 'health',
       defaultTimeoutMs: 500,
@@ -17,8 +18,28 @@ describe('resolveHealthOptions', () => {
       deniedStatus: 403,
       guard: InternalNetworkGuard,
       redact: [],
+      shutdown: { signals: ['SIGTERM', 'SIGINT'], delayMs: 0, gracePeriodMs: 30_000 },
+      probeTimeoutMs: 1000,
     });
     expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
+  });
+
+  it('waits 5 s before closing on a signal only inside Kubernetes', () => {
+    const saved = process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1';
+      expect(resolveHealthOptions().shutdown).toMatchObject({ delayMs: 5000 });
+      expect(resolveHealthOptions({ shutdown: { delayMs: 2000 } }).shutdown).toMatchObject({
+        delayMs: 2000,
+        signals: ['SIGTERM', 'SIGINT'],
+      });
+      delete process.env.KUBERNETES_SERVICE_HOST;
+      expect(resolveHealthOptions().shutdown).toMatchObject({ delayMs: 0 });
+      expect(resolveHealthOptions({ shutdown: false }).shutdown).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+      else process.env.KUBERNETES_SERVICE_HOST = saved;
+    }
   });
 
   it('keeps the default timeout well inside the kubelet default of one second', () => {
@@ -52,6 +73,11 @@ describe('resolveHealthOptions', () => {
     [{ cacheTtlMs: '1000' }, /"cacheTtlMs" is "1000"/],
     [{ version: '' }, /"version" is ""; it must be a non-empty string/],
     [{ description: null }, /"description" is null/],
+    [{ shutdown: true }, /"shutdown" is boolean true; it must be false, or \{ signals/],
+    [{ shutdown: { signals: ['SIGTERMM'] } }, /"shutdown" is an object/],
+    [{ shutdown: { delay: 5 } }, /"shutdown" is an object/],
+    [{ shutdown: { delayMs: -1 } }, /"shutdown" is an object/],
+    [{ probeTimeoutMs: 0 }, /"probeTimeoutMs" is number 0/],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
   });

@@ -2,9 +2,11 @@ import { DEFAULT_MODULE_OPTIONS, DIAGNOSTICS_COMPONENT, MAX_TIMER_MS } from './h
 import { messages } from './health.messages.js';
 import type { IndicatorProbe } from './interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
+import { constants } from 'node:os';
 import type {
   HealthModuleOptions,
   ProbeAccess,
+  ShutdownOptions,
 } from './interfaces/health-module-options.interface.js';
 import type { ProbeName } from './interfaces/health-check.interface.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
@@ -26,6 +28,8 @@ export interface ResolvedHealthOptions {
   deniedStatus: 403 | 404;
   guard: NonNullable<HealthModuleOptions['guard']>;
   redact: readonly (RedactionRule | RegExp)[];
+  shutdown: false | Required<ShutdownOptions>;
+  probeTimeoutMs: number;
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -74,6 +78,20 @@ const strings = (v: unknown) => Array.isArray(v) && v.every((item) => typeof ite
 const ACCESS: readonly unknown[] = ['public', 'status', 'internal'];
 const PROBE_NAMES: readonly string[] = ['live', 'ready', 'startup', 'deep'];
 
+const SHUTDOWN_KEYS: readonly string[] = ['signals', 'delayMs', 'gracePeriodMs'];
+const isSignal = (v: unknown) => typeof v === 'string' && v in constants.signals;
+const shutdown: Check = {
+  test: (v) =>
+    v === false ||
+    (isObject(v) &&
+      Object.keys(v).every((key) => SHUTDOWN_KEYS.includes(key)) &&
+      (v.signals === undefined || (Array.isArray(v.signals) && v.signals.every(isSignal))) &&
+      (v.delayMs === undefined || ttl.test(v.delayMs)) &&
+      (v.gracePeriodMs === undefined || ttl.test(v.gracePeriodMs))),
+  valid:
+    "false, or { signals?: signal names such as ['SIGTERM'], delayMs?: ms >= 0, gracePeriodMs?: ms >= 0 }",
+};
+
 const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
   path,
   defaultTimeoutMs: timeout,
@@ -118,6 +136,8 @@ const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
       ),
     valid: 'an array of RegExps or { pattern: RegExp, replacement?: string | function } rules',
   },
+  shutdown,
+  probeTimeoutMs: timeout,
 };
 
 const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
@@ -175,6 +195,19 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     deniedStatus: given.deniedStatus ?? DEFAULT_MODULE_OPTIONS.deniedStatus,
     guard: given.guard ?? InternalNetworkGuard,
     redact: given.redact ?? [],
+    shutdown: given.shutdown === false ? false : resolveShutdown(given.shutdown),
+    probeTimeoutMs: given.probeTimeoutMs ?? DEFAULT_MODULE_OPTIONS.probeTimeoutMs,
+  };
+}
+
+/** In Kubernetes the endpoints are withdrawn a few seconds after SIGTERM: wait that long there. */
+function resolveShutdown(given: ShutdownOptions = {}): Required<ShutdownOptions> {
+  const inKubernetes = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  return {
+    signals: given.signals ?? DEFAULT_MODULE_OPTIONS.shutdown.signals,
+    delayMs:
+      given.delayMs ?? (inKubernetes ? DEFAULT_MODULE_OPTIONS.shutdown.kubernetesDelayMs : 0),
+    gracePeriodMs: given.gracePeriodMs ?? DEFAULT_MODULE_OPTIONS.shutdown.gracePeriodMs,
   };
 }
 

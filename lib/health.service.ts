@@ -7,6 +7,8 @@ import type { HealthReport, ProbeName } from './interfaces/health-check.interfac
 import { IndicatorRegistry } from './indicator.registry.js';
 import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
 import { ProcessDiagnostics } from './process.diagnostics.js';
+import { ReadinessState } from './readiness.state.js';
+import { ShutdownCoordinator } from './shutdown.coordinator.js';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -44,6 +46,8 @@ export class HealthService implements OnApplicationBootstrap {
     private readonly registry: IndicatorRegistry,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly diagnostics: ProcessDiagnostics,
+    private readonly readiness: ReadinessState,
+    private readonly shutdown: ShutdownCoordinator,
   ) {
     this.liveAnswer = toAnswer({ status: 'pass', ...options.identity });
   }
@@ -55,6 +59,32 @@ export class HealthService implements OnApplicationBootstrap {
   /** Whether start-up has completed: the app has bootstrapped and every startup indicator passed. */
   get started(): boolean {
     return this.startupLatch !== undefined;
+  }
+
+  /** Whether a shutdown has begun (a signal, or `beginShutdown()`). */
+  get shuttingDown(): boolean {
+    return this.readiness.shuttingDown;
+  }
+
+  /**
+   * Takes the instance out of rotation: readiness fails with `reason` as its output until
+   * `markReady()`, whatever the indicators say. Liveness is untouched.
+   */
+  markNotReady(reason: string): void {
+    this.readiness.notReadyReason = reason.trim() || 'not ready';
+  }
+
+  /** Puts the instance back into rotation after `markNotReady()`. */
+  markReady(): void {
+    this.readiness.notReadyReason = undefined;
+  }
+
+  /**
+   * Begins the graceful shutdown a SIGTERM begins: readiness fails at once, the server keeps
+   * serving for `shutdown.delayMs`, then the application closes and the process exits 0.
+   */
+  beginShutdown(): void {
+    this.shutdown.begin();
   }
 
   /** The report of a probe, exactly as its route serves it. */
@@ -70,7 +100,9 @@ export class HealthService implements OnApplicationBootstrap {
       case 'startup':
         return this.startup();
       case 'ready':
-        return this.startupLatch ? this.ready() : then(this.startup(), (s) => this.ready(s));
+        return this.startupLatch || this.readiness.override !== undefined
+          ? this.ready()
+          : then(this.startup(), (s) => this.ready(s));
       case 'deep':
         return this.deep();
       default:
@@ -80,6 +112,10 @@ export class HealthService implements OnApplicationBootstrap {
 
   /** `startup` is the startup probe's answer, whose checks show what start-up is waiting for. */
   private ready(startup?: ProbeAnswer): Maybe<ProbeAnswer> {
+    const override = this.readiness.override;
+    if (override !== undefined) {
+      return toAnswer({ status: 'fail', ...this.options.identity, output: override });
+    }
     if (!this.startupLatch) {
       return toAnswer({ ...startup?.report, status: 'fail', output: 'starting' });
     }

@@ -40,6 +40,21 @@ export class IndicatorExplorer implements OnModuleInit {
       this.registry.add(runner);
     }
     this.logger.log(`${this.registry.size} health indicator(s) discovered`);
+    this.warnAboutSettings();
+  }
+
+  /** Settings that start but cannot work: said once, at start-up. */
+  private warnAboutSettings(): void {
+    const { probeTimeoutMs, shutdown } = this.options;
+    for (const runner of this.registry.forProbe('deep')) {
+      const { name, timeoutMs } = runner.options;
+      if (timeoutMs >= probeTimeoutMs) {
+        this.logger.warn(messages.timeoutExceedsProbe(name, timeoutMs, probeTimeoutMs));
+      }
+    }
+    if (shutdown && shutdown.gracePeriodMs > 0 && shutdown.delayMs >= shutdown.gracePeriodMs) {
+      this.logger.warn(messages.delayExceedsGrace(shutdown.delayMs, shutdown.gracePeriodMs));
+    }
   }
 
   private toRunner(wrapper: InstanceWrapper): IndicatorRunner {

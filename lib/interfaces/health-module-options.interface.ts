@@ -15,6 +15,22 @@ import type { ProbeName } from './health-check.interface.js';
  */
 export type ProbeAccess = 'public' | 'status' | 'internal';
 
+/** How the application shuts down on a signal (see the README's Kubernetes guide). */
+export interface ShutdownOptions {
+  /** The signals handled. Default `['SIGTERM', 'SIGINT']`; `[]` handles none (`beginShutdown()` still works). */
+  signals?: readonly NodeJS.Signals[];
+  /**
+   * How long the server keeps serving, readiness failing, before Nest closes, in ms. Default 5000
+   * in Kubernetes (`KUBERNETES_SERVICE_HOST` is set), else 0.
+   */
+  delayMs?: number;
+  /**
+   * The pod's `terminationGracePeriodSeconds` in ms (default 30000): start-up warns when the delay
+   * cannot fit, and a shutdown still running near its end exits with code 1 before the SIGKILL.
+   */
+  gracePeriodMs?: number;
+}
+
 /** Options of `HealthModule.forRoot()` / `forRootAsync()`. All are optional. */
 export interface HealthModuleOptions {
   /** Route prefix of the probes. Default `'health'`: `/health/live`, `/health/ready`... */
@@ -49,6 +65,13 @@ export interface HealthModuleOptions {
   guard?: Type<InternalNetworkGuard>;
   /** Rules masked in every output, in addition to the built-in ones (see `Redactor`). */
   redact?: readonly (RedactionRule | RegExp)[];
+  /** Graceful shutdown on signals; `false` leaves signals and closing to the application. */
+  shutdown?: false | ShutdownOptions;
+  /**
+   * The probes' `timeoutSeconds` in ms, as declared in your manifest (default 1000, the kubelet's
+   * default): start-up warns about an indicator whose timeout is not below it.
+   */
+  probeTimeoutMs?: number;
 }
 
 /** Options of `HealthModule.forRootAsync()`: `imports`, `inject` and one of `useFactory`, `useClass`, `useExisting`. */

@@ -1,4 +1,10 @@
-import type { INestApplication, ModuleMetadata, Provider, Type } from '@nestjs/common';
+import type {
+  INestApplication,
+  LoggerService,
+  ModuleMetadata,
+  Provider,
+  Type,
+} from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -18,6 +24,8 @@ export interface TestAppOptions {
   /** Skip `app.init()` (to test what init does). */
   init?: boolean;
   adapter?: AdapterName;
+  /** Where Nest's logs go; silent by default. */
+  logger?: LoggerService;
 }
 
 /** Boots a real Nest application with the health module, not yet listening. */
@@ -32,7 +40,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<INest
     class TestAppModule {}
     root = TestAppModule;
   }
-  const settings = { logger: false as const, abortOnError: false };
+  const settings = { logger: options.logger ?? (false as const), abortOnError: false };
   const app =
     options.adapter === 'fastify'
       ? await NestFactory.create(root, new FastifyAdapter(), settings)

@@ -1,0 +1,133 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import {
+  callAppShutdownHook,
+  callBeforeAppShutdownHook,
+  callModuleDestroyHook,
+} from '@nestjs/core/hooks/index.js';
+import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { messages } from './health.messages.js';
+import type { ResolvedHealthOptions } from './health.options.js';
+import { ReadinessState } from './readiness.state.js';
+
+type Listener = (signal: NodeJS.Signals) => void;
+
+/**
+ * @internal A shutdown that Kubernetes gets right. On a signal (or `beginShutdown()`): readiness
+ * fails at once, the server keeps serving for `delayMs` while the endpoints are withdrawn, then
+ * Nest closes gracefully and the process exits 0. The delay sits in the HTTP adapter's
+ * `beforeClose()`, which Nest awaits before any `onModuleDestroy`, so every connection of the
+ * application stays intact until the delay ends.
+ */
+@Injectable()
+export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('HealthModule');
+  private readonly listeners = new Map<NodeJS.Signals, Listener>();
+  private delay?: Promise<void>;
+  private endDelay?: () => void;
+  private nestIsClosing = false;
+  private closed = false;
+
+  constructor(
+    @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
+    private readonly state: ReadinessState,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly modules: ModulesContainer,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { shutdown } = this.options;
+    if (!shutdown) return;
+    this.holdCloseForTheDelay();
+    for (const signal of shutdown.signals) {
+      const listener: Listener = (received) => this.onSignal(received);
+      this.listeners.set(signal, listener);
+      process.on(signal, listener);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+    // After a signal, Nest re-raises it once closed: stay subscribed to turn it into exit(0).
+    if (!this.state.shuttingDown) this.unsubscribe();
+  }
+
+  /** Starts the graceful shutdown; a second request cuts the remaining delay short. */
+  begin(signal?: NodeJS.Signals): void {
+    if (this.state.shuttingDown) {
+      this.endDelay?.();
+      return;
+    }
+    this.state.shuttingDown = true;
+    const shutdown = this.options.shutdown || { delayMs: 0, gracePeriodMs: 0 };
+    this.logger.log(messages.shutdownBegins(signal, shutdown.delayMs));
+    this.delay = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, shutdown.delayMs);
+      this.endDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    if (shutdown.gracePeriodMs > 0) this.startWatchdog(shutdown.gracePeriodMs);
+    // Nest's own signal handler (enableShutdownHooks) starts closing within this tick; when it
+    // has not, the application did not enable it, and this coordinator closes the app itself.
+    setImmediate(() => {
+      if (!this.nestIsClosing) void this.closeWithoutNestHooks(signal);
+    });
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    if (this.closed) process.exit(0);
+    this.begin(signal);
+  }
+
+  /** Makes Nest's close wait for the delay before the adapter stops serving and hooks run. */
+  private holdCloseForTheDelay(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter) return;
+    const original = adapter.beforeClose?.bind(adapter);
+    adapter.beforeClose = async () => {
+      this.nestIsClosing = true;
+      await this.delay;
+      await original?.();
+    };
+  }
+
+  /** The sequence of `app.close()`, for applications that did not call enableShutdownHooks(). */
+  private async closeWithoutNestHooks(signal?: NodeJS.Signals): Promise<void> {
+    try {
+      const adapter = this.adapterHost.httpAdapter;
+      await adapter?.beforeClose?.();
+      // The order Nest uses: modules by distance, descending, reversed.
+      const modules = [...this.modules.values()].sort((a, b) => b.distance - a.distance).reverse();
+      for (const module of modules) await callModuleDestroyHook(module);
+      for (const module of modules) await callBeforeAppShutdownHook(module, signal);
+      await adapter?.close();
+      for (const module of modules) await callAppShutdownHook(module, signal);
+      process.exit(0);
+    } catch (error) {
+      this.logger.error(messages.shutdownFailed, (error as Error)?.stack);
+      process.exit(1);
+    }
+  }
+
+  /** Exits before the kubelet's SIGKILL when draining outlives the grace period, saying why. */
+  private startWatchdog(gracePeriodMs: number): void {
+    const margin = Math.min(1000, gracePeriodMs / 10);
+    setTimeout(() => {
+      this.logger.error(messages.shutdownTooSlow(gracePeriodMs));
+      process.exit(1);
+    }, gracePeriodMs - margin).unref();
+  }
+
+  private unsubscribe(): void {
+    for (const [signal, listener] of this.listeners) process.removeListener(signal, listener);
+    this.listeners.clear();
+  }
+}
