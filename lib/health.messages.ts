@@ -29,6 +29,7 @@ export const messages = {
   shutdownBegins: (signal: string | undefined, delayMs: number) =>
     `${signal ?? 'beginShutdown()'}: readiness now fails; closing in ${delayMs} ms, while the endpoints are withdrawn`,
   shutdownFailed: 'Graceful shutdown failed',
+  drained: (ms: number) => `HTTP server drained in ${ms} ms; closing the application`,
   shutdownTooSlow: (gracePeriodMs: number) =>
     `Shutdown did not finish within the grace period of ${gracePeriodMs} ms; exiting before the kubelet kills the process. Look for requests or onModuleDestroy hooks that do not end.`,
   delayExceedsGrace: (delayMs: number, gracePeriodMs: number) =>

@@ -11,6 +11,7 @@ import {
   callBeforeAppShutdownHook,
   callModuleDestroyHook,
 } from '@nestjs/core/hooks/index.js';
+import type { Server, ServerResponse } from 'node:http';
 import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
@@ -20,10 +21,11 @@ type Listener = (signal: NodeJS.Signals) => void;
 
 /**
  * @internal A shutdown that Kubernetes gets right. On a signal (or `beginShutdown()`): readiness
- * fails at once, the server keeps serving for `delayMs` while the endpoints are withdrawn, then
- * Nest closes gracefully and the process exits 0. The delay sits in the HTTP adapter's
- * `beforeClose()`, which Nest awaits before any `onModuleDestroy`, so every connection of the
- * application stays intact until the delay ends.
+ * fails at once, the server keeps serving for `delayMs` while the endpoints are withdrawn, then it
+ * drains (accepts nothing new, lets in-flight requests finish), then Nest runs its hooks and the
+ * process exits 0. Delay and drain sit in the HTTP adapter's `beforeClose()`, which Nest awaits
+ * before any `onModuleDestroy`: the application's connections stay intact until no request can
+ * need them.
  */
 @Injectable()
 export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -94,9 +96,34 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     const original = adapter.beforeClose?.bind(adapter);
     adapter.beforeClose = async () => {
       this.nestIsClosing = true;
-      await this.delay;
+      if (this.delay) {
+        await this.delay;
+        await this.drain();
+      }
       await original?.();
     };
+  }
+
+  /**
+   * Stops accepting connections and waits for in-flight requests. Keep-alive clients would hold
+   * the server open for ever: responses from now on close their connection, and connections
+   * that fall idle are closed as soon as they do.
+   */
+  private async drain(): Promise<void> {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server?.listening) return;
+    const started = Date.now();
+    server.prependListener('request', (_request, response: ServerResponse) => {
+      if (!response.headersSent) response.setHeader('Connection', 'close');
+    });
+    await new Promise<void>((resolve) => {
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
+      server.close(() => {
+        clearInterval(sweep);
+        resolve();
+      });
+    });
+    this.logger.log(messages.drained(Date.now() - started));
   }
 
   /** The sequence of `app.close()`, for applications that did not call enableShutdownHooks(). */

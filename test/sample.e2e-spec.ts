@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { HealthReport } from 'nestjs-probes';
+import { running, startSample, stopSample, type Sample } from './support/sample-process.js';
 
 /**
  * The sample as a user runs it: the built files in a child process of their own, over real HTTP.
@@ -10,88 +8,12 @@ import type { HealthReport } from 'nestjs-probes';
  * the env variables and a clean exit on SIGTERM.
  */
 
-const MAIN = fileURLToPath(new URL('../dist-sample/main.js', import.meta.url));
-/** What the sample's `import ... from 'nestjs-probes'` resolves to. */
-const LIBRARY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const WARMUP_MS = 1500;
-
-interface Sample {
-  child: ChildProcess;
-  urls: Record<'live' | 'ready' | 'startup' | 'deep' | 'faults' | 'orders', string>;
-  output: () => string;
-}
 
 interface Answer {
   status: number;
   contentType: string | null;
   body: HealthReport;
-}
-
-/** Starts the built sample and resolves once it has printed its URLs. */
-function startSample(env: Record<string, string>): Promise<Sample> {
-  for (const built of [MAIN, LIBRARY]) {
-    if (!existsSync(built)) {
-      throw new Error(
-        `${built} does not exist: run \`npm run build && npm run build:sample\` first (npm test does both)`,
-      );
-    }
-  }
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', WARMUP_MS: String(WARMUP_MS) };
-  // Whatever the developer's shell exports must not change what is tested.
-  for (const name of ['FAIL', 'HEALTH_PATH', 'APP_VERSION', 'RELEASE_ID']) delete childEnv[name];
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...childEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the sample printed no URLs within 10 s\n${output()}`));
-    }, 10_000);
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const found = stdout.match(/http:\/\/localhost:\d+\/\S*/g) ?? [];
-      const url = (suffix: string) => found.find((candidate) => candidate.endsWith(suffix));
-      const urls = {
-        live: url('/live'),
-        ready: url('/ready'),
-        startup: url('/startup'),
-        deep: url('/deep'),
-        faults: url('/admin/faults'),
-        orders: url('/orders'),
-      };
-      if (Object.values(urls).every((value) => value !== undefined)) {
-        clearTimeout(timer);
-        resolve({ child, urls: urls as Sample['urls'], output });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the sample exited (code ${code}, signal ${signal}) at start\n${output()}`));
-    });
-  });
-}
-
-function running(sample: Sample | undefined): sample is Sample {
-  return sample !== undefined && sample.child.exitCode === null && sample.child.signalCode === null;
-}
-
-/** SIGTERM, as the kubelet sends it; resolves with how the process ended. */
-async function stopSample(sample: Sample | undefined): Promise<string | undefined> {
-  if (!running(sample)) return undefined;
-  const { child } = sample;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(signal ?? `code ${code}`);
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 async function probe(url: string): Promise<Answer> {
@@ -143,7 +65,7 @@ describe('the sample app (built, in a child process)', () => {
   let sample: Sample | undefined;
 
   beforeAll(async () => {
-    sample = await startSample({});
+    sample = await startSample({ WARMUP_MS: String(WARMUP_MS) });
   });
 
   afterEach(async () => {
@@ -256,7 +178,11 @@ describe('the sample app started with FAIL and HEALTH_PATH', () => {
   let sample: Sample | undefined;
 
   beforeAll(async () => {
-    sample = await startSample({ FAIL: 'database:slow,cache', HEALTH_PATH: 'internal/health' });
+    sample = await startSample({
+      WARMUP_MS: String(WARMUP_MS),
+      FAIL: 'database:slow,cache',
+      HEALTH_PATH: 'internal/health',
+    });
   });
 
   afterAll(async () => {

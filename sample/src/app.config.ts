@@ -12,6 +12,10 @@ export interface AppConfig {
   warmupMs: number;
   /** The dependencies broken from the start. */
   faults: Faults;
+  /** How long to keep serving after SIGTERM; unset: the library's default (5 s in Kubernetes). */
+  shutdownDelayMs?: number;
+  /** Whether main.ts calls app.enableShutdownHooks(); the library drains either way. */
+  shutdownHooks: boolean;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -25,6 +29,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     releaseId: env.RELEASE_ID || undefined,
     warmupMs: integer(env, 'WARMUP_MS', 3000, 600_000),
     faults: parseFaults(env.FAIL),
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS
+      ? integer(env, 'SHUTDOWN_DELAY_MS', 0, 120_000)
+      : undefined,
+    shutdownHooks: env.SHUTDOWN_HOOKS !== 'false',
   };
 }
 

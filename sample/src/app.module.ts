@@ -5,6 +5,7 @@ import { CacheModule } from './cache/cache.module.js';
 import { ConfigModule } from './config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FaultsModule } from './faults/faults.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { WarmupModule } from './warmup/warmup.module.js';
 
@@ -22,6 +23,9 @@ import { WarmupModule } from './warmup/warmup.module.js';
         description: 'Orders service: the nestjs-probes sample',
         // Probes from the kubelet, the load balancer and people share one run per second.
         cacheTtlMs: 1000,
+        // Matches sample/k8s/deployment.yaml: terminationGracePeriodSeconds 30, probe timeout 1 s.
+        shutdown: { delayMs: config.shutdownDelayMs, gracePeriodMs: 30_000 },
+        probeTimeoutMs: 1000,
       }),
     }),
     DatabaseModule,
@@ -29,6 +33,7 @@ import { WarmupModule } from './warmup/warmup.module.js';
     OrdersModule,
     WarmupModule,
     FaultsModule,
+    LifecycleModule,
   ],
 })
 export class AppModule {}

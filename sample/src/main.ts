@@ -5,11 +5,12 @@ import { APP_CONFIG, type AppConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 
 const app = await NestFactory.create<NestExpressApplication>(AppModule);
-// SIGTERM (the kubelet) or SIGINT (Ctrl-C) closes the application: the warm-up stops, the
-// server stops accepting connections, instead of the process dying mid-request.
-app.enableShutdownHooks();
-
 const config = app.get<AppConfig>(APP_CONFIG);
+// nestjs-probes handles SIGTERM and SIGINT either way (readiness fails, the server keeps serving
+// for the delay, drains, then the app closes); with Nest's hooks enabled, Nest drives the close.
+// SHUTDOWN_HOOKS=false shows the other way.
+if (config.shutdownHooks) app.enableShutdownHooks();
+
 await app.listen(config.port);
 
 // With PORT=0 the system picks the port: print the one actually bound.
@@ -29,5 +30,8 @@ console.log(
     `  GET    ${base}/admin/faults`,
     `  POST   ${base}/admin/faults/database?mode=down`,
     `  DELETE ${base}/admin/faults/database`,
+    'Lifecycle:',
+    `  POST   ${base}/admin/rotation/out   (and /admin/rotation/in)`,
+    `  POST   ${base}/admin/shutdown`,
   ].join('\n'),
 );

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { FaultsService } from '../faults/faults.service.js';
 import type { Order } from '../orders/order.model.js';
 import { SEED_ORDERS } from './database.seed.js';
@@ -16,7 +16,9 @@ const QUERY_TIMEOUT_MS = 2000;
  * round trip first, which is where a fault strikes.
  */
 @Injectable()
-export class DatabaseClient {
+export class DatabaseClient implements OnModuleDestroy {
+  private readonly logger = new Logger(DatabaseClient.name);
+  private connected = true;
   private readonly tables: Tables = {
     orders: new Map(SEED_ORDERS.map((order) => [order.id, order])),
   };
@@ -27,8 +29,18 @@ export class DatabaseClient {
     select: (tables: Tables) => T,
     signal = AbortSignal.timeout(QUERY_TIMEOUT_MS),
   ): Promise<T> {
+    if (!this.connected) throw new Error('connection closed');
     await this.faults.roundTrip('database', signal);
     return select(this.tables);
+  }
+
+  /**
+   * Like a real pool's end(): from here on every query fails. The health module's shutdown delay
+   * keeps this from running while the load balancer still sends requests.
+   */
+  onModuleDestroy(): void {
+    this.connected = false;
+    this.logger.log(`Database connection closed at ${Date.now()}`);
   }
 
   /** The cheapest query there is (a `SELECT 1`): what a health check should send. */

@@ -10,7 +10,9 @@ import {
   Param,
   Post,
   Query,
+  UseGuards,
 } from '@nestjs/common';
+import { InternalNetworkGuard } from 'nestjs-probes';
 import {
   DEPENDENCIES,
   FAULT_MODES,
@@ -22,10 +24,11 @@ import {
 import { FaultsService } from './faults.service.js';
 
 /**
- * Lets a person break a dependency and watch the probes react. A demo tool with no
- * authentication: a real service must not expose anything like it.
+ * Lets a person break a dependency and watch the probes react. A demo tool: only internal
+ * callers may use it, and a real service would not expose anything like it.
  */
 @Controller('admin/faults')
+@UseGuards(InternalNetworkGuard)
 export class FaultsController {
   constructor(private readonly faults: FaultsService) {}
 

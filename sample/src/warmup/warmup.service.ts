@@ -60,6 +60,8 @@ export class WarmupService implements OnApplicationBootstrap, OnApplicationShutd
       await sleep(this.config.warmupMs / BATCHES, undefined, { signal: this.stop.signal });
       this.loaded++;
     }
-    this.logger.log(`Reference data loaded in ${Math.round(performance.now() - started)} ms`);
+    this.logger.log(
+      `Reference data loaded in ${Math.round(performance.now() - started)} ms, at ${Date.now()}`,
+    );
   }
 }

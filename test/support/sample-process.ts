@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The built sample in a child process of its own, as a user (or a pod) runs it.
+ */
+
+const MAIN = fileURLToPath(new URL('../../dist-sample/main.js', import.meta.url));
+/** What the sample's `import ... from 'nestjs-probes'` resolves to. */
+const LIBRARY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+export interface Sample {
+  child: ChildProcess;
+  urls: Record<'live' | 'ready' | 'startup' | 'deep' | 'faults' | 'orders', string>;
+  output: () => string;
+  /** Every line the process printed, with when it arrived. */
+  lines: { at: number; text: string }[];
+  /** How and when the process ended. */
+  exited: Promise<{ at: number; code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the built sample and resolves once it has printed its URLs. */
+export function startSample(env: Record<string, string>): Promise<Sample> {
+  for (const built of [MAIN, LIBRARY]) {
+    if (!existsSync(built)) {
+      throw new Error(
+        `${built} does not exist: run \`npm run build && npm run build:sample\` first (npm test does both)`,
+      );
+    }
+  }
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+  // Whatever the developer's shell exports must not change what is tested.
+  for (const name of [
+    'FAIL',
+    'HEALTH_PATH',
+    'APP_VERSION',
+    'RELEASE_ID',
+    'WARMUP_MS',
+    'SHUTDOWN_DELAY_MS',
+    'SHUTDOWN_HOOKS',
+    'KUBERNETES_SERVICE_HOST',
+  ]) {
+    delete childEnv[name];
+  }
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...childEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const lines: Sample['lines'] = [];
+  const exited: Sample['exited'] = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ at: Date.now(), code, signal })),
+  );
+  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the sample printed no URLs within 10 s\n${output()}`));
+    }, 10_000);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const at = Date.now();
+      for (const text of chunk.toString().split('\n')) if (text) lines.push({ at, text });
+      const found = stdout.match(/http:\/\/localhost:\d+\/\S*/g) ?? [];
+      const url = (suffix: string) => found.find((candidate) => candidate.endsWith(suffix));
+      const urls = {
+        live: url('/live'),
+        ready: url('/ready'),
+        startup: url('/startup'),
+        deep: url('/deep'),
+        faults: url('/admin/faults'),
+        orders: url('/orders'),
+      };
+      if (Object.values(urls).every((value) => value !== undefined)) {
+        clearTimeout(timer);
+        resolve({ child, urls: urls as Sample['urls'], output, lines, exited });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the sample exited (code ${code}, signal ${signal}) at start\n${output()}`));
+    });
+  });
+}
+
+export function running(sample: Sample | undefined): sample is Sample {
+  return sample !== undefined && sample.child.exitCode === null && sample.child.signalCode === null;
+}
+
+/** SIGTERM, as the kubelet sends it; resolves with how the process ended. */
+export async function stopSample(sample: Sample | undefined): Promise<string | undefined> {
+  if (!running(sample)) return undefined;
+  const { child } = sample;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal ?? `code ${code}`);
+    });
+    child.kill('SIGTERM');
+  });
+}
