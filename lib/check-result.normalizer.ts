@@ -9,7 +9,8 @@ export interface NormalizedResult {
   observedUnit?: string;
   componentType?: ComponentType;
   output?: string;
-  details?: Record<string, unknown>;
+  /** Raw: the redactor makes a JSON-safe, redacted, bounded copy (`Redactor.details`). */
+  details?: unknown;
 }
 
 const STATUSES: readonly unknown[] = ['pass', 'warn', 'fail'];
@@ -70,13 +71,7 @@ function fromCheckResult(value: Record<string, unknown>): NormalizedResult {
   if (observedUnit !== undefined) result.observedUnit = boundText(observedUnit as string, 32);
   if (componentType !== undefined) result.componentType = boundText(componentType as string, 128);
   if (output !== undefined) result.output = output as string;
-  if (details !== undefined) {
-    const safe = jsonSafe(details, 0, new WeakSet());
-    result.details =
-      typeof safe === 'object' && safe !== null && !Array.isArray(safe)
-        ? (safe as Record<string, unknown>)
-        : { value: safe };
-  }
+  if (details !== undefined) result.details = details;
   return result;
 }
 
@@ -88,8 +83,12 @@ export function errorMessage(error: unknown, depth = 0): string {
   try {
     if (typeof error === 'string') return error.trim() || 'check() failed with an empty message';
     if (typeof error === 'object' && error !== null) {
-      const { message, code, name, errors } = error as Record<string, unknown>;
-      if (typeof message === 'string' && message.trim()) return message;
+      const { message, code, name, errors, cause } = error as Record<string, unknown>;
+      if (typeof message === 'string' && message.trim()) {
+        // undici says only "fetch failed"; the reason is in the cause.
+        const reason = cause !== undefined && depth < 3 ? errorMessage(cause, depth + 1) : '';
+        return reason && !reason.startsWith('check() failed') ? `${message}: ${reason}` : message;
+      }
       // Node's happy-eyeballs connect rejects with an AggregateError whose message is empty.
       if (Array.isArray(errors) && errors.length > 0 && depth < 3) {
         return errorMessage(errors[0], depth + 1);
@@ -104,14 +103,40 @@ export function errorMessage(error: unknown, depth = 0): string {
   }
 }
 
+/** @internal How `jsonSafe` treats strings and keys, and its budget of values. */
+export interface SafeCopyContext {
+  /** Makes a string safe to serve: redacted, then bounded. */
+  text(value: string): string;
+  /** Whether the value under this key is a secret, masked whole. */
+  isSecretKey(key: string): boolean;
+  /** Values still allowed; decremented as the copy grows. */
+  nodes: number;
+}
+
+/** @internal The context of a plain bounded copy, with no redaction. */
+export function plainContext(): SafeCopyContext {
+  return {
+    text: (value) => boundText(value, DETAILS_LIMITS.stringLength),
+    isSecretKey: () => false,
+    nodes: DETAILS_LIMITS.nodes,
+  };
+}
+
 /**
  * @internal A JSON-safe, bounded copy of free-form details: circular references, functions,
- * symbols, bigints, errors and huge structures can never break or bloat a response.
+ * symbols, bigints, errors and huge structures can never break, bloat or stall a response.
  */
-export function jsonSafe(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+export function jsonSafe(
+  value: unknown,
+  context: SafeCopyContext = plainContext(),
+  depth = 0,
+  seen = new WeakSet<object>(),
+): unknown {
+  if (context.nodes <= 0) return '[truncated]';
+  context.nodes--;
   switch (typeof value) {
     case 'string':
-      return boundText(value, DETAILS_LIMITS.stringLength);
+      return context.text(value);
     case 'number':
       return Number.isFinite(value) ? value : String(value);
     case 'boolean':
@@ -126,7 +151,7 @@ export function jsonSafe(value: unknown, depth: number, seen: WeakSet<object>): 
   if (value === null) return null;
   const object = value as object;
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
-  if (object instanceof Error) return boundText(errorMessage(object), DETAILS_LIMITS.stringLength);
+  if (object instanceof Error) return context.text(errorMessage(object));
   if (ArrayBuffer.isView(object))
     return `[${object.constructor.name} of ${object.byteLength} bytes]`;
   if (seen.has(object)) return '[Circular]';
@@ -135,21 +160,30 @@ export function jsonSafe(value: unknown, depth: number, seen: WeakSet<object>): 
   try {
     if (Array.isArray(object) || object instanceof Set) {
       const items = Array.from(object as Iterable<unknown>);
-      const copy = items
-        .slice(0, DETAILS_LIMITS.items)
-        .map((item) => jsonSafe(item, depth + 1, seen) ?? null);
-      if (items.length > DETAILS_LIMITS.items) copy.push(`[${items.length - copy.length} more]`);
+      const copy: unknown[] = [];
+      for (const item of items.slice(0, DETAILS_LIMITS.items)) {
+        if (context.nodes <= 0) break;
+        copy.push(jsonSafe(item, context, depth + 1, seen) ?? null);
+      }
+      if (items.length > copy.length) copy.push(`[${items.length - copy.length} more]`);
       return copy;
     }
     const entries = object instanceof Map ? [...object.entries()] : Object.entries(object);
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of entries.slice(0, DETAILS_LIMITS.keys)) {
-      const safe = readSafely(() => jsonSafe(item, depth + 1, seen));
-      if (safe !== undefined) copy[String(key)] = safe;
+    let kept = 0;
+    for (const [rawKey, item] of entries.slice(0, DETAILS_LIMITS.keys)) {
+      if (context.nodes <= 0) break;
+      const key = String(rawKey);
+      kept++;
+      if (context.isSecretKey(key)) {
+        context.nodes--;
+        copy[key] = '***';
+        continue;
+      }
+      const safe = readSafely(() => jsonSafe(item, context, depth + 1, seen));
+      if (safe !== undefined) copy[key] = safe;
     }
-    if (entries.length > DETAILS_LIMITS.keys) {
-      copy['…'] = `${entries.length - DETAILS_LIMITS.keys} more keys`;
-    }
+    if (entries.length > kept) copy['…'] = `${entries.length - kept} more keys`;
     return copy;
   } catch {
     return '[Unreadable]';

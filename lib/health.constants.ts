@@ -18,7 +18,14 @@ export const DEFAULT_MODULE_OPTIONS = {
 export const OUTPUT_MAX_LENGTH = 512;
 
 /** @internal Bounds of the JSON-safe copy of a result's `details`. */
-export const DETAILS_LIMITS = { depth: 4, keys: 50, items: 50, stringLength: 512 } as const;
+export const DETAILS_LIMITS = {
+  depth: 4,
+  keys: 50,
+  items: 50,
+  stringLength: 512,
+  /** Values in all: shared and repeated sub-objects count each time they appear. */
+  nodes: 200,
+} as const;
 
 /** @internal Upper bound of a timer in Node.js (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -11,6 +11,7 @@ function runner(check: HealthCheck['check'], options: Record<string, unknown> = 
   return new IndicatorRunner(resolved, { check }, new Redactor());
 }
 
+const noop = (): void => undefined;
 const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('IndicatorRunner', () => {
@@ -52,6 +53,23 @@ describe('IndicatorRunner', () => {
         signal = s;
       }).outcome();
       expect(signal?.aborted).toBe(false);
+    });
+
+    it('does not call a check again while an earlier call has not settled after its timeout', async () => {
+      let release = noop;
+      const check = jest.fn(() => new Promise<void>((resolve) => (release = resolve)));
+      const r = runner(check, { timeoutMs: 20, cacheTtlMs: 0 });
+      expect((await r.outcome()).report.output).toBe('timed out after 20 ms');
+      for (let i = 0; i < 5; i++) {
+        expect((await r.outcome()).report.output).toBe(
+          'timed out after 20 ms, and still has not answered',
+        );
+      }
+      expect(check).toHaveBeenCalledTimes(1);
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+      await r.outcome();
+      expect(check).toHaveBeenCalledTimes(2);
     });
 
     it('ignores a late rejection from a check that already timed out', async () => {
@@ -136,6 +154,25 @@ describe('IndicatorRunner', () => {
   });
 
   describe('containment', () => {
+    it('keeps working when a redaction rule of the user throws', async () => {
+      const resolved = resolveIndicatorOptions('T', { name: 'test', cacheTtlMs: 0 }, module);
+      const redactor = new Redactor([
+        {
+          pattern: /boom/,
+          replacement: () => {
+            throw new Error('bad rule');
+          },
+        },
+      ]);
+      const check = jest.fn(async () => {
+        throw new Error('boom');
+      });
+      const r = new IndicatorRunner(resolved, { check }, redactor);
+      expect((await r.outcome()).report.output).toBe('***');
+      expect((await r.outcome()).report.output).toBe('***');
+      expect(check).toHaveBeenCalledTimes(2);
+    });
+
     it('turns a synchronous throw into a failed check', async () => {
       const outcome = await runner(() => {
         throw new Error('sync boom');

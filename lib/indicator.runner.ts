@@ -17,7 +17,12 @@ export interface CheckOutcome {
   readonly durationMs: number;
 }
 
-type Settled = { value: unknown } | { error: unknown } | { timedOut: true };
+type Settled =
+  | { value: unknown }
+  | { error: unknown }
+  | { timedOut: true }
+  /** An earlier run timed out and its check() has still not settled: it is not called again. */
+  | { stillRunning: true };
 
 /**
  * @internal Runs one indicator: under its timeout, at most once at a time (concurrent callers
@@ -28,6 +33,8 @@ export class IndicatorRunner {
   private latest?: CheckOutcome;
   private expiresAt = 0;
   private inflight?: Promise<CheckOutcome>;
+  /** A check() call that timed out and has not settled yet. */
+  private hung = false;
 
   constructor(
     readonly options: ResolvedIndicatorOptions,
@@ -54,17 +61,23 @@ export class IndicatorRunner {
     ) {
       return latest;
     }
-    return (this.inflight ??= this.run());
+    // Cleared once settled, from outside run(): a run that settles synchronously must not clear
+    // it before it is even assigned.
+    return (this.inflight ??= this.run().finally(() => (this.inflight = undefined)));
   }
 
   private async run(): Promise<CheckOutcome> {
     const started = performance.now();
-    const settled = await this.settle();
+    const settled = this.hung ? { stillRunning: true as const } : await this.settle();
     const durationMs = performance.now() - started;
-    const outcome = this.toOutcome(settled, durationMs);
+    let outcome: CheckOutcome;
+    try {
+      outcome = this.toOutcome(settled, durationMs);
+    } catch {
+      outcome = this.toOutcome({ error: 'the result could not be processed' }, durationMs);
+    }
     this.latest = outcome;
     this.expiresAt = outcome.observedAt + this.options.cacheTtlMs;
-    this.inflight = undefined;
     return outcome;
   }
 
@@ -74,12 +87,15 @@ export class IndicatorRunner {
     const controller = new AbortController();
     return new Promise<Settled>((resolve) => {
       const timer = setTimeout(() => {
+        // Until this call settles, later runs fail at once instead of piling up hung calls.
+        this.hung = true;
         controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
         resolve({ timedOut: true });
       }, timeoutMs);
       timer.unref();
       const done = (result: Settled) => {
         clearTimeout(timer);
+        this.hung = false;
         resolve(result);
       };
       try {
@@ -99,7 +115,13 @@ export class IndicatorRunner {
         ? fromResolvedValue(settled.value)
         : 'error' in settled
           ? { status: 'fail' as const, output: errorMessage(settled.error) }
-          : { status: 'fail' as const, output: `timed out after ${this.options.timeoutMs} ms` };
+          : {
+              status: 'fail' as const,
+              output:
+                'stillRunning' in settled
+                  ? `timed out after ${this.options.timeoutMs} ms, and still has not answered`
+                  : `timed out after ${this.options.timeoutMs} ms`,
+            };
     const observedAt = Date.now();
     const report: CheckReport = {
       componentId: this.options.name,

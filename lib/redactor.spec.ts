@@ -24,6 +24,27 @@ describe('Redactor', () => {
     ['key AKIAIOSFODNN7EXAMPLE denied', 'key *** denied'],
     ['aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key=***'],
     ['-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----', '***'],
+    ['postgres://app:p@ss@db/x', 'postgres://app:***@db/x'],
+    ['postgres://app:pa/ss@db', 'postgres://app:***@db'],
+    ['redis://:abc#def@cache', 'redis://:***@cache'],
+    ['redis://:abc?def@cache:6379', 'redis://:***@cache:6379'],
+    ['https://ghp_0123456789abcdef0123@github.com/x', 'https://***@github.com/x'],
+    ['pass=hunter2 user=x', 'pass=*** user=x'],
+    ['bypass=true', 'bypass=true'],
+    [
+      'AccountName=a;AccountKey=Zm9vYmFy==;EndpointSuffix=x',
+      'AccountName=a;AccountKey=***;EndpointSuffix=x',
+    ],
+    [
+      'https://x.blob.core.windows.net/c?sv=2020&sig=abcDEF%2B123&se=1',
+      'https://x.blob.core.windows.net/c?sv=2020&sig=***&se=1',
+    ],
+    ['Cookie: session=abc; theme=dark', 'Cookie: ***'],
+    ['set-cookie: sid=abc; HttpOnly', 'set-cookie: ***'],
+    ['Authorization: Negotiate YIIJvwYGKwYBBQUCoIIJszCCCa', 'Authorization: ***'],
+    ['stripe key sk_live_51Habcdefghijklmnop rejected', 'stripe key *** rejected'],
+    ['token ghp_abcdefghijklmnopqrstuvwxyz0123 expired', 'token *** expired'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefgh expired', 'jwt *** expired'],
     ['connection refused', 'connection refused'],
     ['timed out after 500 ms', 'timed out after 500 ms'],
   ])('masks %j', (text, expected) => {
@@ -35,6 +56,41 @@ describe('Redactor', () => {
     const output = redactor.output(text);
     expect(output).not.toContain('sss');
     expect(output.length).toBeLessThanOrEqual(512);
+  });
+
+  it('masks a secret cut off by the read limit, instead of leaking its first half', () => {
+    const output = redactor.output(`failed:${' '.repeat(4070)}postgres://user:hunter2hunter2@db/x`);
+    expect(output).not.toContain('hun');
+    const long = redactor.output(`${'y '.repeat(2040)}postgres://user:hunter2hunter2hunter2@db/x`);
+    expect(long).not.toContain('hunter');
+  });
+
+  it('redacts a string in details before bounding it', () => {
+    const note = `${'x'.repeat(470)} postgres://user:hunter2hunter2hunter2hunter2@db:5432/x`;
+    expect(JSON.stringify(redactor.details({ note }))).not.toContain('hunter');
+  });
+
+  it('masks the whole value under a secret-named key, whatever its shape', () => {
+    expect(
+      redactor.details({
+        password: ['hunter2'],
+        tokens: { a: 'tok-abc' },
+        auth: { user: 'u', pass: 'p' },
+        bypass: 'visible',
+      }),
+    ).toEqual({ password: '***', tokens: '***', auth: '***', bypass: 'visible' });
+  });
+
+  it('masks the whole text when a rule of the user throws', () => {
+    const broken = new Redactor([
+      {
+        pattern: /x/,
+        replacement: () => {
+          throw new Error('bad rule');
+        },
+      },
+    ]);
+    expect(broken.redact('x marks the spot')).toBe('***');
   });
 
   it('masks secret-named keys and every string in details', () => {

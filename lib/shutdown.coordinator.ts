@@ -132,7 +132,9 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       const adapter = this.adapterHost.httpAdapter;
       await adapter?.beforeClose?.();
       // The order Nest uses: modules by distance, descending, reversed.
-      const modules = [...this.modules.values()].sort((a, b) => b.distance - a.distance).reverse();
+      const modules = [...this.modules.values()]
+        .toSorted((a, b) => b.distance - a.distance)
+        .toReversed();
       for (const module of modules) await callModuleDestroyHook(module);
       for (const module of modules) await callBeforeAppShutdownHook(module, signal);
       await adapter?.close();

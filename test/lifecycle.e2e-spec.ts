@@ -26,6 +26,10 @@ async function untilReady(url: string, timeoutMs = 8000): Promise<void> {
   }
 }
 
+/** A probe every 20 ms that fails on the first failure: fine-grained timing of a shutdown. */
+const probe = (url: string) =>
+  new ProbeSimulator({ url, periodMs: 20, timeoutMs: 1000, failureThreshold: 1 }).start();
+
 let sample: Sample | undefined;
 
 afterEach(async () => {
@@ -83,8 +87,6 @@ describe.each([
       });
       await untilReady(started.urls.ready);
       load = new LoadGenerator(`${started.urls.orders}/1001`, 4).start();
-      const probe = (url: string) =>
-        new ProbeSimulator({ url, periodMs: 20, timeoutMs: 1000, failureThreshold: 1 }).start();
       ready = probe(started.urls.ready);
       live = probe(started.urls.live);
       await sleep(300);

@@ -60,25 +60,27 @@ describe('taking an instance out of rotation', () => {
   });
 });
 
+/** A logger that keeps the warnings. */
+function capture(): { logger: LoggerService; warnings: string[] } {
+  const warnings: string[] = [];
+  const logger: LoggerService = {
+    log() {},
+    error() {},
+    warn(message: unknown) {
+      warnings.push(String(message));
+    },
+  };
+  return { logger, warnings };
+}
+
+/** Boots an app and returns the warnings it logged at start-up. */
+async function warningsFor(options: TestAppOptions) {
+  const { logger, warnings } = capture();
+  app = await createTestApp({ ...options, logger });
+  return warnings;
+}
+
 describe('start-up warnings about settings that cannot work', () => {
-  function capture(): { logger: LoggerService; warnings: string[] } {
-    const warnings: string[] = [];
-    const logger: LoggerService = {
-      log() {},
-      error() {},
-      warn(message: unknown) {
-        warnings.push(String(message));
-      },
-    };
-    return { logger, warnings };
-  }
-
-  async function warningsFor(options: TestAppOptions) {
-    const { logger, warnings } = capture();
-    app = await createTestApp({ ...options, logger });
-    return warnings;
-  }
-
   it('warns about an indicator timeout at or above the declared probe timeout', async () => {
     const warnings = await warningsFor({
       providers: [
