@@ -1,10 +1,13 @@
 import {
+  ForbiddenException,
+  HttpException,
   Controller,
   Get,
   Inject,
   Logger,
   Req,
   Res,
+  VERSION_NEUTRAL,
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
@@ -15,6 +18,10 @@ import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
 import { HealthService } from './health.service.js';
 import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { InternalNetworkGuard, type HttpRequest } from './internal-network.guard.js';
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 
 /** What an external caller of a `status` route gets: the status and nothing else. */
 const STATUS_ONLY: Record<HealthStatus, string> = {
@@ -28,7 +35,9 @@ const STATUS_ONLY: Record<HealthStatus, string> = {
  * `path` option when the options are resolved, before Nest registers routes.
  */
 export function createHealthController(): Type<unknown> {
-  @Controller()
+  // Version-neutral: enabling URI versioning with a default version must not move the probes
+  // away from the paths in the manifest.
+  @Controller({ version: VERSION_NEUTRAL })
   class HealthController implements OnModuleInit {
     private readonly logger = new Logger('HealthModule');
 
@@ -81,23 +90,28 @@ export function createHealthController(): Type<unknown> {
     private serve(request: HttpRequest, response: unknown, probe: ProbeName): void | Promise<void> {
       const access = this.options.access[probe];
       if (access === 'public') return this.answer(response, probe, true);
-      let admitted: boolean | Promise<boolean>;
-      try {
-        admitted = this.guard.admits(request);
-      } catch (error) {
-        admitted = Promise.reject(error);
-      }
-      const proceed = (internal: boolean) => {
-        if (internal) return this.answer(response, probe, true);
+      const proceed = (admitted: unknown) => {
+        // Only a real `true` admits: a guard override returning anything else fails closed.
+        if (admitted === true) return this.answer(response, probe, true);
         if (access === 'status') return this.answer(response, probe, false);
         return this.deny(request, response);
       };
-      if (!(admitted instanceof Promise)) return proceed(admitted);
-      // A guard override that throws admits nobody: the caller is treated as external.
-      return admitted.then(proceed, (error: unknown) => {
-        this.logger.error(`The health route guard failed: ${String(error)}`);
-        return proceed(false);
-      });
+      let admitted: unknown;
+      try {
+        admitted = this.guard.admits(request);
+      } catch (error) {
+        return this.guardFailed(error, proceed);
+      }
+      if (!isThenable(admitted)) return proceed(admitted);
+      return Promise.resolve(admitted).then(proceed, (error: unknown) =>
+        this.guardFailed(error, proceed),
+      );
+    }
+
+    /** A guard override that throws admits nobody: the caller is treated as external. */
+    private guardFailed(error: unknown, proceed: (admitted: unknown) => void | Promise<void>) {
+      this.logger.error(`The health route guard failed: ${String(error)}`);
+      return proceed(false);
     }
 
     private answer(response: unknown, probe: ProbeName, full: boolean): void | Promise<void> {
@@ -129,18 +143,29 @@ export function createHealthController(): Type<unknown> {
     }
 
     private deny(request: HttpRequest, response: unknown): void {
-      const denial = this.guard.denial(request);
-      this.send(
-        response,
-        denial.getStatus(),
-        'application/json; charset=utf-8',
-        JSON.stringify(denial.getResponse()),
-      );
+      let denial: HttpException;
+      try {
+        denial = this.guard.denial(request);
+      } catch (error) {
+        this.logger.error(`The health route guard's denial() failed: ${String(error)}`);
+        denial = new ForbiddenException();
+      }
+      const status = denial.getStatus();
+      const body = JSON.stringify(denial.getResponse());
+      // A 404 must look exactly like Nest's own answer for a route that does not exist.
+      const cacheControl = status === 404 ? null : 'no-store';
+      this.send(response, status, 'application/json; charset=utf-8', body, cacheControl);
     }
 
-    private send(response: unknown, status: number, contentType: string, body: string): void {
+    private send(
+      response: unknown,
+      status: number,
+      contentType: string,
+      body: string,
+      cacheControl: string | null = 'no-store',
+    ): void {
       const http = this.adapterHost.httpAdapter;
-      http.setHeader(response, 'Cache-Control', 'no-store');
+      if (cacheControl) http.setHeader(response, 'Cache-Control', cacheControl);
       http.setHeader(response, 'Content-Type', contentType);
       http.reply(response, body, status);
     }

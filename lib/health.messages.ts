@@ -36,6 +36,8 @@ export const messages = {
     `shutdown.delayMs (${delayMs} ms) is not shorter than shutdown.gracePeriodMs (${gracePeriodMs} ms, the pod's terminationGracePeriodSeconds): the kubelet would kill the pod before it has drained. Lower delayMs, or raise terminationGracePeriodSeconds and gracePeriodMs together.`,
   timeoutExceedsProbe: (name: string, timeoutMs: number, probeTimeoutMs: number) =>
     `Health indicator "${name}" has timeoutMs ${timeoutMs}, at or above the probe timeout of ${probeTimeoutMs} ms (probeTimeoutMs): the kubelet gives up before the indicator does, and the probe fails without saying why. Lower timeoutMs, or raise the probe's timeoutSeconds and probeTimeoutMs together.`,
+  importedTwice:
+    'HealthModule.forRoot() is imported more than once in this application: each copy discovers the indicators, keeps its own cache and registers the same routes. Import it once, in the root module (it is global).',
   unknownProbe: (probe: string) =>
     `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
 };

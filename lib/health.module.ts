@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryModule } from '@nestjs/core';
 import { HEALTH_CONTROLLER_CLASS, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
@@ -32,9 +32,10 @@ import { Redactor } from './redactor.js';
       inject: [HEALTH_MODULE_OPTIONS, HEALTH_CONTROLLER_CLASS],
       // Runs when providers are instantiated, before Nest registers routes: the one place where
       // options are validated (start-up fails here with what to change) and the prefix applied.
-      useFactory: (raw: unknown, controller: object) => {
+      useFactory: (raw: unknown, controller: Type<unknown>) => {
         const options = resolveHealthOptions(raw);
         Reflect.defineMetadata(PATH_METADATA, options.path || '/', controller);
+        for (const decorate of options.controllerDecorators) decorate(controller);
         return options;
       },
     },

@@ -20,6 +20,7 @@ describe('resolveHealthOptions', () => {
       redact: [],
       shutdown: { signals: ['SIGTERM', 'SIGINT'], delayMs: 0, gracePeriodMs: 30_000 },
       probeTimeoutMs: 1000,
+      controllerDecorators: [],
     });
     expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
   });

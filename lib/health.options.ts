@@ -30,6 +30,7 @@ export interface ResolvedHealthOptions {
   redact: readonly (RedactionRule | RegExp)[];
   shutdown: false | Required<ShutdownOptions>;
   probeTimeoutMs: number;
+  controllerDecorators: readonly ClassDecorator[];
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -138,6 +139,10 @@ const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
   },
   shutdown,
   probeTimeoutMs: timeout,
+  controllerDecorators: {
+    test: (v) => Array.isArray(v) && v.every((d) => typeof d === 'function'),
+    valid: 'an array of class decorators, such as [Public(), SkipThrottle()]',
+  },
 };
 
 const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
@@ -197,6 +202,7 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     redact: given.redact ?? [],
     shutdown: given.shutdown === false ? false : resolveShutdown(given.shutdown),
     probeTimeoutMs: given.probeTimeoutMs ?? DEFAULT_MODULE_OPTIONS.probeTimeoutMs,
+    controllerDecorators: given.controllerDecorators ?? [],
   };
 }
 

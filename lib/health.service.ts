@@ -54,9 +54,14 @@ export class HealthService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.bootstrapped = true;
+    // With no startup indicator there is nothing to wait for: `started` is true from here on.
+    if (this.registry.forProbe('startup').length === 0) void this.startup();
   }
 
-  /** Whether start-up has completed: the app has bootstrapped and every startup indicator passed. */
+  /**
+   * Whether start-up has completed: the app has bootstrapped and every startup indicator has
+   * passed once (observed by the startup or ready probe; at once when there is none).
+   */
   get started(): boolean {
     return this.startupLatch !== undefined;
   }

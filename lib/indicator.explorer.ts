@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
+import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { HealthIndicator } from './decorators/health-indicator.decorator.js';
 import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
@@ -16,6 +16,8 @@ import { Redactor } from './redactor.js';
  */
 @Injectable()
 export class IndicatorExplorer implements OnModuleInit {
+  /** The applications (by their module graph) that already have a health module. */
+  private static readonly applications = new WeakSet<ModulesContainer>();
   private readonly logger = new Logger('HealthModule');
 
   constructor(
@@ -23,9 +25,14 @@ export class IndicatorExplorer implements OnModuleInit {
     private readonly registry: IndicatorRegistry,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly redactor: Redactor,
+    private readonly modules: ModulesContainer,
   ) {}
 
   onModuleInit(): void {
+    if (IndicatorExplorer.applications.has(this.modules)) {
+      this.logger.warn(messages.importedTwice);
+    }
+    IndicatorExplorer.applications.add(this.modules);
     const owners = new Map<string, object>();
     for (const wrapper of this.discovery.getProviders({ metadataKey: HealthIndicator.KEY })) {
       const runner = this.toRunner(wrapper);

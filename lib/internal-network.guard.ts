@@ -31,11 +31,14 @@ export class InternalNetworkGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
     const request = context.switchToHttp().getRequest<HttpRequest>();
     const admitted = this.admits(request);
-    const decide = (internal: boolean) => {
-      if (internal) return true;
+    // Only a real `true` admits: an override returning anything else fails closed.
+    const decide = (internal: unknown) => {
+      if (internal === true) return true;
       throw this.denial(request);
     };
-    return admitted instanceof Promise ? admitted.then(decide) : decide(admitted);
+    return typeof (admitted as PromiseLike<boolean> | null)?.then === 'function'
+      ? Promise.resolve(admitted).then(decide)
+      : decide(admitted);
   }
 
   /** Whether the request may see internal details. Override to admit more callers. */

@@ -102,7 +102,12 @@ export class NetworkPolicy {
       // An untrusted peer that sends forwarding headers is relaying someone we cannot identify.
       if (index === hops.length - 1) return undefined;
     } else {
-      index = Math.max(hops.length - 1 - this.trustedHops, 0);
+      // A hop count trusts proxies it cannot name: the peer must at least be internal, and the
+      // chain must be as long as the hops, or a caller that reached the pod directly would be
+      // judged by a header it wrote itself.
+      if (!this.isInternal(peer)) return undefined;
+      index = hops.length - 1 - this.trustedHops;
+      if (index < 0) return undefined;
     }
     // The hops the trusted proxies wrote must all be readable, or the chain cannot be trusted.
     return hops.slice(index).every((hop) => hop !== undefined) ? hops[index] : undefined;

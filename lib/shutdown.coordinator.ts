@@ -35,6 +35,8 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   private endDelay?: () => void;
   private nestIsClosing = false;
   private closed = false;
+  /** A signal or beginShutdown() started the shutdown (not a plain app.close()). */
+  private signalled = false;
 
   constructor(
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
@@ -44,9 +46,9 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
+    this.holdCloseForTheDelay();
     const { shutdown } = this.options;
     if (!shutdown) return;
-    this.holdCloseForTheDelay();
     for (const signal of shutdown.signals) {
       const listener: Listener = (received) => this.onSignal(received);
       this.listeners.set(signal, listener);
@@ -57,15 +59,16 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   onApplicationShutdown(): void {
     this.closed = true;
     // After a signal, Nest re-raises it once closed: stay subscribed to turn it into exit(0).
-    if (!this.state.shuttingDown) this.unsubscribe();
+    if (!this.signalled) this.unsubscribe();
   }
 
   /** Starts the graceful shutdown; a second request cuts the remaining delay short. */
   begin(signal?: NodeJS.Signals): void {
-    if (this.state.shuttingDown) {
+    if (this.signalled) {
       this.endDelay?.();
       return;
     }
+    this.signalled = true;
     this.state.shuttingDown = true;
     const shutdown = this.options.shutdown || { delayMs: 0, gracePeriodMs: 0 };
     this.logger.log(messages.shutdownBegins(signal, shutdown.delayMs));
@@ -96,6 +99,8 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     const original = adapter.beforeClose?.bind(adapter);
     adapter.beforeClose = async () => {
       this.nestIsClosing = true;
+      // Closing for any reason (app.close() included): readiness must not pass any more.
+      this.state.shuttingDown = true;
       if (this.delay) {
         await this.delay;
         await this.drain();

@@ -103,6 +103,9 @@ describe.each(ADAPTERS)('what each caller sees, on %s', (adapter: AdapterName) =
     const deep = await get('/health/deep');
     const unknown = await get('/health/nothing-here');
     expect(deep.status).toBe(404);
+    for (const header of ['content-type', 'cache-control']) {
+      expect(headerOf(deep, header)).toBe(headerOf(unknown, header));
+    }
     expect(deep.body).toEqual({
       ...(unknown.body as object),
       message: 'Cannot GET /health/deep',
@@ -197,6 +200,30 @@ describe.each(ADAPTERS)('what each caller sees, on %s', (adapter: AdapterName) =
       const get = await start({ health: { ...AS_EXTERNAL, guard: MeshGuard } });
       expect((await get('/health/deep', { 'x-mesh-client': '10.1.1.1' })).status).toBe(200);
       expect((await get('/health/deep', { 'x-mesh-client': '8.8.8.8' })).status).toBe(403);
+    });
+
+    it('fails closed when an override answers with anything but true, even a foreign thenable', async () => {
+      @Injectable()
+      class SloppyGuard extends InternalNetworkGuard {
+        override admits(): boolean {
+          // A "promise" from another library or realm, resolving to a truthy non-boolean.
+          return { then: (resolve: (v: unknown) => void) => resolve('yes') } as unknown as boolean;
+        }
+      }
+      const get = await start({ health: { guard: SloppyGuard }, controllers: [] });
+      expect((await get('/health/deep')).status).toBe(403);
+      expect((await get('/health/ready')).text).toBe('{"status":"pass"}');
+    });
+
+    it('answers 403, never a 500, when an overridden denial() throws', async () => {
+      @Injectable()
+      class BrokenDenial extends InternalNetworkGuard {
+        override denial(): never {
+          throw new Error('oops');
+        }
+      }
+      const get = await start({ health: { ...AS_EXTERNAL, guard: BrokenDenial } });
+      expect((await get('/health/deep')).status).toBe(403);
     });
 
     it('treats the caller as external, never a 500, when an override throws', async () => {

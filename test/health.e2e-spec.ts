@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  SetMetadata,
+  VersioningType,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
@@ -288,6 +298,48 @@ describe('HealthModule options', () => {
     await request(app.getHttpServer()).get('/api/health/live').expect(200);
   });
 
+  it('keeps the probes at their paths when the app enables URI versioning', async () => {
+    @Module({ imports: [HealthModule.forRoot()] })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: false });
+    app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+    await app.init();
+    await request(app.getHttpServer()).get('/health/live').expect(200);
+  });
+
+  it('applies controllerDecorators, so an app-wide guard can let the probes through', async () => {
+    const IS_PUBLIC = 'isPublic';
+    @Injectable()
+    class RequireToken implements CanActivate {
+      constructor(private readonly reflector: Reflector) {}
+      canActivate(context: ExecutionContext) {
+        return (
+          this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+            context.getHandler(),
+            context.getClass(),
+          ]) === true
+        );
+      }
+    }
+    const http = await start({
+      health: { controllerDecorators: [SetMetadata(IS_PUBLIC, true)] },
+      providers: [{ provide: APP_GUARD, useClass: RequireToken }],
+    });
+    await http.get('/health/live').expect(200);
+    await http.get('/health/ready').expect(200);
+  });
+
+  it('warns when the module is imported twice in one application', async () => {
+    const warnings: string[] = [];
+    @Module({ imports: [HealthModule.forRoot()] })
+    class FeatureModule {}
+    app = await createTestApp({
+      imports: [FeatureModule],
+      logger: { log() {}, error() {}, warn: (message: unknown) => warnings.push(String(message)) },
+    });
+    expect(warnings.join()).toContain('HealthModule.forRoot() is imported more than once');
+  });
+
   it('keeps the paths of two applications in one process apart', async () => {
     const one = await createTestApp({ health: { path: 'one' } });
     const two = await createTestApp({ health: { path: 'two' } });
@@ -360,6 +412,26 @@ describe('HealthModule options', () => {
 });
 
 describe('HealthService injected in an application', () => {
+  it('is started right after bootstrap when there is no startup indicator', async () => {
+    await start({ providers: [defineIndicator({ name: 'db' })] });
+    expect(app!.get(HealthService).started).toBe(true);
+  });
+
+  it('fails readiness while the application closes, before any onModuleDestroy runs', async () => {
+    const seen: unknown[] = [];
+    @Injectable()
+    class Pool {
+      constructor(private readonly health: HealthService) {}
+      async onModuleDestroy() {
+        seen.push((await this.health.check('ready')).output);
+      }
+    }
+    await start({ providers: [Pool, defineIndicator({ name: 'db' })] });
+    await app!.close();
+    app = undefined;
+    expect(seen).toEqual(['shutting down']);
+  });
+
   it('returns the same report the route serves', async () => {
     @Controller('status')
     class StatusController {

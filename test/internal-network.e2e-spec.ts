@@ -17,8 +17,11 @@ const GROUPS = {
     internalNetworks: ['127.0.0.1/32', '10.0.0.0/8', 'fd00::/8'],
     trustProxy: ['127.0.0.5/32', '127.0.0.6/32'],
   },
-  oneHop: { internalNetworks: ['10.0.0.0/8', '192.168.0.0/16', 'fe80::/10'], trustProxy: 1 },
-  twoHops: { internalNetworks: ['10.0.0.0/8'], trustProxy: 2 },
+  oneHop: {
+    internalNetworks: ['127.0.0.1/32', '::1/128', '10.0.0.0/8', '192.168.0.0/16', 'fe80::/10'],
+    trustProxy: 1,
+  },
+  twoHops: { internalNetworks: ['127.0.0.1/32', '10.0.0.0/8'], trustProxy: 2 },
 } satisfies Record<string, HealthModuleOptions>;
 
 type Group = keyof typeof GROUPS;
@@ -150,7 +153,8 @@ const CASES: Case[] = [
     { [XFF]: '[fd00::2]:80' },
     true,
   ],
-  ['loopback is not internal here', 'oneHop', '127.0.0.1', {}, false],
+  ['an internal peer without headers, one hop', 'oneHop', '127.0.0.1', {}, true],
+  ['an external peer is no proxy, one hop', 'oneHop', '127.0.0.2', { [XFF]: '10.0.0.1' }, false],
   ['one hop reports an internal client', 'oneHop', '127.0.0.1', { [XFF]: '10.0.0.1' }, true],
   ['spoof: prepended, one hop', 'oneHop', '127.0.0.1', { [XFF]: '10.0.0.1, 203.0.113.9' }, false],
   [
@@ -176,6 +180,7 @@ const CASES: Case[] = [
     true,
   ],
   ['two hops, external client', 'twoHops', '127.0.0.1', { [XFF]: '203.0.113.9, 10.0.0.1' }, false],
+  ['two hops, a chain too short to trust', 'twoHops', '127.0.0.1', { [XFF]: '10.0.0.1' }, false],
   [
     'spoof: prepended, two hops',
     'twoHops',

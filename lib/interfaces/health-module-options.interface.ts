@@ -65,6 +65,11 @@ export interface HealthModuleOptions {
   guard?: Type<InternalNetworkGuard>;
   /** Rules masked in every output, in addition to the built-in ones (see `Redactor`). */
   redact?: readonly (RedactionRule | RegExp)[];
+  /**
+   * Decorators applied to the probes' controller, for app-wide guards and interceptors that
+   * need marking: `[Public(), SkipThrottle()]`. The kubelet sends no credentials.
+   */
+  controllerDecorators?: readonly ClassDecorator[];
   /** Graceful shutdown on signals; `false` leaves signals and closing to the application. */
   shutdown?: false | ShutdownOptions;
   /**
