@@ -207,6 +207,7 @@ describe.each(ADAPTERS)('what each caller sees, on %s', (adapter: AdapterName) =
       class SloppyGuard extends InternalNetworkGuard {
         override admits(): boolean {
           // A "promise" from another library or realm, resolving to a truthy non-boolean.
+          // oxlint-disable-next-line unicorn/no-thenable -- the point of the test
           return { then: (resolve: (v: unknown) => void) => resolve('yes') } as unknown as boolean;
         }
       }
