@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+/** The sample's manifest must agree with the sample and with the library's defaults. */
+
+interface Probe {
+  httpGet: { path: string; port: string };
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+  successThreshold?: number;
+}
+interface Container {
+  command: string[];
+  ports: { name: string; containerPort: number }[];
+  env: { name: string; value: string }[];
+  startupProbe: Probe;
+  readinessProbe: Probe;
+  livenessProbe: Probe;
+}
+
+const read = (file: string) =>
+  readFileSync(new URL(`../sample/k8s/${file}`, import.meta.url), 'utf8');
+const deployment = parse(read('deployment.yaml'));
+const service = parse(read('service.yaml'));
+const pod = deployment.spec.template.spec;
+const container: Container = pod.containers[0];
+
+/** The shutdown delay the library applies in Kubernetes, and the slowest request of the sample. */
+const DELAY_MS = 5000;
+const QUERY_TIMEOUT_MS = 2000;
+/** The longest indicator timeout of the sample (database: 300 ms; the default is 500 ms). */
+const LONGEST_INDICATOR_TIMEOUT_MS = 500;
+
+describe('sample/k8s', () => {
+  it('probes the sample’s routes on its port', () => {
+    expect(container.startupProbe.httpGet.path).toBe('/health/startup');
+    expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+    expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+    const port = container.ports.find((p) => p.name === 'http')!;
+    expect(port.containerPort).toBe(Number(container.env.find((e) => e.name === 'PORT')!.value));
+    expect(service.spec.ports[0].targetPort).toBe('http');
+    expect(service.spec.selector).toEqual(deployment.spec.template.metadata.labels);
+  });
+
+  it('gives the delay and the drain room inside terminationGracePeriodSeconds', () => {
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+      DELAY_MS + QUERY_TIMEOUT_MS + 5000,
+    );
+  });
+
+  it('withdraws a pod within the delay: readiness period below it', () => {
+    expect(container.readinessProbe.periodSeconds * 1000).toBeLessThanOrEqual(DELAY_MS);
+  });
+
+  it('gives every probe more time than the slowest indicator', () => {
+    for (const probe of [
+      container.startupProbe,
+      container.readinessProbe,
+      container.livenessProbe,
+    ]) {
+      expect(probe.timeoutSeconds * 1000).toBeGreaterThan(LONGEST_INDICATOR_TIMEOUT_MS);
+    }
+  });
+
+  it('keeps successThreshold at 1 where Kubernetes requires it, and runs node directly', () => {
+    expect(container.livenessProbe.successThreshold ?? 1).toBe(1);
+    expect(container.startupProbe.successThreshold ?? 1).toBe(1);
+    expect(container.command).toEqual(['node', 'dist-sample/main.js']);
+  });
+});
