@@ -38,6 +38,14 @@ export const messages = {
     `Health indicator "${name}" has timeoutMs ${timeoutMs}, at or above the probe timeout of ${probeTimeoutMs} ms (probeTimeoutMs): the kubelet gives up before the indicator does, and the probe fails without saying why. Lower timeoutMs, or raise the probe's timeoutSeconds and probeTimeoutMs together.`,
   importedTwice:
     'HealthModule.forRoot() is imported more than once in this application: each copy discovers the indicators, keeps its own cache and registers the same routes. Import it once, in the root module (it is global).',
+  peerMissing: (indicator: string, pkg: string) =>
+    `${indicator} needs the "${pkg}" package, which is not installed. Install it: npm install ${pkg}`,
+  clientTokenMissing: (indicator: string) =>
+    `${indicator}.register() needs "client": the injection token of your application's client (for example the class of the client, or the token you provide it under).`,
+  badClient: (indicator: string, expected: string, methods: readonly string[], got: unknown) =>
+    `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
+  badSetting: (indicator: string, setting: string, got: unknown, valid: string) =>
+    `${indicator}: "${setting}" is ${describe(got)}; it must be ${valid}.`,
   unknownProbe: (probe: string) =>
     `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
 };

@@ -1,0 +1,172 @@
+import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import { createRequire } from 'node:module';
+import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
+import { messages } from '../health.messages.js';
+import type { CheckResult, HealthCheck } from '../interfaces/health-check.interface.js';
+import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
+
+/** The `@HealthIndicator()` options of a built-in indicator: all optional, `name` has a default. */
+export type IndicatorOptions = Partial<HealthIndicatorOptions>;
+
+const DECORATOR_KEYS: readonly (keyof HealthIndicatorOptions)[] = [
+  'name',
+  'critical',
+  'timeoutMs',
+  'cacheTtlMs',
+  'probes',
+  'measurement',
+  'componentType',
+];
+
+/**
+ * What `register()` takes: the indicator's settings and its decorator options in one object. For
+ * an indicator of a client, `client` is the DI token of the application's own client.
+ */
+export type RegisterOptions<S> = IndicatorOptions &
+  (S extends { client: unknown } ? Omit<S, 'client'> & { client: InjectionToken } : S);
+
+/** What `registerAsync()` takes: decorator options, and a factory of the settings. */
+export interface RegisterAsyncOptions<S> extends IndicatorOptions {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...dependencies: never[]) => S | Promise<S>;
+}
+
+/** A concrete built-in indicator class, as its static methods see it. */
+export interface BuiltInClass<S> {
+  new (settings: S): BuiltInIndicator<S>;
+  readonly name: string;
+  readonly defaults: IndicatorOptions;
+}
+
+const require = createRequire(import.meta.url);
+
+/** @internal Whether an npm package can be loaded from here. */
+export function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch (error) {
+    // Found, but ESM-only or without a `require` export: installed all the same.
+    return (error as NodeJS.ErrnoException).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+  }
+}
+
+/**
+ * The base of every built-in indicator. Extend it to customise one (decorate your subclass with
+ * `@HealthIndicator()` as usual), or register one in a line with `register()`/`registerAsync()`.
+ */
+export abstract class BuiltInIndicator<S> implements HealthCheck {
+  /** Decorator defaults of the indicator (`name`, `componentType`...). */
+  static readonly defaults: IndicatorOptions = {};
+  /** The npm package its client comes from, required at start-up; none for in-process ones. */
+  static readonly peer?: string;
+
+  constructor(protected readonly settings: S) {
+    const cls = this.constructor as typeof BuiltInIndicator;
+    if (cls.peer && !isInstalled(cls.peer)) {
+      throw new Error(messages.peerMissing(cls.name, cls.peer));
+    }
+    this.validate(settings);
+  }
+
+  /** Throws, at start-up, what to change when the settings cannot work. */
+  protected validate(_settings: S): void {}
+
+  abstract check(signal: AbortSignal): Promise<CheckResult | void>;
+
+  /**
+   * A provider of this indicator, in one line:
+   * `PostgresHealthIndicator.register({ client: PG_POOL, name: 'database' })`.
+   */
+  static register<S>(this: BuiltInClass<S>, options: RegisterOptions<S>): Provider {
+    const { decorator, settings } = split(options as Record<string, unknown>);
+    const client = settings.client as InjectionToken | undefined;
+    if ('client' in settings && client === undefined) {
+      throw new Error(messages.clientTokenMissing(this.name));
+    }
+    const inject = client === undefined ? [] : [client];
+    return bind(
+      this,
+      decorator,
+      inject,
+      (...deps: unknown[]) =>
+        (client === undefined ? settings : { ...settings, client: deps[0] }) as S,
+    );
+  }
+
+  /** A provider whose settings come from a factory (configuration, other providers). */
+  static registerAsync<S>(this: BuiltInClass<S>, options: RegisterAsyncOptions<S>): Provider {
+    const { inject = [], useFactory, ...rest } = options;
+    const { decorator } = split(rest as Record<string, unknown>);
+    return bind(this, decorator, inject, useFactory as (...deps: unknown[]) => S | Promise<S>);
+  }
+}
+
+function split(options: Record<string, unknown>) {
+  const decorator: Record<string, unknown> = {};
+  const settings: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    (DECORATOR_KEYS.includes(key as keyof HealthIndicatorOptions) ? decorator : settings)[key] =
+      value;
+  }
+  return { decorator: decorator as IndicatorOptions, settings };
+}
+
+/**
+ * A subclass of `cls` decorated with the options given, provided through a factory: each
+ * registration is an indicator of its own, found by discovery like any other.
+ */
+function bind<S>(
+  cls: BuiltInClass<S>,
+  decorator: IndicatorOptions,
+  inject: (InjectionToken | OptionalFactoryDependency)[],
+  toSettings: (...deps: unknown[]) => S | Promise<S>,
+): Provider {
+  const options = { ...cls.defaults, ...decorator } as HealthIndicatorOptions;
+  const Bound = class extends (cls as unknown as new (settings: S) => HealthCheck) {};
+  Object.defineProperty(Bound, 'name', { value: `${cls.name}(${String(options.name)})` });
+  HealthIndicator(options)(Bound);
+  return {
+    provide: Bound,
+    inject,
+    useFactory: async (...deps: unknown[]) => new Bound(await toSettings(...deps)),
+  };
+}
+
+/** @internal Throws at start-up unless `client` has every method named. */
+export function assertClient(
+  indicator: string,
+  client: unknown,
+  methods: readonly string[],
+  expected: string,
+): void {
+  const ok =
+    (typeof client === 'object' || typeof client === 'function') &&
+    client !== null &&
+    methods.every((method) => typeof (client as Record<string, unknown>)[method] === 'function');
+  if (!ok) throw new Error(messages.badClient(indicator, expected, methods, client));
+}
+
+/** @internal Milliseconds since `started`, rounded to 0.01. */
+export function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+/** @internal Rejects when the signal aborts; for clients that cannot take a signal themselves. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
