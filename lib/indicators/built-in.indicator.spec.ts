@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { HttpStatus, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createTestApp } from '../../test/support/app.js';
+import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
+import { HealthModule } from '../health.module.js';
+import { HealthService } from '../health.service.js';
+import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator, isInstalled } from './built-in.indicator.js';
+
+/** A stand-in client, provided by the application under its own token. */
+interface Thermometer {
+  read(): Promise<number>;
+}
+const THERMOMETER = Symbol('THERMOMETER');
+const thermometer = (celsius: number): Thermometer => ({ read: async () => celsius });
+
+interface TemperatureSettings {
+  client: Thermometer;
+  maxCelsius?: number;
+}
+
+/** A built-in-style indicator, as the library's own are written. */
+class TemperatureHealthIndicator extends BuiltInIndicator<TemperatureSettings> {
+  static override readonly defaults = { name: 'temperature', componentType: 'system' };
+
+  protected override validate(settings: TemperatureSettings): void {
+    if (typeof settings.client?.read !== 'function')
+      throw new Error('client must be a Thermometer');
+  }
+
+  async check(): Promise<CheckResult> {
+    const celsius = await this.settings.client.read();
+    const max = this.settings.maxCelsius ?? 80;
+    if (celsius > max) throw new Error(`${celsius} °C, above ${max} °C`);
+    return { observedValue: celsius, observedUnit: 'celsius' };
+  }
+}
+
+class QuantumHealthIndicator extends TemperatureHealthIndicator {
+  static override readonly peer = 'not-an-installed-package-nestjs-probes';
+}
+
+let app: INestApplication | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('BuiltInIndicator', () => {
+  it('registers in one line, with the client from DI and the decorator options given', async () => {
+    app = await createTestApp({
+      providers: [
+        { provide: THERMOMETER, useValue: thermometer(21) },
+        TemperatureHealthIndicator.register({ client: THERMOMETER, name: 'cpu', critical: false }),
+      ],
+    });
+    const { body } = await request(app.getHttpServer()).get('/health/ready').expect(200);
+    expect(body.checks['cpu:responseTime'][0]).toMatchObject({
+      componentId: 'cpu',
+      componentType: 'system',
+      status: 'pass',
+      observedValue: 21,
+      observedUnit: 'celsius',
+    });
+  });
+
+  it('registers the same class twice under two names, and applies each one’s settings', async () => {
+    app = await createTestApp({
+      providers: [
+        { provide: THERMOMETER, useValue: thermometer(70) },
+        TemperatureHealthIndicator.register({ client: THERMOMETER, name: 'cpu', maxCelsius: 90 }),
+        TemperatureHealthIndicator.register({ client: THERMOMETER, name: 'gpu', maxCelsius: 60 }),
+      ],
+    });
+    const report = await app.get(HealthService).check('ready');
+    expect(report.checks!['cpu:responseTime'][0].status).toBe('pass');
+    expect(report.checks!['gpu:responseTime'][0]).toMatchObject({
+      status: 'fail',
+      output: '70 °C, above 60 °C',
+    });
+  });
+
+  it('takes its settings from a factory with registerAsync, under forRootAsync', async () => {
+    @Injectable()
+    class Config {
+      readonly maxCelsius = 10;
+    }
+    @Module({ providers: [Config], exports: [Config] })
+    class ConfigModule {}
+    @Module({
+      imports: [
+        ConfigModule,
+        HealthModule.forRootAsync({ useFactory: () => ({ path: 'status' }) }),
+      ],
+      providers: [
+        { provide: THERMOMETER, useValue: thermometer(21) },
+        TemperatureHealthIndicator.registerAsync({
+          name: 'room',
+          inject: [THERMOMETER, Config],
+          useFactory: (client: Thermometer, config: Config) => ({
+            client,
+            maxCelsius: config.maxCelsius,
+          }),
+        }),
+      ],
+    })
+    class AppModule {}
+    app = await createTestApp({ module: AppModule });
+    const { body } = await request(app.getHttpServer())
+      .get('/status/ready')
+      .expect(HttpStatus.SERVICE_UNAVAILABLE);
+    expect(body.checks['room:responseTime'][0].output).toBe('21 °C, above 10 °C');
+  });
+
+  it('can be extended and decorated like any indicator', async () => {
+    @HealthIndicator({ name: 'server-room', critical: false })
+    @Injectable()
+    class ServerRoomHealth extends TemperatureHealthIndicator {
+      constructor(@Inject(THERMOMETER) client: Thermometer) {
+        super({ client, maxCelsius: 30 });
+      }
+    }
+    app = await createTestApp({
+      providers: [{ provide: THERMOMETER, useValue: thermometer(35) }, ServerRoomHealth],
+    });
+    const report = await app.get(HealthService).check('ready');
+    expect(report).toMatchObject({ status: 'warn', output: 'server-room: 35 °C, above 30 °C' });
+  });
+
+  describe('stops start-up, saying what to change, when', () => {
+    const failure = (providers: unknown[]) =>
+      createTestApp({ providers: providers as never[] }).then(
+        (started) => {
+          app = started;
+          throw new Error('start-up should have failed');
+        },
+        (error: Error) => error.message,
+      );
+
+    it('the client library is not installed', async () => {
+      expect(
+        await failure([
+          { provide: THERMOMETER, useValue: thermometer(1) },
+          QuantumHealthIndicator.register({ client: THERMOMETER }),
+        ]),
+      ).toBe(
+        'QuantumHealthIndicator(temperature) needs the "not-an-installed-package-nestjs-probes" package, which is not installed. Install it: npm install not-an-installed-package-nestjs-probes',
+      );
+    });
+
+    it('the settings are wrong', async () => {
+      expect(
+        await failure([
+          { provide: THERMOMETER, useValue: {} },
+          TemperatureHealthIndicator.register({ client: THERMOMETER }),
+        ]),
+      ).toBe('client must be a Thermometer');
+    });
+
+    it('two registrations keep the default name', async () => {
+      expect(
+        await failure([
+          { provide: THERMOMETER, useValue: thermometer(1) },
+          TemperatureHealthIndicator.register({ client: THERMOMETER }),
+          TemperatureHealthIndicator.register({ client: THERMOMETER }),
+        ]),
+      ).toMatch(
+        /Health indicator "temperature" is declared twice: in TemperatureHealthIndicator\(temperature\) and in TemperatureHealthIndicator\(temperature\)/,
+      );
+    });
+  });
+
+  it('refuses a registration without the client token, at once', () => {
+    expect(() =>
+      TemperatureHealthIndicator.register({ client: undefined as unknown as symbol }),
+    ).toThrow('TemperatureHealthIndicator.register() needs "client"');
+  });
+
+  it('knows which packages are installed, ESM-only ones included', () => {
+    expect(isInstalled('@nestjs/core')).toBe(true);
+    expect(isInstalled('not-an-installed-package-nestjs-probes')).toBe(false);
+  });
+});
