@@ -42,6 +42,17 @@ class QuantumHealthIndicator extends TemperatureHealthIndicator {
 }
 
 let app: INestApplication | undefined;
+
+/** Boots an app that must fail to start, and returns why. */
+const failure = (providers: unknown[]) =>
+  createTestApp({ providers: providers as never[] }).then(
+    (started) => {
+      app = started;
+      throw new Error('start-up should have failed');
+    },
+    (error: Error) => error.message,
+  );
+
 afterEach(async () => {
   await app?.close();
   app = undefined;
@@ -129,15 +140,6 @@ describe('BuiltInIndicator', () => {
   });
 
   describe('stops start-up, saying what to change, when', () => {
-    const failure = (providers: unknown[]) =>
-      createTestApp({ providers: providers as never[] }).then(
-        (started) => {
-          app = started;
-          throw new Error('start-up should have failed');
-        },
-        (error: Error) => error.message,
-      );
-
     it('the client library is not installed', async () => {
       expect(
         await failure([
