@@ -17,7 +17,7 @@ export const messages = {
   duplicateName: (name: string, first: string, second: string, sameClass: boolean) =>
     sameClass
       ? `Health indicator "${name}" (${first}) is provided in more than one module, so it would run twice. Provide ${first} in one module and import that module where it is needed.`
-      : `Health indicator "${name}" is declared twice: in ${first} and in ${second}. Give one of them another name.`,
+      : `Health indicator "${name}" is declared twice: in ${first} and in ${second}. Give one of them another name${first.includes('(') ? ' (a built-in indicator takes it in register({ name }))' : ''}.`,
   reservedName: (name: string, cls: string) =>
     `Health indicator name "${name}" on ${cls} is reserved for the deep probe's process diagnostics. Give it another name.`,
   missingCheck: (cls: string) =>

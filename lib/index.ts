@@ -22,3 +22,66 @@ export type {
   HealthOptionsFactory,
   ProbeAccess,
 } from './interfaces/health-module-options.interface.js';
+
+// Built-in indicators: each registers in a line (`X.register({...})`) or is extended.
+export {
+  BuiltInIndicator,
+  type IndicatorOptions,
+  type RegisterAsyncOptions,
+  type RegisterOptions,
+} from './indicators/built-in.indicator.js';
+export {
+  PostgresHealthIndicator,
+  type PgClient,
+  type PgPool,
+  type PgPoolClient,
+  type PostgresIndicatorSettings,
+} from './indicators/postgres.indicator.js';
+export {
+  MysqlHealthIndicator,
+  type MysqlCallbackClient,
+  type MysqlIndicatorSettings,
+  type MysqlPromiseClient,
+} from './indicators/mysql.indicator.js';
+export {
+  SqlHealthIndicator,
+  type KnexLikeClient,
+  type PrismaLikeClient,
+  type QueryableClient,
+  type SqlClient,
+  type SqlIndicatorSettings,
+} from './indicators/sql.indicator.js';
+export {
+  RedisHealthIndicator,
+  type IoRedisClientLike,
+  type NodeRedisClientLike,
+  type RedisClientLike,
+  type RedisIndicatorSettings,
+} from './indicators/redis.indicator.js';
+export {
+  RabbitMqHealthIndicator,
+  type AmqpChannelLike,
+  type AmqpConnectionLike,
+  type RabbitMqIndicatorSettings,
+} from './indicators/rabbitmq.indicator.js';
+export {
+  NatsHealthIndicator,
+  type NatsConnectionLike,
+  type NatsIndicatorSettings,
+} from './indicators/nats.indicator.js';
+export {
+  MqttHealthIndicator,
+  type MqttClientLike,
+  type MqttIndicatorSettings,
+} from './indicators/mqtt.indicator.js';
+export { HttpHealthIndicator, type HttpIndicatorSettings } from './indicators/http.indicator.js';
+export { TcpHealthIndicator, type TcpIndicatorSettings } from './indicators/tcp.indicator.js';
+export { DiskHealthIndicator, type DiskIndicatorSettings } from './indicators/disk.indicator.js';
+export {
+  MemoryHealthIndicator,
+  type MemoryIndicatorSettings,
+} from './indicators/memory.indicator.js';
+export {
+  EventLoopHealthIndicator,
+  type EventLoopIndicatorSettings,
+} from './indicators/event-loop.indicator.js';

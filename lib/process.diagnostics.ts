@@ -3,6 +3,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { DIAGNOSTICS_COMPONENT } from './health.constants.js';
 import type { CheckReport } from './interfaces/health-check.interface.js';
 
+const RESOLUTION_MS = 20;
 const key = (measurement: string) => `${DIAGNOSTICS_COMPONENT}:${measurement}`;
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -17,7 +18,7 @@ export class ProcessDiagnostics implements OnModuleInit, OnModuleDestroy {
   private lastAt = performance.now();
 
   onModuleInit(): void {
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
+    this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.histogram.enable();
   }
 
@@ -34,7 +35,9 @@ export class ProcessDiagnostics implements OnModuleInit, OnModuleDestroy {
     const elapsedMicros = Math.max((now - this.lastAt) * 1000, 1);
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
-    const delayP99 = this.histogram && this.histogram.count > 0 ? this.histogram.percentile(99) : 0;
+    // The histogram counts the sampling period itself: an idle loop reads one resolution.
+    const rawP99 = this.histogram && this.histogram.count > 0 ? this.histogram.percentile(99) : 0;
+    const delayP99 = Math.max(rawP99 - RESOLUTION_MS * 1e6, 0);
     this.histogram?.reset();
     const entry = (observedValue: number, observedUnit: string): CheckReport[] => [
       {

@@ -45,6 +45,10 @@ describe('Redactor', () => {
     ['stripe key sk_live_51Habcdefghijklmnop rejected', 'stripe key *** rejected'],
     ['token ghp_abcdefghijklmnopqrstuvwxyz0123 expired', 'token *** expired'],
     ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefgh expired', 'jwt *** expired'],
+    [
+      "Access denied for user 'root'@'127.0.0.1' (using password: YES)",
+      "Access denied for user 'root'@'127.0.0.1' (using password: YES)",
+    ],
     ['connection refused', 'connection refused'],
     ['timed out after 500 ms', 'timed out after 500 ms'],
   ])('masks %j', (text, expected) => {

@@ -50,7 +50,9 @@ const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
       `(["']?)([A-Za-z0-9_.-]*(?:${SECRET_WORDS})|(?<![A-Za-z0-9])(?:[A-Za-z0-9_.-]*[_.-])?(?:${SECRET_SHORT}))\\1(\\s*[=:]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s&;,"'})\\]]+)`,
       'gi',
     ),
-    replacement: (_match, quote: string, key: string, separator: string, value: string) => {
+    replacement: (match, quote: string, key: string, separator: string, value: string) => {
+      // MySQL's "(using password: YES)" says whether one was sent, not what it is.
+      if (/^(?:YES|NO)$/.test(value)) return match;
       const quoted = value.startsWith('"') || value.startsWith("'") ? value[0] : '';
       return `${quote}${key}${quote}${separator}${quoted}${MASK}${quoted}`;
     },

@@ -3,6 +3,7 @@ import { HealthModule } from 'nestjs-probes';
 import { APP_CONFIG, type AppConfig } from './app.config.js';
 import { CacheModule } from './cache/cache.module.js';
 import { ConfigModule } from './config.module.js';
+import { ConnectionsModule } from './connections/connections.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FaultsModule } from './faults/faults.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
@@ -30,6 +31,7 @@ import { WarmupModule } from './warmup/warmup.module.js';
     }),
     DatabaseModule,
     CacheModule,
+    ConnectionsModule.forEnvironment(),
     OrdersModule,
     WarmupModule,
     FaultsModule,

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { FaultsModule } from '../faults/faults.module.js';
 import { CacheClient } from './cache.client.js';
-import { CacheHealth } from './cache.health.js';
 
 @Module({
   imports: [FaultsModule],
-  providers: [CacheClient, CacheHealth],
+  providers: [CacheClient],
+  // The indicator is chosen by ConnectionsModule: in-process, or the library's on a real server.
   exports: [CacheClient],
 })
 export class CacheModule {}

@@ -1,0 +1,108 @@
+import { messages } from '../health.messages.js';
+import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+
+/** The part of an MQTT.js client (`connect()` of `mqtt`, v4 or v5) the indicator uses. */
+export interface MqttClientLike {
+  connected: boolean;
+  reconnecting?: boolean;
+  disconnecting?: boolean;
+  /** Set once `end()` has been called. */
+  disconnected?: boolean;
+  options?: { clientId?: string };
+  publish(
+    topic: string,
+    message: string,
+    options: { qos: 1; retain: false },
+    callback: (error?: Error | null) => void,
+  ): unknown;
+}
+
+export interface MqttIndicatorSettings {
+  /** The application's own client: the indicator never opens a connection. */
+  client: MqttClientLike;
+  /**
+   * Where the health message is published (QoS 1, not retained). Default `health/<clientId>`.
+   * No wildcard (`+`, `#`), and not a `$` topic.
+   */
+  topic?: string;
+}
+
+/**
+ * Checks the application's MQTT client (MQTT.js): publishes a small message, QoS 1 and not
+ * retained, and waits for the broker's PUBACK; the round trip in ms is the observed value. Fails
+ * at once while the client is not connected (`not connected (reconnecting)`).
+ *
+ * @example
+ * MqttHealthIndicator.register({ client: MQTT_CLIENT, topic: 'health/orders-api' })
+ */
+export class MqttHealthIndicator extends BuiltInIndicator<MqttIndicatorSettings> {
+  static override readonly defaults = {
+    name: 'mqtt',
+    componentType: 'component',
+  };
+  static override readonly peer = 'mqtt';
+
+  /** MQTT.js says nothing of a first connection under way: only whether it ever connected. */
+  private wasConnected = false;
+
+  protected override validate(settings: MqttIndicatorSettings): void {
+    const name = this.constructor.name;
+    assertClient(name, settings?.client, ['publish'], 'an MQTT.js client (connect() from "mqtt")');
+    const topic = settings.topic;
+    if (topic !== undefined && !validTopic(topic)) {
+      throw new Error(
+        messages.badSetting(
+          name,
+          'topic',
+          topic,
+          'a topic to publish to: a non-empty string with no wildcard (+ #), not starting with $',
+        ),
+      );
+    }
+  }
+
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    const client = this.settings.client;
+    if (!client.connected) throw new Error(`not connected (${this.state()})`);
+    this.wasConnected = true;
+    const topic = this.topic();
+    const started = performance.now();
+    const acknowledged = new Promise<void>((resolve, reject) => {
+      client.publish(
+        topic,
+        `health check ${new Date().toISOString()}`,
+        { qos: 1, retain: false },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    });
+    await abortable(acknowledged, signal);
+    return { observedValue: elapsed(started), observedUnit: 'ms', details: { topic } };
+  }
+
+  private state(): string {
+    const client = this.settings.client;
+    if (client.disconnecting) return 'disconnecting';
+    if (client.disconnected) return 'ended';
+    if (client.reconnecting) return 'reconnecting';
+    // Not reconnecting: either the first connection is under way, or reconnectPeriod is 0.
+    return this.wasConnected ? 'offline' : 'connecting';
+  }
+
+  private topic(): string {
+    if (this.settings.topic !== undefined) return this.settings.topic;
+    // Read at each run: with MQTT 5, the broker may assign the client id when it connects.
+    const clientId = this.settings.client.options?.clientId || 'nestjs-probes';
+    return `health/${clientId.replace(/[+#\0]/g, '_')}`;
+  }
+}
+
+function validTopic(topic: unknown): boolean {
+  return (
+    typeof topic === 'string' &&
+    topic.length > 0 &&
+    !/[+#\0]/.test(topic) &&
+    !topic.startsWith('$') &&
+    Buffer.byteLength(topic) <= 65535
+  );
+}

@@ -1,0 +1,197 @@
+import type { OnModuleDestroy } from '@nestjs/common';
+import { messages } from '../health.messages.js';
+import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+
+type Listener = (...args: never[]) => void;
+
+/** The part of an event emitter the indicator uses: it only ever listens, and lets go. */
+export interface AmqpEmitterLike {
+  on(event: string, listener: Listener): unknown;
+  removeListener(event: string, listener: Listener): unknown;
+}
+
+/** The part of an amqplib channel (promise API) the indicator uses. */
+export interface AmqpChannelLike extends AmqpEmitterLike {
+  checkExchange(exchange: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * The part of an amqplib connection (promise API) the indicator uses: the `ChannelModel` that
+ * `connect()` resolves with, or the recovering one of `connect(url, { recovery })`.
+ */
+export interface AmqpConnectionLike extends AmqpEmitterLike {
+  createChannel(): Promise<AmqpChannelLike>;
+}
+
+export interface RabbitMqIndicatorSettings {
+  /**
+   * The application's own connection (the indicator opens one channel on it, once, and reuses
+   * it), or one of its channels. Never a new connection.
+   */
+  client: AmqpConnectionLike | AmqpChannelLike;
+  /**
+   * The exchange whose existence is checked (a passive declare: a round trip that changes
+   * nothing). Default `'amq.direct'`, which every RabbitMQ vhost has. On a channel of the
+   * application's, an exchange that does not exist makes the broker close that channel: keep
+   * the default, or give the indicator the connection.
+   */
+  exchange?: string;
+}
+
+/** Why the connection cannot be used now; `undefined` while it can (or may). */
+interface Down {
+  output: string;
+  cause?: unknown;
+}
+
+const CONNECTION = 'an amqplib connection (the promise API: connect() from "amqplib") or a channel';
+
+/**
+ * Checks the application's RabbitMQ connection (amqplib): a passive declare of an exchange,
+ * `checkExchange('amq.direct')`, on a channel the indicator opens once on that connection and
+ * reuses (again after it closes), or on the channel it is given. Fails at once, with no round trip,
+ * while the connection is closed, or is down and recovering (`connect(url, { recovery })`).
+ *
+ * @example
+ * RabbitMqHealthIndicator.register({ client: AMQP_CONNECTION })
+ */
+export class RabbitMqHealthIndicator
+  extends BuiltInIndicator<RabbitMqIndicatorSettings>
+  implements OnModuleDestroy
+{
+  static override readonly defaults = {
+    name: 'rabbitmq',
+    componentType: 'component',
+  };
+  static override readonly peer = 'amqplib';
+
+  private readonly exchange: string;
+  /** The indicator's own channel on a connection: opening, or open. */
+  private channel?: Promise<AmqpChannelLike>;
+  /** The passive declare still waiting for its answer: a later run waits for it, not another. */
+  private inflight?: Promise<unknown>;
+  private down?: Down;
+  private readonly listeners: [AmqpEmitterLike, string, Listener][] = [];
+
+  constructor(settings: RabbitMqIndicatorSettings) {
+    super(settings);
+    this.exchange = settings.exchange ?? 'amq.direct';
+    const client = settings.client;
+    if (isChannel(client)) {
+      this.listen(client, 'close', () => (this.down = { output: 'channel closed' }));
+    } else if (isRecovering(client)) {
+      // Reconnects by itself: down between a disconnection and the next connection.
+      this.listen(client, 'connect', () => (this.down = undefined));
+      const lost = (error: unknown) =>
+        (this.down = { output: 'not connected (reconnecting)', cause: error });
+      this.listen(client, 'disconnect', lost);
+      this.listen(client, 'connect-failed', lost);
+      this.listen(
+        client,
+        'reconnect-failed',
+        (error: unknown) =>
+          (this.down = { output: 'connection closed (recovery gave up)', cause: error }),
+      );
+    } else {
+      // A plain connection never comes back once closed: the application must open another.
+      this.listen(
+        client,
+        'close',
+        (error: unknown) => (this.down = { output: 'connection closed', cause: error }),
+      );
+    }
+  }
+
+  protected override validate(settings: RabbitMqIndicatorSettings): void {
+    const name = this.constructor.name;
+    const client = settings?.client as unknown;
+    const methods = isChannel(client)
+      ? ['checkExchange', 'on', 'removeListener']
+      : ['createChannel', 'on', 'removeListener'];
+    assertClient(name, client, methods, CONNECTION);
+    const exchange = settings.exchange;
+    if (exchange !== undefined && (typeof exchange !== 'string' || exchange === '')) {
+      throw new Error(
+        messages.badSetting(
+          name,
+          'exchange',
+          exchange,
+          'the name of an existing exchange (not the default exchange "")',
+        ),
+      );
+    }
+  }
+
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    const started = performance.now();
+    this.throwIfDown();
+    const client = this.settings.client;
+    const channel = isChannel(client) ? client : await abortable(this.ownChannel(client), signal);
+    this.inflight ??= channel.checkExchange(this.exchange).finally(() => {
+      this.inflight = undefined;
+    });
+    await abortable(this.inflight, signal);
+    return {
+      observedValue: elapsed(started),
+      observedUnit: 'ms',
+      details: { exchange: this.exchange },
+    };
+  }
+
+  /** Lets go of the client's events, and closes the indicator's own channel. */
+  onModuleDestroy(): void {
+    for (const [emitter, event, listener] of this.listeners.splice(0)) {
+      emitter.removeListener(event, listener);
+    }
+    const channel = this.channel;
+    this.channel = undefined;
+    // Not awaited: on a connection that no longer answers, closing a channel never ends.
+    channel?.then((c) => c.close()).catch(() => undefined);
+  }
+
+  private throwIfDown(): void {
+    const down = this.down;
+    if (down === undefined) return;
+    throw down.cause instanceof Error
+      ? new Error(down.output, { cause: down.cause })
+      : new Error(down.output);
+  }
+
+  private ownChannel(connection: AmqpConnectionLike): Promise<AmqpChannelLike> {
+    if (this.channel) return this.channel;
+    const opening = connection.createChannel().then((channel) => {
+      // Errors come with the close that follows; without a listener, one would crash the process.
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        if (this.channel === opening) this.channel = undefined;
+      });
+      return channel;
+    });
+    opening.catch(() => {
+      if (this.channel === opening) this.channel = undefined;
+    });
+    this.channel = opening;
+    return opening;
+  }
+
+  private listen(emitter: AmqpEmitterLike, event: string, listener: Listener): void {
+    emitter.on(event, listener);
+    this.listeners.push([emitter, event, listener]);
+  }
+}
+
+function isChannel(client: unknown): client is AmqpChannelLike {
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as Record<string, unknown>).checkExchange === 'function' &&
+    typeof (client as Record<string, unknown>).createChannel !== 'function'
+  );
+}
+
+/** amqplib's recovering connection (`connect(url, { recovery })`), which reconnects by itself. */
+function isRecovering(client: AmqpConnectionLike): boolean {
+  return typeof (client as unknown as Record<string, unknown>).waitForConnect === 'function';
+}

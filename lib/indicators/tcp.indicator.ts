@@ -1,0 +1,59 @@
+import { connect, isIP } from 'node:net';
+import { messages } from '../health.messages.js';
+import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator, elapsed } from './built-in.indicator.js';
+
+/** Settings of `TcpHealthIndicator`. */
+export interface TcpIndicatorSettings {
+  /** The host name or IP address to connect to. Required. */
+  host: string;
+  /** The TCP port, 1 to 65535. Required. */
+  port: number;
+}
+
+/** A TCP dependency: passes when a connection opens; it is closed at once, nothing is sent. */
+export class TcpHealthIndicator extends BuiltInIndicator<TcpIndicatorSettings> {
+  static override readonly defaults = { name: 'tcp', componentType: 'component' };
+
+  protected override validate(settings: TcpIndicatorSettings): void {
+    const bad = (setting: string, got: unknown, valid: string) =>
+      new Error(messages.badSetting(this.constructor.name, setting, got, valid));
+    if (typeof settings !== 'object' || settings === null) {
+      throw bad('settings', settings, 'an object');
+    }
+    const { host, port } = settings;
+    // A URL or "host:port" here would only fail later, as a DNS error on every check.
+    if (typeof host !== 'string' || !host || (isIP(host) === 0 && /[/:@\s]/.test(host))) {
+      throw bad('host', host, 'a host name or an IP address, without scheme or port');
+    }
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+      throw bad('port', port, 'an integer from 1 to 65535');
+    }
+  }
+
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    signal.throwIfAborted();
+    const { host, port } = this.settings;
+    const started = performance.now();
+    const address = await new Promise<string | undefined>((resolve, reject) => {
+      const socket = connect({ host, port });
+      let settled = false;
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        const remote = socket.remoteAddress;
+        socket.destroy();
+        if (error === undefined) resolve(remote);
+        else reject(error);
+      };
+      const onAbort = () => finish(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('connect', () => finish());
+      // Kept after settling: an error with no listener would crash the process.
+      socket.on('error', finish);
+    });
+    const latencyMs = elapsed(started);
+    return { observedValue: latencyMs, observedUnit: 'ms', details: { host, port, address } };
+  }
+}
