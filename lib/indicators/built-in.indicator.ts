@@ -69,6 +69,25 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     this.validate(settings);
   }
 
+  private pendingCall?: Promise<unknown>;
+
+  /**
+   * Runs `call` on the client, unless an earlier call of this indicator is still pending (its
+   * check timed out, the client still waits): then waits for that one. A hung server thus never
+   * collects one request per probe in the application's client.
+   */
+  protected singleFlight<T>(call: () => Promise<T>): Promise<T> {
+    if (this.pendingCall === undefined) {
+      const pending = call();
+      this.pendingCall = pending;
+      const clear = () => {
+        if (this.pendingCall === pending) this.pendingCall = undefined;
+      };
+      pending.then(clear, clear);
+    }
+    return this.pendingCall as Promise<T>;
+  }
+
   /** Throws, at start-up, what to change when the settings cannot work. */
   protected validate(_settings: S): void {}
 
