@@ -19,6 +19,9 @@ import { ReadinessState } from './readiness.state.js';
 
 type Listener = (signal: NodeJS.Signals) => void;
 
+/** How long a draining server lets idle keep-alive sockets be before closing them. */
+const IDLE_GRACE_MS = 500;
+
 /**
  * @internal A shutdown that Kubernetes gets right. On a signal (or `beginShutdown()`): readiness
  * fails at once, the server keeps serving for `delayMs` while the endpoints are withdrawn, then it
@@ -122,8 +125,14 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       if (!response.headersSent) response.setHeader('Connection', 'close');
     });
     await new Promise<void>((resolve) => {
-      const sweep = setInterval(() => server.closeIdleConnections(), 25);
+      let sweep: NodeJS.Timeout | undefined;
+      // A request may be on its way on a socket that looks idle: closing such a socket at once
+      // would reset it. Idle sockets are swept only after a grace period.
+      const grace = setTimeout(() => {
+        sweep = setInterval(() => server.closeIdleConnections(), 25);
+      }, IDLE_GRACE_MS);
       server.close(() => {
+        clearTimeout(grace);
         clearInterval(sweep);
         resolve();
       });

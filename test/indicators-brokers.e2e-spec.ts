@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type { INestApplication, Provider } from '@nestjs/common';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
@@ -39,6 +39,12 @@ async function until(condition: () => boolean, what: string, withinMs = 3000): P
     if (Date.now() > deadline) throw new Error(`still waiting, after ${withinMs} ms, for ${what}`);
     await sleep(10);
   }
+}
+
+/** Resolves once an ioredis client is ready; its errors meanwhile are retried, not thrown. */
+function ready(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
 interface Probe {
@@ -85,6 +91,8 @@ interface Subject<C> {
   name: string;
   componentType: string;
   provider(token: symbol): Provider;
+  /** What the indicator is given: the client itself, or what the test keeps around it. */
+  client(connected: C): unknown;
   /** A client connected through the proxy at `url`, reconnecting quickly. */
   connect(url: string): Promise<C>;
   /** Whether the client says it is connected. */
@@ -105,10 +113,11 @@ const ioredis: Subject<Redis> = {
   name: 'redis',
   componentType: 'datastore',
   provider: (client) => RedisHealthIndicator.register({ client, ...options }),
+  client: (client) => client,
   async connect(url) {
     const client = new Redis(url, { retryStrategy: () => 50, maxRetriesPerRequest: 1 });
     client.on('error', ignore);
-    await once(client, 'ready');
+    await ready(client);
     return client;
   },
   connected: (client) => client.status === 'ready',
@@ -117,7 +126,8 @@ const ioredis: Subject<Redis> = {
   details: { status: 'ready' },
 };
 
-type NodeRedis = ReturnType<typeof createClient<{}, {}, {}, 3, {}>>;
+const nodeRedisClient = (url: string) => createClient({ url, socket: { reconnectStrategy: 50 } });
+type NodeRedis = ReturnType<typeof nodeRedisClient>;
 
 const nodeRedis: Subject<NodeRedis> = {
   server: 'redis',
@@ -125,8 +135,9 @@ const nodeRedis: Subject<NodeRedis> = {
   name: 'redis',
   componentType: 'datastore',
   provider: (client) => RedisHealthIndicator.register({ client, ...options }),
+  client: (client) => client,
   async connect(url) {
-    const client = createClient({ url, socket: { reconnectStrategy: 50 } });
+    const client = nodeRedisClient(url);
     client.on('error', ignore);
     await client.connect();
     return client;
@@ -157,6 +168,7 @@ const rabbitmq: Subject<Amqp> = {
   name: 'rabbitmq',
   componentType: 'component',
   provider: (client) => RabbitMqHealthIndicator.register({ client, ...options }),
+  client: (state) => state.connection,
   async connect(url) {
     const connection = await amqp.connect(url, {
       recovery: { initialDelay: 50, maxDelay: 50, jitter: 0, waitForConnect: false },
@@ -173,9 +185,14 @@ const rabbitmq: Subject<Amqp> = {
   },
   connected: (client) => client.up,
   async close(client) {
-    // close() waits for the broker's answer, which never comes through a black hole.
-    void client.connection.close().catch(ignore);
-    if (client.current) socketOf(client.current).destroy();
+    const closing = client.connection.close().then(
+      () => true,
+      () => true,
+    );
+    if (await Promise.race([closing, sleep(200).then(() => false)])) return;
+    // Its close() waits for the broker's answer, which never comes through a black hole. A
+    // socket destroyed without an error goes unnoticed by amqplib until its heartbeat times out.
+    if (client.current) socketOf(client.current).destroy(new Error('closed by the test'));
   },
   refused: /^not connected \(reconnecting\): /,
   details: { exchange: 'amq.direct' },
@@ -192,6 +209,7 @@ const nats: Subject<Nats> = {
   name: 'nats',
   componentType: 'component',
   provider: (client) => NatsHealthIndicator.register({ client, ...options }),
+  client: (state) => state.connection,
   async connect(url) {
     const connection = await connectNats({
       servers: url,
@@ -211,7 +229,7 @@ const nats: Subject<Nats> = {
   connected: (client) => client.up,
   close: (client) => client.connection.close(),
   refused: /^not connected \(reconnecting\)$/,
-  details: {},
+  details: { server: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
 };
 
 const mqttSubject: Subject<mqtt.MqttClient> = {
@@ -220,6 +238,7 @@ const mqttSubject: Subject<mqtt.MqttClient> = {
   name: 'mqtt',
   componentType: 'component',
   provider: (client) => MqttHealthIndicator.register({ client, ...options }),
+  client: (client) => client,
   async connect(url) {
     const client = await mqtt.connectAsync(url, { reconnectPeriod: 50, connectTimeout: 2000 });
     client.on('error', ignore);
@@ -230,7 +249,7 @@ const mqttSubject: Subject<mqtt.MqttClient> = {
     await client.endAsync(true);
   },
   refused: /^not connected \(reconnecting\)$/,
-  details: {},
+  details: { topic: expect.stringMatching(/^health\/mqttjs_/) },
 };
 
 /**
@@ -240,7 +259,7 @@ const mqttSubject: Subject<mqtt.MqttClient> = {
 function brokerSuite<C>(subject: Subject<C>): void {
   const { name } = subject;
   let proxy: TcpProxy;
-  let app: INestApplication | undefined;
+  let running: INestApplication | undefined;
   let client: C | undefined;
 
   beforeAll(async () => {
@@ -248,8 +267,8 @@ function brokerSuite<C>(subject: Subject<C>): void {
   });
 
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    await running?.close();
+    running = undefined;
     await proxy.heal();
     if (client !== undefined) await subject.close(client);
     client = undefined;
@@ -262,12 +281,19 @@ function brokerSuite<C>(subject: Subject<C>): void {
   });
 
   async function start(): Promise<INestApplication> {
-    const connected = await subject.connect(via(subject.server, proxy.port));
-    client = connected;
-    app = await createTestApp({
-      providers: [{ provide: CLIENT, useValue: connected }, subject.provider(CLIENT)],
+    running = await createTestApp({
+      providers: [
+        {
+          provide: CLIENT,
+          useFactory: async () => {
+            client = await subject.connect(via(subject.server, proxy.port));
+            return subject.client(client);
+          },
+        },
+        subject.provider(CLIENT),
+      ],
     });
-    return app;
+    return running;
   }
 
   it('passes against the real server, on the application’s one connection', async () => {
@@ -283,7 +309,7 @@ function brokerSuite<C>(subject: Subject<C>): void {
       });
       expect(entry.observedValue).toBeGreaterThan(0);
       expect(entry.observedValue).toBeLessThan(TIMEOUT_MS);
-      expect(entry.details ?? {}).toMatchObject(subject.details);
+      expect(entry.details).toMatchObject(subject.details);
       expect(entry.output).toBeUndefined();
     }
     // No connection of its own, whether per probe or once.
@@ -349,6 +375,7 @@ function brokerSuite<C>(subject: Subject<C>): void {
     proxy.blackhole();
     expect((await freshProbe(app, name)).entry.output).toBe(`timed out after ${TIMEOUT_MS} ms`);
     await proxy.refuse();
+    await until(() => !subject.connected(client!), 'the client to see its connection go');
     await proxy.heal();
     await until(() => subject.connected(client!), 'the client to reconnect');
     await probeUntil(app, name, (entry) => entry.status === 'pass', TTL_MS + 500);
@@ -363,7 +390,7 @@ await describeWithServer('mqtt', mqttSubject.title, () => brokerSuite(mqttSubjec
 
 await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and settings', () => {
   let proxy: TcpProxy;
-  let app: INestApplication | undefined;
+  let running: INestApplication | undefined;
   const cleanups: (() => Promise<unknown> | void)[] = [];
 
   beforeAll(async () => {
@@ -371,8 +398,8 @@ await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and set
   });
 
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    await running?.close();
+    running = undefined;
     await proxy.heal();
     for (const cleanup of cleanups.splice(0)) await cleanup();
     await until(() => proxy.openSockets === 0, 'every socket to close');
@@ -397,13 +424,13 @@ await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and set
   }
 
   async function start(client: unknown, settings: Record<string, unknown> = {}) {
-    app = await createTestApp({
+    running = await createTestApp({
       providers: [
         { provide: CLIENT, useValue: client },
         RabbitMqHealthIndicator.register({ client: CLIENT, ...options, ...settings }),
       ],
     });
-    return app;
+    return running;
   }
 
   it('fails fast for good once a plain connection is lost: amqplib reconnects only with `recovery`', async () => {
@@ -436,6 +463,7 @@ await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and set
 
   it('opens one channel of its own, again after the broker closes it, and lets go on close', async () => {
     const connection = await plainConnection();
+    const accepted = proxy.accepted;
     const before = connection.listenerCount('close');
     const app = await start(connection, { exchange: 'nestjs-probes.missing' });
     const { entry } = await probe(app, 'rabbitmq');
@@ -444,21 +472,12 @@ await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and set
     // The broker closed that channel; the next run opens another, on the same connection.
     const { entry: again } = await freshProbe(app, 'rabbitmq');
     expect(again.output).toBe(entry.output);
-    expect(proxy.accepted).toBe(1);
+    expect(proxy.accepted).toBe(accepted);
     expect(connection.listenerCount('close')).toBe(before + 1);
     await app.close();
     expect(connection.listenerCount('close')).toBe(before);
     // The connection is still the application's, and usable.
     await (await connection.createChannel()).checkExchange('amq.direct');
-  });
-
-  it('rejects settings that cannot work, at start-up', () => {
-    expect(() => new RabbitMqHealthIndicator({ client: {} as never })).toThrow(
-      /RabbitMqHealthIndicator needs an amqplib connection/,
-    );
-    expect(
-      () => new RabbitMqHealthIndicator({ client: { createChannel() {} } as never, exchange: '' }),
-    ).toThrow(/"exchange" is ""/);
   });
 
   it('fails with the broker’s reason on wrong credentials, never showing the password', async () => {
@@ -503,7 +522,7 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
   const wrong = 'WrongPass4Probes';
   let server: ChildProcess | undefined;
   let port: number;
-  let app: INestApplication | undefined;
+  let running: INestApplication | undefined;
   const cleanups: (() => void)[] = [];
 
   beforeAll(async () => {
@@ -520,15 +539,22 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
       ),
       { stdio: 'ignore' },
     );
-    const probeClient = new Redis({ port, password: secret, retryStrategy: () => 20 });
-    probeClient.on('error', ignore);
-    await once(probeClient, 'ready');
-    probeClient.disconnect();
+    // Up once a client with the right password is ready.
+    const first = new Redis({ port, password: secret, retryStrategy: () => 20 });
+    first.on('error', ignore);
+    try {
+      await Promise.race([
+        ready(first),
+        once(server, 'exit').then(() => Promise.reject(new Error('redis-server exited'))),
+      ]);
+    } finally {
+      first.disconnect();
+    }
   });
 
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    await running?.close();
+    running = undefined;
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
 
@@ -540,19 +566,26 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
   });
 
   async function start(client: unknown) {
-    app = await createTestApp({
+    running = await createTestApp({
       providers: [
         { provide: CLIENT, useValue: client },
         RedisHealthIndicator.register({ client: CLIENT, ...options }),
       ],
     });
-    return app;
+    return running;
   }
 
   const itWithServer = hasRedisServer ? it : it.skip;
 
   itWithServer('ioredis: fails with the server’s reason, never showing the password', async () => {
-    const client = new Redis({ port, password: wrong, lazyConnect: true, retryStrategy: () => 50 });
+    const client = new Redis({
+      port,
+      password: wrong,
+      lazyConnect: true,
+      retryStrategy: () => 50,
+      // Closed while reconnecting, ioredis waits this long for a socket already gone (2 s).
+      disconnectTimeout: 50,
+    });
     client.on('error', ignore);
     cleanups.push(() => client.disconnect());
     const app = await start(client);
@@ -563,7 +596,7 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
     expect(entry.output).toMatch(/^WRONGPASS /);
     expect(JSON.stringify(report)).not.toContain(wrong);
     const { report: later } = await probeUntil(app, 'redis', (e) =>
-      /^not connected/.test(e.output ?? ''),
+      (e.output ?? '').startsWith('not connected'),
     );
     expect(JSON.stringify(later)).not.toContain(wrong);
   });

@@ -68,22 +68,27 @@ export class MqttHealthIndicator extends BuiltInIndicator<MqttIndicatorSettings>
     this.wasConnected = true;
     const topic = this.topic();
     const started = performance.now();
-    const acknowledged = new Promise<void>((resolve, reject) => {
-      client.publish(
-        topic,
-        `health check ${new Date().toISOString()}`,
-        { qos: 1, retain: false },
-        (error) => (error ? reject(error) : resolve()),
-      );
-    });
+    // A message still unacknowledged (its check timed out) is waited for, not published again.
+    const acknowledged = this.singleFlight(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          client.publish(
+            topic,
+            `health check ${new Date().toISOString()}`,
+            { qos: 1, retain: false },
+            (error) => (error ? reject(error) : resolve()),
+          );
+        }),
+    );
     await abortable(acknowledged, signal);
     return { observedValue: elapsed(started), observedUnit: 'ms', details: { topic } };
   }
 
   private state(): string {
     const client = this.settings.client;
-    if (client.disconnecting) return 'disconnecting';
+    // Once end() is done, MQTT.js leaves `disconnecting` set as well.
     if (client.disconnected) return 'ended';
+    if (client.disconnecting) return 'disconnecting';
     if (client.reconnecting) return 'reconnecting';
     // Not reconnecting: either the first connection is under way, or reconnectPeriod is 0.
     return this.wasConnected ? 'offline' : 'connecting';

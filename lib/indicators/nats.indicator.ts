@@ -47,7 +47,10 @@ export class NatsHealthIndicator extends BuiltInIndicator<NatsIndicatorSettings>
     if (nc.isClosed()) throw new Error('connection closed');
     if (nc.isDraining?.()) throw new Error('connection draining');
     const started = performance.now();
-    const ping: Promise<unknown> = typeof nc.rtt === 'function' ? nc.rtt() : nc.flush();
+    // A PING still unanswered (its check timed out) is waited for, not sent again.
+    const ping = this.singleFlight<unknown>(() =>
+      typeof nc.rtt === 'function' ? nc.rtt() : nc.flush(),
+    );
     const roundTrip = ping.catch((error: unknown) => {
       // `DISCONNECT`: down and reconnecting, said at once by rtt(), or when the socket is lost.
       // Its message is only the code: the output says it in words instead.

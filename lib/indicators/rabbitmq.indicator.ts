@@ -5,24 +5,30 @@ import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.i
 
 type Listener = (...args: never[]) => void;
 
-/** The part of an event emitter the indicator uses: it only ever listens, and lets go. */
-export interface AmqpEmitterLike {
-  on(event: string, listener: Listener): unknown;
-  removeListener(event: string, listener: Listener): unknown;
+/** An event emitter, when the client is one: the indicator only listens, and lets go on shutdown. */
+interface Emitter {
+  on?(event: string, listener: Listener): unknown;
+  removeListener?(event: string, listener: Listener): unknown;
 }
 
 /** The part of an amqplib channel (promise API) the indicator uses. */
-export interface AmqpChannelLike extends AmqpEmitterLike {
+export interface AmqpChannelLike {
   checkExchange(exchange: string): Promise<unknown>;
-  close(): Promise<void>;
+  close?(): Promise<void>;
+  /** Its `close` event tells at once that the channel is gone. */
+  on?(event: string, listener: Listener): unknown;
+  removeListener?(event: string, listener: Listener): unknown;
 }
 
 /**
  * The part of an amqplib connection (promise API) the indicator uses: the `ChannelModel` that
  * `connect()` resolves with, or the recovering one of `connect(url, { recovery })`.
  */
-export interface AmqpConnectionLike extends AmqpEmitterLike {
+export interface AmqpConnectionLike {
   createChannel(): Promise<AmqpChannelLike>;
+  /** Its events (`close`; `connect`, `disconnect`... when recovering) tell when it is down. */
+  on?(event: string, listener: Listener): unknown;
+  removeListener?(event: string, listener: Listener): unknown;
 }
 
 export interface RabbitMqIndicatorSettings {
@@ -70,10 +76,9 @@ export class RabbitMqHealthIndicator
   private readonly exchange: string;
   /** The indicator's own channel on a connection: opening, or open. */
   private channel?: Promise<AmqpChannelLike>;
-  /** The passive declare still waiting for its answer: a later run waits for it, not another. */
-  private inflight?: Promise<unknown>;
   private down?: Down;
-  private readonly listeners: [AmqpEmitterLike, string, Listener][] = [];
+  private destroyed = false;
+  private readonly listeners: [Emitter, string, Listener][] = [];
 
   constructor(settings: RabbitMqIndicatorSettings) {
     super(settings);
@@ -107,10 +112,7 @@ export class RabbitMqHealthIndicator
   protected override validate(settings: RabbitMqIndicatorSettings): void {
     const name = this.constructor.name;
     const client = settings?.client as unknown;
-    const methods = isChannel(client)
-      ? ['checkExchange', 'on', 'removeListener']
-      : ['createChannel', 'on', 'removeListener'];
-    assertClient(name, client, methods, CONNECTION);
+    assertClient(name, client, [isChannel(client) ? 'checkExchange' : 'createChannel'], CONNECTION);
     const exchange = settings.exchange;
     if (exchange !== undefined && (typeof exchange !== 'string' || exchange === '')) {
       throw new Error(
@@ -128,11 +130,14 @@ export class RabbitMqHealthIndicator
     const started = performance.now();
     this.throwIfDown();
     const client = this.settings.client;
-    const channel = isChannel(client) ? client : await abortable(this.ownChannel(client), signal);
-    this.inflight ??= channel.checkExchange(this.exchange).finally(() => {
-      this.inflight = undefined;
-    });
-    await abortable(this.inflight, signal);
+    // A declare still unanswered (its check timed out) is waited for, not queued behind.
+    await abortable(
+      this.singleFlight(async () => {
+        const channel = isChannel(client) ? client : await this.ownChannel(client);
+        return channel.checkExchange(this.exchange);
+      }),
+      signal,
+    );
     return {
       observedValue: elapsed(started),
       observedUnit: 'ms',
@@ -142,13 +147,15 @@ export class RabbitMqHealthIndicator
 
   /** Lets go of the client's events, and closes the indicator's own channel. */
   onModuleDestroy(): void {
+    this.destroyed = true;
     for (const [emitter, event, listener] of this.listeners.splice(0)) {
-      emitter.removeListener(event, listener);
+      emitter.removeListener?.(event, listener);
     }
     const channel = this.channel;
     this.channel = undefined;
-    // Not awaited: on a connection that no longer answers, closing a channel never ends.
-    channel?.then((c) => c.close()).catch(() => undefined);
+    // Closed once open, if it is still opening. Not awaited: on a connection that no longer
+    // answers, closing a channel never ends.
+    channel?.then((c) => c.close?.()).catch(() => undefined);
   }
 
   private throwIfDown(): void {
@@ -161,10 +168,12 @@ export class RabbitMqHealthIndicator
 
   private ownChannel(connection: AmqpConnectionLike): Promise<AmqpChannelLike> {
     if (this.channel) return this.channel;
+    // Once shut down, no channel is opened that nothing would close.
+    if (this.destroyed) return Promise.reject(new Error('shutting down'));
     const opening = connection.createChannel().then((channel) => {
       // Errors come with the close that follows; without a listener, one would crash the process.
-      channel.on('error', () => undefined);
-      channel.on('close', () => {
+      channel.on?.('error', () => undefined);
+      channel.on?.('close', () => {
         if (this.channel === opening) this.channel = undefined;
       });
       return channel;
@@ -176,7 +185,8 @@ export class RabbitMqHealthIndicator
     return opening;
   }
 
-  private listen(emitter: AmqpEmitterLike, event: string, listener: Listener): void {
+  private listen(emitter: Emitter, event: string, listener: Listener): void {
+    if (typeof emitter.on !== 'function' || typeof emitter.removeListener !== 'function') return;
     emitter.on(event, listener);
     this.listeners.push([emitter, event, listener]);
   }

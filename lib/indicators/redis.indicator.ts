@@ -15,10 +15,13 @@ export interface IoRedisClientLike {
   ping(): Promise<unknown>;
 }
 
-/** The part of a node-redis client (`createClient()` of `redis` v4 to v6) the indicator uses. */
+/**
+ * The part of a node-redis client (`createClient()`, `createCluster()` or `createClientPool()` of
+ * `redis` v4 to v6) the indicator uses. A pool says only whether it is open.
+ */
 export interface NodeRedisClientLike {
   /** Connected, and the handshake done. */
-  readonly isReady: boolean;
+  readonly isReady?: boolean;
   /** Connected or trying to be: `false` once closed. */
   readonly isOpen?: boolean;
   ping(): Promise<unknown>;
@@ -37,7 +40,7 @@ interface LegacyModeClient {
   v4?: { ping?: () => Promise<unknown> };
 }
 
-const EXPECTED = 'an ioredis client (Redis or Cluster) or a node-redis client (createClient())';
+const EXPECTED = 'an ioredis client (Redis or Cluster) or a node-redis client (createClient()...)';
 
 /**
  * Checks the application's Redis client, ioredis or node-redis: fails at once, without a round
@@ -80,11 +83,16 @@ export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSetting
     const before = this.status();
     // `wait`: an ioredis client created with `lazyConnect` that has not connected yet; its first
     // command connects it, so PING goes ahead (and fails with the reason if it cannot connect).
-    if (before !== 'ready' && before !== 'wait') {
+    // `open`: a node-redis pool, which says no more; PING tells.
+    if (before !== 'ready' && before !== 'wait' && before !== 'open') {
       throw new Error(`not connected (status: ${before})`);
     }
     const legacy = (client as LegacyModeClient).v4;
-    await abortable(typeof legacy?.ping === 'function' ? legacy.ping() : client.ping(), signal);
+    // A PING still unanswered (its check timed out) is waited for: no pile of them in the client.
+    await abortable(
+      this.singleFlight(() => (typeof legacy?.ping === 'function' ? legacy.ping() : client.ping())),
+      signal,
+    );
     return {
       observedValue: elapsed(started),
       observedUnit: 'ms',
@@ -102,12 +110,14 @@ export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSetting
       return 'ready';
     }
     if (node.isOpen === false) return 'closed';
+    if (node.isReady === undefined) return 'open';
     return this.wasReady ? 'reconnecting' : 'connecting';
   }
 }
 
 function flavourOf(client: RedisClientLike): 'ioredis' | 'node-redis' | undefined {
   if (typeof (client as IoRedisClientLike).status === 'string') return 'ioredis';
-  if (typeof (client as NodeRedisClientLike).isReady === 'boolean') return 'node-redis';
+  const node = client as NodeRedisClientLike;
+  if (typeof node.isReady === 'boolean' || typeof node.isOpen === 'boolean') return 'node-redis';
   return undefined;
 }

@@ -10,6 +10,11 @@ export type ProxyMode = 'pass' | 'refuse' | 'blackhole';
  * - `pass`: forwards both ways;
  * - `refuse`: drops every connection and refuses new ones (the upstream is gone);
  * - `blackhole`: accepts, but forwards nothing either way (a hung server or a dead network).
+ *
+ * A black hole drops the bytes rather than holding them back, as a firewall that lost its state
+ * would: a connection that lived through one is out of step for good. Clients must give such a
+ * connection up (the indicators do, at their timeout), or a test ends the black hole with
+ * `refuse()` before `heal()`.
  */
 export class TcpProxy {
   private server?: Server;
