@@ -12,6 +12,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ServerResponse } from 'node:http';
 import { HEALTH_JSON, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
@@ -164,6 +165,16 @@ export function createHealthController(): Type<unknown> {
       body: string,
       cacheControl: string | null = 'no-store',
     ): void {
+      // Express hands over Node's own response: written directly, it skips Express' send(),
+      // which would hash the body for an ETag (and could answer 304) on every probe.
+      if (response instanceof ServerResponse) {
+        response.statusCode = status;
+        if (cacheControl) response.setHeader('Cache-Control', cacheControl);
+        response.setHeader('Content-Type', contentType);
+        response.setHeader('Content-Length', Buffer.byteLength(body));
+        response.end(body);
+        return;
+      }
       const http = this.adapterHost.httpAdapter;
       if (cacheControl) http.setHeader(response, 'Cache-Control', cacheControl);
       http.setHeader(response, 'Content-Type', contentType);

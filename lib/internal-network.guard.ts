@@ -24,7 +24,14 @@ function rawRequest(request: HttpRequest): IncomingMessage {
  */
 @Injectable()
 export class InternalNetworkGuard implements CanActivate {
-  constructor(protected readonly policy: NetworkPolicy) {}
+  /** Whether a subclass left the hooks alone, so the policy's memo can answer for them. */
+  private readonly usesDefaultHooks: boolean;
+
+  constructor(protected readonly policy: NetworkPolicy) {
+    this.usesDefaultHooks =
+      this.getClientAddress === InternalNetworkGuard.prototype.getClientAddress &&
+      this.isInternalAddress === InternalNetworkGuard.prototype.isInternalAddress;
+  }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     // Fail closed outside HTTP: there is no network address to judge.
@@ -43,6 +50,11 @@ export class InternalNetworkGuard implements CanActivate {
 
   /** Whether the request may see internal details. Override to admit more callers. */
   admits(request: HttpRequest): boolean | Promise<boolean> {
+    // The common case, answered by the policy's memo, while no hook has been overridden.
+    if (this.usesDefaultHooks) {
+      const raw = rawRequest(request);
+      return this.policy.isInternalPeer(raw.socket?.remoteAddress, raw.headers ?? {});
+    }
     return this.isInternalAddress(this.getClientAddress(request));
   }
 

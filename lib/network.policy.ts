@@ -19,6 +19,9 @@ export const DEFAULT_INTERNAL_NETWORKS: readonly string[] = Object.freeze([
 /** Which proxies may report the client's address: none, a number of hops, or their CIDRs. */
 export type TrustProxy = false | number | readonly string[];
 
+/** Bound of the memo of peer decisions: cleared when full, so a scan cannot grow it. */
+const PEER_MEMO_SIZE = 1024;
+
 const family = (address: string) => (isIP(address) === 4 ? 'ipv4' : 'ipv6');
 
 /** @internal Builds a BlockList from CIDRs, or throws naming the first invalid one. */
@@ -49,6 +52,8 @@ export class NetworkPolicy {
   private readonly internal: BlockList;
   private readonly trustedProxies?: BlockList;
   private readonly trustedHops: number;
+  /** Decisions about header-less peers: the kubelet and load balancers are a handful of addresses. */
+  private readonly peerDecisions = new Map<string, boolean>();
 
   constructor(
     internalNetworks: readonly string[] = DEFAULT_INTERNAL_NETWORKS,
@@ -59,6 +64,27 @@ export class NetworkPolicy {
     this.internal = toBlockList('internalNetworks', internalNetworks);
     if (Array.isArray(trustProxy)) this.trustedProxies = toBlockList('trustProxy', trustProxy);
     this.trustedHops = typeof trustProxy === 'number' ? trustProxy : 0;
+  }
+
+  /**
+   * Whether a request whose only address is its socket peer is internal: the common case (the
+   * kubelet, load balancers), answered from a small memo instead of parsing on every probe.
+   */
+  isInternalPeer(peer: string | undefined, headers: IncomingHttpHeaders): boolean {
+    if (
+      peer === undefined ||
+      headers['x-forwarded-for'] !== undefined ||
+      headers.forwarded !== undefined
+    ) {
+      return this.isInternal(this.clientAddress(peer, headers));
+    }
+    let decision = this.peerDecisions.get(peer);
+    if (decision === undefined) {
+      decision = this.isInternal(normalizeAddress(peer));
+      if (this.peerDecisions.size >= PEER_MEMO_SIZE) this.peerDecisions.clear();
+      this.peerDecisions.set(peer, decision);
+    }
+    return decision;
   }
 
   /** Whether an address lies in the internal networks; an unknown address never does. */

@@ -56,6 +56,15 @@ describe('GET /health/live', () => {
     expect(app!.get(Db).runs).toBe(0);
   });
 
+  it('sends no ETag, so no client or cache can be answered 304 by a health route', async () => {
+    const http = await start({ providers: [defineIndicator({ name: 'db' })] });
+    const first = await http.get('/health/ready').expect(200);
+    expect(first.headers.etag).toBeUndefined();
+    await http.get('/health/ready').set('If-None-Match', '*').expect(200);
+    const head = await http.head('/health/live').expect(200);
+    expect(head.text ?? '').toBe('');
+  });
+
   it('carries the identity options', async () => {
     const http = await start({
       health: { version: '1.2.3', releaseId: 'abc', serviceId: 'svc', description: 'Orders' },

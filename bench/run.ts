@@ -1,0 +1,228 @@
+/**
+ * `npm run bench [-- --quick]`: the health routes side by side with a bare Nest route and
+ * @nestjs/terminus, each server in its own process on the Express adapter, loaded by autocannon
+ * over loopback with the same connections and duration, in alternating order across repeats.
+ * Prints a table, writes bench/results.json and bench/results.md.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const quick = process.argv.includes('--quick');
+const REPEATS = quick ? 1 : 3;
+const DURATION_S = quick ? 2 : 6;
+const WARMUP_S = 1;
+const CONNECTIONS = 10;
+const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
+const MICRO = fileURLToPath(new URL('./micro.js', import.meta.url));
+const OUT = new URL('../bench/', import.meta.url);
+
+const SERVERS = [
+  { id: 'bare', label: 'bare Nest route', path: '/bare' },
+  { id: 'live', label: 'nestjs-probes live', path: '/health/live' },
+  { id: 'ready', label: 'nestjs-probes ready (3 cached)', path: '/health/ready' },
+  { id: 'terminus', label: 'terminus (no cache)', path: '/health' },
+  { id: 'terminus-cached', label: 'terminus .cacheFor(1000)', path: '/health' },
+] as const;
+type ServerId = (typeof SERVERS)[number]['id'];
+
+interface Measure {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+function startServer(
+  id: ServerId,
+  indicatorMs: number,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, BENCH_SERVER: id, INDICATOR_MS: String(indicatorMs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`server ${id} exited with ${code}: ${out}`)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(url: string, duration: number): Promise<Measure> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
+
+async function throughput(indicatorMs: number) {
+  const runs = new Map<ServerId, Measure[]>(SERVERS.map((s) => [s.id, []]));
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    const order = repeat % 2 === 0 ? SERVERS : SERVERS.toReversed();
+    for (const server of order) {
+      const { child, port } = await startServer(server.id, indicatorMs);
+      try {
+        const url = `http://127.0.0.1:${port}${server.path}`;
+        await load(url, WARMUP_S);
+        runs.get(server.id)!.push(await load(url, DURATION_S));
+        process.stderr.write('.');
+      } finally {
+        await stopServer(child);
+      }
+    }
+  }
+  const summary = Object.fromEntries(
+    SERVERS.map(({ id }) => {
+      const measures = runs.get(id)!;
+      return [
+        id,
+        {
+          requestsPerSecond: Math.round(median(measures.map((m) => m.requestsPerSecond))),
+          p50Ms: median(measures.map((m) => m.p50Ms)),
+          p99Ms: median(measures.map((m) => m.p99Ms)),
+          errors: measures.reduce((sum, m) => sum + m.errors, 0),
+          non2xx: measures.reduce((sum, m) => sum + m.non2xx, 0),
+        },
+      ];
+    }),
+  ) as Record<ServerId, Measure>;
+  const rps = (id: ServerId) => summary[id].requestsPerSecond;
+  return {
+    indicatorMs,
+    servers: summary,
+    ratios: {
+      liveToBare: ratio(rps('live'), rps('bare')),
+      readyToBare: ratio(rps('ready'), rps('bare')),
+      readyToTerminus: ratio(rps('ready'), rps('terminus')),
+      readyToTerminusCached: ratio(rps('ready'), rps('terminus-cached')),
+    },
+  };
+}
+
+function micro(name: string): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--expose-gc', MICRO, name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(out)),
+    );
+  });
+}
+
+const started = Date.now();
+const cached = await throughput(0);
+const slow = await throughput(20);
+process.stderr.write('\n');
+const scenarios = {
+  singleFlight: await micro('singleFlight'),
+  parallelism: await micro('parallelism'),
+  timeouts: await micro('timeouts'),
+  memory: await micro('memory'),
+  startup: await micro('startup'),
+};
+
+const targets = {
+  liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
+  readyAtLeast090OfBare: cached.ratios.readyToBare >= 0.9,
+  readyAheadOfTerminusEverywhere:
+    cached.ratios.readyToTerminus > 1 &&
+    cached.ratios.readyToTerminusCached > 1 &&
+    slow.ratios.readyToTerminus > 1 &&
+    slow.ratios.readyToTerminusCached > 1,
+  readyAtLeast5xTerminusWith20ms: slow.ratios.readyToTerminus >= 5,
+  singleFlightExactlyOnce: (scenarios.singleFlight.runs as number[]).every((runs) => runs === 1),
+  parallelismWithin130ms: (scenarios.parallelism.latencyMs as number) <= 130,
+  timeoutWithin230msNoHandle:
+    (scenarios.timeouts.latencyMs as number) <= 230 && scenarios.timeouts.handlesLeft === 0,
+  heapGrowthUnder5MB: (scenarios.memory.heapGrowthBytes as number) < 5 * 1024 * 1024,
+  startupUnder50ms: (scenarios.startup.addedMs as number) < 50,
+};
+
+const results = {
+  when: new Date().toISOString(),
+  quick,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  settings: {
+    repeats: REPEATS,
+    durationSeconds: DURATION_S,
+    connections: CONNECTIONS,
+    adapter: 'express',
+  },
+  scenario1Cached: cached,
+  scenario2Indicators20ms: slow,
+  scenarios,
+  targets,
+  tookSeconds: Math.round((Date.now() - started) / 1000),
+};
+
+const rows = (run: typeof cached) =>
+  SERVERS.map(({ id, label }) => {
+    const m = run.servers[id];
+    return `| ${label} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${Math.round((m.requestsPerSecond / run.servers.bare.requestsPerSecond) * 100) / 100} |`;
+  }).join('\n');
+const ms = (value: unknown) => `${Math.round((value as number) * 10) / 10} ms`;
+const markdown = `# Benchmark results
+
+${results.when}, ${results.machine.cpus} cores (${results.machine.model}), Node ${results.machine.node}${quick ? ', **quick run**' : ''}.
+Each server in its own process, Express adapter, autocannon with ${CONNECTIONS} connections for ${DURATION_S} s after a ${WARMUP_S} s warm-up, median of ${REPEATS} run(s) in alternating order.
+
+## 1. Indicators that answer at once (cached for 1 s)
+
+| server | req/s | p50 | p99 | × bare |
+| --- | ---: | ---: | ---: | ---: |
+${rows(cached)}
+
+live / bare **${cached.ratios.liveToBare}**, ready / bare **${cached.ratios.readyToBare}**, ready / terminus **${cached.ratios.readyToTerminus}**, ready / terminus cached **${cached.ratios.readyToTerminusCached}**
+
+## 2. Indicators that take 20 ms each
+
+| server | req/s | p50 | p99 | × bare |
+| --- | ---: | ---: | ---: | ---: |
+${rows(slow)}
+
+ready / terminus **${slow.ratios.readyToTerminus}**, ready / terminus cached **${slow.ratios.readyToTerminusCached}**
+
+## 3-7
+
+| scenario | result |
+| --- | --- |
+| 3. single flight: 1,000 simultaneous requests, cold cache | runs per indicator: ${(scenarios.singleFlight.runs as number[]).join(', ')} (${scenarios.singleFlight.ok} of ${scenarios.singleFlight.requests} answered 200) |
+| 4. one cold probe over 50 indicators of 100 ms | ${ms(scenarios.parallelism.latencyMs)} |
+| 5. an indicator that never answers, timeoutMs 200 | ${ms(scenarios.timeouts.latencyMs)}, ${scenarios.timeouts.handlesLeft} handle(s) left after app.close() |
+| 6. heap growth over 200,000 HealthService.check() | ${Math.round(((scenarios.memory.heapGrowthBytes as number) / 1024 / 1024) * 100) / 100} MB |
+| 7. bootstrap time added, 200 indicators | ${ms(scenarios.startup.addedMs)} (${ms(scenarios.startup.withHealthMs)} with, ${ms(scenarios.startup.withoutMs)} without) |
+
+## Targets
+
+${Object.entries(targets)
+  .map(([name, met]) => `- ${met ? 'met' : '**missed**'}: ${name}`)
+  .join('\n')}
+`;
+
+writeFileSync(new URL('results.json', OUT), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(new URL('results.md', OUT), markdown);
+console.log(markdown);
