@@ -7,6 +7,7 @@ export const DEFAULT_MODULE_OPTIONS = {
   deniedStatus: 403,
   access: { live: 'public', ready: 'status', startup: 'status', deep: 'internal' },
   probeTimeoutMs: 1000,
+  slowCheckMs: 250,
   shutdown: {
     signals: ['SIGTERM', 'SIGINT'] as NodeJS.Signals[],
     kubernetesDelayMs: 5000,
@@ -41,3 +42,6 @@ export const RESOLVED_HEALTH_OPTIONS = Symbol('RESOLVED_HEALTH_OPTIONS');
 
 /** @internal Provider token of the controller class created for one module definition. */
 export const HEALTH_CONTROLLER_CLASS = Symbol('HEALTH_CONTROLLER_CLASS');
+
+/** @internal Provider token of the logger the module writes to (the `logger` option). */
+export const HEALTH_LOGGER = Symbol('HEALTH_LOGGER');

@@ -4,7 +4,7 @@ import {
   Controller,
   Get,
   Inject,
-  Logger,
+  type LoggerService,
   Req,
   Res,
   VERSION_NEUTRAL,
@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { ServerResponse } from 'node:http';
-import { HEALTH_JSON, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { HEALTH_JSON, HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
 import { HealthService } from './health.service.js';
@@ -40,14 +40,13 @@ export function createHealthController(): Type<unknown> {
   // away from the paths in the manifest.
   @Controller({ version: VERSION_NEUTRAL })
   class HealthController implements OnModuleInit {
-    private readonly logger = new Logger('HealthModule');
-
     constructor(
       private readonly health: HealthService,
       private readonly adapterHost: HttpAdapterHost,
       @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
       private guard: InternalNetworkGuard,
       private readonly moduleRef: ModuleRef,
+      @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
     ) {}
 
     /**

@@ -46,6 +46,16 @@ export const messages = {
     `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
   badSetting: (indicator: string, setting: string, got: unknown, valid: string) =>
     `${indicator}: "${setting}" is ${describe(got)}; it must be ${valid}.`,
+  slowCheck: (check: string, ms: number, slowCheckMs: number) =>
+    `Health check "${check}" took ${Math.round(ms)} ms, more than slowCheckMs (${slowCheckMs} ms)`,
+  checkFailed: (check: string, output?: string) =>
+    `Health check "${check}" failed${output ? `: ${output}` : ''}`,
+  checkDegraded: (check: string, output?: string) =>
+    `Health check "${check}" is degraded${output ? `: ${output}` : ''}`,
+  checkRecovered: (check: string, from: string, since: number | undefined, at: number) =>
+    since === undefined
+      ? `Health check "${check}" passes again (was ${from})`
+      : `Health check "${check}" recovered after ${((at - since) / 1000).toFixed(1)} s down`,
   unknownProbe: (probe: string) =>
     `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
 };

@@ -1,7 +1,12 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryModule } from '@nestjs/core';
-import { HEALTH_CONTROLLER_CLASS, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import {
+  HEALTH_CONTROLLER_CLASS,
+  HEALTH_LOGGER,
+  RESOLVED_HEALTH_OPTIONS,
+} from './health.constants.js';
+import { HealthEvents } from './health.events.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -18,6 +23,10 @@ import { ProcessDiagnostics } from './process.diagnostics.js';
 import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
+
+const ignore = () => undefined;
+/** The `logger: false` option: nothing is written. */
+const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
 
 /**
  * Health checks for the application: import it once, with `forRoot()` or `forRootAsync()`.
@@ -51,6 +60,13 @@ import { Redactor } from './redactor.js';
       useFactory: (options: ResolvedHealthOptions) => new Redactor(options.redact),
     },
     InternalNetworkGuard,
+    {
+      provide: HEALTH_LOGGER,
+      inject: [RESOLVED_HEALTH_OPTIONS],
+      useFactory: ({ logger }: ResolvedHealthOptions): LoggerService =>
+        logger === false ? SILENT : (logger ?? new Logger('HealthModule')),
+    },
+    HealthEvents,
     IndicatorRegistry,
     IndicatorExplorer,
     ProcessDiagnostics,

@@ -21,6 +21,10 @@ describe('resolveHealthOptions', () => {
       shutdown: { signals: ['SIGTERM', 'SIGINT'], delayMs: 0, gracePeriodMs: 30_000 },
       probeTimeoutMs: 1000,
       controllerDecorators: [],
+      slowCheckMs: 250,
+      logger: undefined,
+      refreshIntervalMs: undefined,
+      metrics: false,
     });
     expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
   });
@@ -107,6 +111,8 @@ describe('resolveIndicatorOptions', () => {
       probes: new Set(['ready']),
       measurement: 'responseTime',
       componentType: 'component',
+      refreshIntervalMs: undefined,
+      failureThreshold: 1,
     });
   });
 

@@ -2,6 +2,7 @@ import { DEFAULT_MODULE_OPTIONS, DIAGNOSTICS_COMPONENT, MAX_TIMER_MS } from './h
 import { messages } from './health.messages.js';
 import type { IndicatorProbe } from './interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
+import type { LoggerService } from '@nestjs/common';
 import { constants } from 'node:os';
 import type {
   HealthModuleOptions,
@@ -31,6 +32,10 @@ export interface ResolvedHealthOptions {
   shutdown: false | Required<ShutdownOptions>;
   probeTimeoutMs: number;
   controllerDecorators: readonly ClassDecorator[];
+  slowCheckMs: number;
+  logger: LoggerService | false | undefined;
+  refreshIntervalMs: number | undefined;
+  metrics: false | { registry?: unknown };
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -42,6 +47,8 @@ export interface ResolvedIndicatorOptions {
   probes: ReadonlySet<IndicatorProbe>;
   measurement: string;
   componentType: string;
+  refreshIntervalMs: number | undefined;
+  failureThreshold: number;
 }
 
 type Check = { test: (v: unknown) => boolean; valid: string };
@@ -91,6 +98,15 @@ const shutdown: Check = {
       (v.gracePeriodMs === undefined || ttl.test(v.gracePeriodMs))),
   valid:
     "false, or { signals?: signal names such as ['SIGTERM'], delayMs?: ms >= 0, gracePeriodMs?: ms >= 0 }",
+};
+
+const refresh: Check = {
+  test: (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= MAX_TIMER_MS,
+  valid: `an integer number of milliseconds from 100 to ${MAX_TIMER_MS}`,
+};
+const threshold: Check = {
+  test: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100,
+  valid: 'an integer from 1 to 100',
 };
 
 const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
@@ -143,6 +159,19 @@ const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
     test: (v) => Array.isArray(v) && v.every((d) => typeof d === 'function'),
     valid: 'an array of class decorators, such as [Public(), SkipThrottle()]',
   },
+  slowCheckMs: ttl,
+  logger: {
+    test: (v) =>
+      v === false ||
+      (isObject(v) && ['log', 'warn', 'error'].every((m) => typeof v[m] === 'function')),
+    valid: 'false, or a LoggerService (an object with log(), warn() and error())',
+  },
+  refreshIntervalMs: refresh,
+  metrics: {
+    test: (v) =>
+      typeof v === 'boolean' || (isObject(v) && Object.keys(v).every((k) => k === 'registry')),
+    valid: 'true, false, or { registry } (a prom-client Registry)',
+  },
 };
 
 const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
@@ -153,6 +182,8 @@ const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
   probes,
   measurement: name,
   componentType: text,
+  refreshIntervalMs: refresh,
+  failureThreshold: threshold,
 };
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -203,6 +234,10 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     shutdown: given.shutdown === false ? false : resolveShutdown(given.shutdown),
     probeTimeoutMs: given.probeTimeoutMs ?? DEFAULT_MODULE_OPTIONS.probeTimeoutMs,
     controllerDecorators: given.controllerDecorators ?? [],
+    slowCheckMs: given.slowCheckMs ?? DEFAULT_MODULE_OPTIONS.slowCheckMs,
+    logger: given.logger,
+    refreshIntervalMs: given.refreshIntervalMs,
+    metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
   };
 }
 
@@ -245,5 +280,7 @@ export function resolveIndicatorOptions(
     probes: new Set(given.probes ?? ['ready']),
     measurement: given.measurement ?? 'responseTime',
     componentType: given.componentType ?? 'component',
+    refreshIntervalMs: given.refreshIntervalMs ?? module.refreshIntervalMs,
+    failureThreshold: given.failureThreshold ?? 1,
   };
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
@@ -6,6 +7,7 @@ import { buildReport, toAnswer, type ProbeAnswer } from './health-report.builder
 import type { HealthReport, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
+import { HealthEvents, type StatusChange } from './health.events.js';
 import { ProcessDiagnostics } from './process.diagnostics.js';
 import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
@@ -48,6 +50,7 @@ export class HealthService implements OnApplicationBootstrap {
     private readonly diagnostics: ProcessDiagnostics,
     private readonly readiness: ReadinessState,
     private readonly shutdown: ShutdownCoordinator,
+    private readonly events: HealthEvents,
   ) {
     this.liveAnswer = toAnswer({ status: 'pass', ...options.identity });
   }
@@ -64,6 +67,11 @@ export class HealthService implements OnApplicationBootstrap {
    */
   get started(): boolean {
     return this.startupLatch !== undefined;
+  }
+
+  /** Every change of a check's status (`{ check, from, to, output, at }`), for alerts and webhooks. */
+  get changes$(): Observable<StatusChange> {
+    return this.events.changes.asObservable();
   }
 
   /** Whether a shutdown has begun (a signal, or `beginShutdown()`). */

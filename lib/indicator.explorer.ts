@@ -1,12 +1,13 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type LoggerService, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { HealthIndicator } from './decorators/health-indicator.decorator.js';
-import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import { resolveIndicatorOptions, type ResolvedHealthOptions } from './health.options.js';
 import type { HealthCheck } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
+import { HealthEvents } from './health.events.js';
 import { IndicatorRunner } from './indicator.runner.js';
 import { Redactor } from './redactor.js';
 
@@ -18,14 +19,15 @@ import { Redactor } from './redactor.js';
 export class IndicatorExplorer implements OnModuleInit {
   /** The applications (by their module graph) that already have a health module. */
   private static readonly applications = new WeakSet<ModulesContainer>();
-  private readonly logger = new Logger('HealthModule');
 
   constructor(
+    @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
     private readonly discovery: DiscoveryService,
     private readonly registry: IndicatorRegistry,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly redactor: Redactor,
     private readonly modules: ModulesContainer,
+    private readonly events: HealthEvents,
   ) {}
 
   onModuleInit(): void {
@@ -76,7 +78,7 @@ export class IndicatorExplorer implements OnModuleInit {
     if (typeof instance?.check !== 'function') throw new Error(messages.missingCheck(className));
     const raw = this.discovery.getMetadataByDecorator(HealthIndicator, wrapper);
     const options = resolveIndicatorOptions(className, raw, this.options);
-    return new IndicatorRunner(options, instance as HealthCheck, this.redactor);
+    return new IndicatorRunner(options, instance as HealthCheck, this.redactor, this.events);
   }
 
   private className(wrapper: InstanceWrapper): string {

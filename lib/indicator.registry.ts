@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { IndicatorProbe } from './interfaces/health-check.interface.js';
 import type { IndicatorRunner } from './indicator.runner.js';
 
 /** @internal Holds the application's indicators, by name and by probe, once discovered. */
 @Injectable()
-export class IndicatorRegistry {
+export class IndicatorRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byName = new Map<string, IndicatorRunner>();
   private readonly byProbe = new Map<IndicatorProbe, IndicatorRunner[]>([
     ['startup', []],
@@ -32,5 +32,15 @@ export class IndicatorRegistry {
 
   get size(): number {
     return this.byName.size;
+  }
+
+  /** Starts the background runs once the application has bootstrapped. */
+  onApplicationBootstrap(): void {
+    for (const runner of this.byName.values()) runner.start();
+  }
+
+  /** Background timers stop at shutdown, after the delay (this runs with the other hooks). */
+  onModuleDestroy(): void {
+    for (const runner of this.byName.values()) runner.stop();
   }
 }

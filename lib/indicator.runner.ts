@@ -24,9 +24,18 @@ type Settled =
   /** An earlier run timed out and its check() has still not settled: it is not called again. */
   | { stillRunning: true };
 
+/** @internal Told of every run, with the outcome it replaces (status changes, metrics). */
+export interface RunObserver {
+  ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void;
+}
+
+/** A background result older than this many intervals (plus the timeout) is stale. */
+const STALE_AFTER_INTERVALS = 3;
+
 /**
  * @internal Runs one indicator: under its timeout, at most once at a time (concurrent callers
- * share the run in flight), and reuses the outcome for `cacheTtlMs`.
+ * share the run in flight), and reuses the outcome for `cacheTtlMs`; or, with
+ * `refreshIntervalMs`, on a schedule of its own, probes reading the latest result.
  */
 export class IndicatorRunner {
   readonly key: string;
@@ -35,13 +44,40 @@ export class IndicatorRunner {
   private inflight?: Promise<CheckOutcome>;
   /** A check() call that timed out and has not settled yet. */
   private hung = false;
+  private consecutiveFailures = 0;
+  private schedule?: NodeJS.Timeout;
+  private refreshing = false;
 
   constructor(
     readonly options: ResolvedIndicatorOptions,
     private readonly indicator: HealthCheck,
     private readonly redactor: Redactor,
+    private readonly observer?: RunObserver,
   ) {
     this.key = `${options.name}:${options.measurement}`;
+  }
+
+  /** Starts the background runs, when the indicator has a `refreshIntervalMs`. */
+  start(): void {
+    if (this.options.refreshIntervalMs === undefined || this.refreshing) return;
+    this.refreshing = true;
+    void this.refresh();
+  }
+
+  /** Stops the background runs (at shutdown). */
+  stop(): void {
+    this.refreshing = false;
+    clearTimeout(this.schedule);
+  }
+
+  /** One background run, then the next, after the interval with ±10 % jitter: never overlapping. */
+  private async refresh(): Promise<void> {
+    await this.shared();
+    if (!this.refreshing) return;
+    const interval = this.options.refreshIntervalMs!;
+    const jittered = interval * (0.9 + Math.random() * 0.2);
+    this.schedule = setTimeout(() => void this.refresh(), jittered);
+    this.schedule.unref();
   }
 
   get name(): string {
@@ -54,6 +90,10 @@ export class IndicatorRunner {
    */
   outcome(now = Date.now(), retryFailure = false): CheckOutcome | Promise<CheckOutcome> {
     const latest = this.latest;
+    if (this.refreshing) {
+      if (latest === undefined) return this.shared();
+      return this.stale(latest, now) ?? latest;
+    }
     if (
       latest !== undefined &&
       now < this.expiresAt &&
@@ -61,6 +101,11 @@ export class IndicatorRunner {
     ) {
       return latest;
     }
+    return this.shared();
+  }
+
+  /** The run in flight, or a new one: concurrent callers share it. */
+  private shared(): Promise<CheckOutcome> {
     // Cleared once settled, from outside run(): a run that settles synchronously must not clear
     // it before it is even assigned.
     return (this.inflight ??= this.run().finally(() => (this.inflight = undefined)));
@@ -76,9 +121,42 @@ export class IndicatorRunner {
     } catch {
       outcome = this.toOutcome({ error: 'the result could not be processed' }, durationMs);
     }
+    outcome = this.damped(outcome);
+    const previous = this.latest;
     this.latest = outcome;
     this.expiresAt = outcome.observedAt + this.options.cacheTtlMs;
+    this.observer?.ran(this.name, outcome, previous);
     return outcome;
+  }
+
+  /** Below `failureThreshold` consecutive failures, a failure reports `warn`. */
+  private damped(outcome: CheckOutcome): CheckOutcome {
+    if (outcome.status !== 'fail') {
+      this.consecutiveFailures = 0;
+      return outcome;
+    }
+    this.consecutiveFailures++;
+    const threshold = this.options.failureThreshold;
+    if (this.consecutiveFailures >= threshold) return outcome;
+    const output = `${outcome.report.output ?? 'failed'} (failure ${this.consecutiveFailures} of ${threshold})`;
+    return {
+      ...outcome,
+      status: 'warn',
+      report: Object.freeze({ ...outcome.report, status: 'warn', output }),
+    };
+  }
+
+  /** A background result that is too old counts as failed: the schedule has stalled. */
+  private stale(latest: CheckOutcome, now: number): CheckOutcome | undefined {
+    const { refreshIntervalMs, timeoutMs } = this.options;
+    const age = now - latest.observedAt;
+    if (age <= refreshIntervalMs! * STALE_AFTER_INTERVALS + timeoutMs) return undefined;
+    const output = `stale: the last result is ${(age / 1000).toFixed(1)} s old`;
+    return {
+      ...latest,
+      status: 'fail',
+      report: Object.freeze({ ...latest.report, status: 'fail', output }),
+    };
   }
 
   /** Calls check() and resolves with whatever happens first: a value, an error or the timeout. */

@@ -1,7 +1,7 @@
 import {
   Inject,
   Injectable,
-  Logger,
+  type LoggerService,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -12,7 +12,7 @@ import {
   callModuleDestroyHook,
 } from '@nestjs/core/hooks/index.js';
 import type { Server, ServerResponse } from 'node:http';
-import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { ReadinessState } from './readiness.state.js';
@@ -32,7 +32,6 @@ const IDLE_GRACE_MS = 500;
  */
 @Injectable()
 export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('HealthModule');
   private readonly listeners = new Map<NodeJS.Signals, Listener>();
   private delay?: Promise<void>;
   private endDelay?: () => void;
@@ -42,6 +41,7 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   private signalled = false;
 
   constructor(
+    @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,

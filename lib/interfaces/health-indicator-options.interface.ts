@@ -16,4 +16,8 @@ export interface HealthIndicatorOptions {
   measurement?: string;
   /** Default `componentType` of its results. Default `'component'`. */
   componentType?: string;
+  /** Runs it in the background every this many ms; probes read its latest result. Default: the module's `refreshIntervalMs`. */
+  refreshIntervalMs?: number;
+  /** Consecutive failures before it reports `fail`; it reports `warn` in between, to damp flapping. Default 1. */
+  failureThreshold?: number;
 }

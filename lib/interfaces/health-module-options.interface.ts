@@ -1,6 +1,7 @@
 import type {
   ConfigurableModuleAsyncOptions,
   ConfigurableModuleOptionsFactory,
+  LoggerService,
   Type,
 } from '@nestjs/common';
 import type { InternalNetworkGuard } from '../internal-network.guard.js';
@@ -77,6 +78,23 @@ export interface HealthModuleOptions {
    * default): start-up warns about an indicator whose timeout is not below it.
    */
   probeTimeoutMs?: number;
+  /** Logs a warning when a check takes longer than this (ms); 0 never. Default 250. */
+  slowCheckMs?: number;
+  /** Where the module logs (status changes, slow checks, shutdown): a logger of yours, or `false` for silence. Default: Nest's `Logger`. */
+  logger?: LoggerService | false;
+  /**
+   * Runs every indicator in the background every this many ms (with jitter, never overlapping
+   * itself); probes then read the latest result. Default: off (indicators run when probed).
+   */
+  refreshIntervalMs?: number;
+  /** `GET <path>/metrics` in Prometheus format, through `prom-client`. Default `false`. */
+  metrics?: boolean | MetricsOptions;
+}
+
+/** Options of the metrics route. */
+export interface MetricsOptions {
+  /** The prom-client registry to register in. Default: prom-client's default registry. */
+  registry?: unknown;
 }
 
 /** Options of `HealthModule.forRootAsync()`: `imports`, `inject` and one of `useFactory`, `useClass`, `useExisting`. */

@@ -1,0 +1,89 @@
+import { Inject, Injectable, type LoggerService, type OnModuleDestroy } from '@nestjs/common';
+import { Subject } from 'rxjs';
+import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { messages } from './health.messages.js';
+import type { ResolvedHealthOptions } from './health.options.js';
+import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
+import type { CheckOutcome } from './indicator.runner.js';
+
+/** A check changing status: what `HealthService.changes$` emits, for alerts and webhooks. */
+export interface StatusChange {
+  /** The indicator's name. */
+  check: string;
+  /** `'unknown'` for the first result of a check. */
+  from: HealthStatus | 'unknown';
+  to: HealthStatus;
+  /** Why, when it warns or fails (redacted like every output). */
+  output?: string;
+  /** ISO 8601: when the new status was observed. */
+  at: string;
+}
+
+/** One finished run of a check, for metrics. */
+export interface CheckRunEvent {
+  check: string;
+  status: HealthStatus;
+  durationMs: number;
+}
+
+/** One answered probe, for metrics. */
+export interface ProbeEvent {
+  probe: ProbeName;
+  status: HealthStatus;
+}
+
+/**
+ * @internal What happens to the checks: every run, every change of status, every probe answered.
+ * Logs a line per change (and for slow checks), never per probe.
+ */
+@Injectable()
+export class HealthEvents implements OnModuleDestroy {
+  readonly changes = new Subject<StatusChange>();
+  readonly runs = new Subject<CheckRunEvent>();
+  readonly probes = new Subject<ProbeEvent>();
+  private readonly failingSince = new Map<string, number>();
+
+  constructor(
+    @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
+    @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  /** Called by a runner after each run, with the outcome it replaces. */
+  ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void {
+    this.runs.next({ check, status: outcome.status, durationMs: outcome.durationMs });
+    const { slowCheckMs } = this.options;
+    if (slowCheckMs > 0 && outcome.durationMs > slowCheckMs) {
+      this.logger.warn(messages.slowCheck(check, outcome.durationMs, slowCheckMs));
+    }
+    const from = previous?.status ?? 'unknown';
+    if (from === outcome.status) return;
+    const change: StatusChange = {
+      check,
+      from,
+      to: outcome.status,
+      output: outcome.report.output,
+      at: outcome.report.time,
+    };
+    this.log(change, outcome.observedAt);
+    this.changes.next(change);
+  }
+
+  private log(change: StatusChange, at: number): void {
+    const { check, from, to, output } = change;
+    if (to === 'fail') {
+      if (!this.failingSince.has(check)) this.failingSince.set(check, at);
+      this.logger.error(messages.checkFailed(check, output));
+      return;
+    }
+    const since = this.failingSince.get(check);
+    this.failingSince.delete(check);
+    if (to === 'warn') this.logger.warn(messages.checkDegraded(check, output));
+    else if (from !== 'unknown') this.logger.log(messages.checkRecovered(check, from, since, at));
+  }
+
+  onModuleDestroy(): void {
+    this.changes.complete();
+    this.runs.complete();
+    this.probes.complete();
+  }
+}
