@@ -107,6 +107,13 @@ export class HealthService implements OnApplicationBootstrap {
 
   /** @internal The report with its status code and body; synchronous when the cache answers. */
   answer(probe: ProbeName): Maybe<ProbeAnswer> {
+    return then(this.evaluate(probe), (answer) => {
+      this.events.probes.next({ probe, status: answer.report.status });
+      return answer;
+    });
+  }
+
+  private evaluate(probe: ProbeName): Maybe<ProbeAnswer> {
     switch (probe) {
       case 'live':
         return this.liveAnswer;
