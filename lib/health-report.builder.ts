@@ -13,6 +13,8 @@ export interface ProbeAnswer {
   readonly statusCode: 200 | 503;
   /** The serialised report. */
   readonly body: string;
+  /** Whether the status was aggregated from the checks (not decided by start-up or shutdown). */
+  readonly fromChecks: boolean;
 }
 
 /**
@@ -64,11 +66,49 @@ export function buildReport(
 }
 
 /** @internal Freezes a report and serialises it once. */
-export function toAnswer(report: HealthReport): ProbeAnswer {
+export function toAnswer(report: HealthReport, fromChecks = false): ProbeAnswer {
   Object.freeze(report);
   return Object.freeze({
     report,
     statusCode: report.status === 'fail' ? 503 : 200,
     body: JSON.stringify(report),
+    fromChecks,
   });
+}
+
+/**
+ * @internal A report without the checks named in `exclude` (`?exclude=`): its status is
+ * aggregated again from the checks that remain, unless start-up or shutdown decided it; names
+ * that match no check are reported in `notes`.
+ */
+export function withoutChecks(
+  answer: ProbeAnswer,
+  exclude: readonly string[],
+  isCritical: (name: string) => boolean,
+): ProbeAnswer {
+  const { report } = answer;
+  const entries = Object.entries(report.checks ?? {});
+  const present = new Set(entries.map(([, [entry]]) => entry.componentId));
+  const unknown = exclude.filter((name) => !present.has(name));
+  const kept = entries.filter(([, [entry]]) => !exclude.includes(entry.componentId));
+  const filtered: HealthReport = { ...report, checks: Object.freeze(Object.fromEntries(kept)) };
+  if (answer.fromChecks) {
+    let status: HealthStatus = 'pass';
+    const problems: string[] = [];
+    for (const [, [entry]] of kept) {
+      if (entry.status === 'pass') continue;
+      problems.push(
+        `${entry.componentId}: ${entry.output ?? (entry.status === 'warn' ? 'degraded' : 'failed')}`,
+      );
+      if (entry.status === 'fail' && isCritical(entry.componentId)) status = 'fail';
+      else if (status === 'pass') status = 'warn';
+    }
+    filtered.status = status;
+    if (status === 'pass') delete filtered.output;
+    else filtered.output = boundText(problems.join('; '));
+  }
+  if (unknown.length > 0) {
+    filtered.notes = unknown.map((name) => `exclude: no check named "${name}" in this probe`);
+  }
+  return toAnswer(filtered, answer.fromChecks);
 }

@@ -1,6 +1,8 @@
 import {
   ForbiddenException,
   HttpException,
+  NotFoundException,
+  Param,
   Controller,
   Get,
   Inject,
@@ -18,14 +20,45 @@ import type { ResolvedHealthOptions } from './health.options.js';
 import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
 import { HealthService } from './health.service.js';
 import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
-import { InternalNetworkGuard, type HttpRequest } from './internal-network.guard.js';
+import { renderText } from './health-text.renderer.js';
+import type { ProbeAccess } from './interfaces/health-module-options.interface.js';
+import { InternalNetworkGuard, rawRequest, type HttpRequest } from './internal-network.guard.js';
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/** How a caller reads a probe: whole or status only, JSON or text, and which checks to leave out. */
+interface Reading {
+  full: boolean;
+  verbose: boolean;
+  exclude: readonly string[];
+}
+
+const STATUS_ONLY: Reading = { full: false, verbose: false, exclude: [] };
+const WHOLE: Reading = { full: true, verbose: false, exclude: [] };
+
+/** `?verbose`, `Accept: text/plain` and `?exclude=<name>` (repeatable), the same on every adapter. */
+function readingOf(request: HttpRequest): Reading {
+  const raw = rawRequest(request);
+  const url = raw.url ?? '';
+  const query = url.indexOf('?');
+  const accept = raw.headers?.accept;
+  const wantsText =
+    typeof accept === 'string' && accept.includes('text/plain') && !accept.includes('json');
+  if (query === -1 && !wantsText) return WHOLE;
+  const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  return {
+    full: true,
+    verbose: wantsText || params.has('verbose'),
+    exclude: params.getAll('exclude').filter(Boolean),
+  };
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 /** What an external caller of a `status` route gets: the status and nothing else. */
-const STATUS_ONLY: Record<HealthStatus, string> = {
+const STATUS_ONLY_BODY: Record<HealthStatus, string> = {
   pass: '{"status":"pass"}',
   warn: '{"status":"warn"}',
   fail: '{"status":"fail"}',
@@ -87,15 +120,60 @@ export function createHealthController(): Type<unknown> {
       return this.serve(request, response, 'deep');
     }
 
+    /** One readiness check (internal callers only); 404 for a name the probe does not have. */
+    @Get('ready/:name')
+    readyOne(@Req() request: HttpRequest, @Res() response: unknown, @Param('name') name: string) {
+      return this.serveOne(request, response, 'ready', name);
+    }
+
+    /** One check of any kind (internal callers only); 404 for an unknown name. */
+    @Get('deep/:name')
+    deepOne(@Req() request: HttpRequest, @Res() response: unknown, @Param('name') name: string) {
+      return this.serveOne(request, response, 'deep', name);
+    }
+
     private serve(request: HttpRequest, response: unknown, probe: ProbeName): void | Promise<void> {
       const access = this.options.access[probe];
-      if (access === 'public') return this.answer(response, probe, true);
-      const proceed = (admitted: unknown) => {
-        // Only a real `true` admits: a guard override returning anything else fails closed.
-        if (admitted === true) return this.answer(response, probe, true);
-        if (access === 'status') return this.answer(response, probe, false);
+      return this.decide(request, access, (internal) => {
+        // What to read (?verbose, ?exclude, Accept: text/plain) is for internal callers only.
+        if (internal) return this.answer(response, probe, readingOf(request));
+        if (access === 'status') return this.answer(response, probe, STATUS_ONLY);
         return this.deny(request, response);
-      };
+      });
+    }
+
+    private serveOne(
+      request: HttpRequest,
+      response: unknown,
+      probe: 'ready' | 'deep',
+      name: string,
+    ): void | Promise<void> {
+      return this.decide(request, 'internal', (internal) => {
+        if (!internal) return this.deny(request, response);
+        const reading = readingOf(request);
+        let answer: ReturnType<HealthService['answerOne']>;
+        try {
+          answer = this.health.answerOne(probe, name);
+        } catch (error) {
+          return this.writeUnexpected(response, probe, error);
+        }
+        if (answer === undefined) return this.notFound(request, response);
+        const write = (settled: ProbeAnswer) => this.write(response, settled, reading, name);
+        return answer instanceof Promise
+          ? answer.then(write, (error: unknown) => this.writeUnexpected(response, probe, error))
+          : write(answer);
+      });
+    }
+
+    /** Runs `next` with whether the caller is internal (always, on a public route). */
+    private decide(
+      request: HttpRequest,
+      access: ProbeAccess,
+      next: (internal: boolean) => void | Promise<void>,
+    ): void | Promise<void> {
+      if (access === 'public') return next(true);
+      // Only a real `true` admits: a guard override returning anything else fails closed.
+      const proceed = (admitted: unknown) => next(admitted === true);
       let admitted: unknown;
       try {
         admitted = this.guard.admits(request);
@@ -114,12 +192,12 @@ export function createHealthController(): Type<unknown> {
       return proceed(false);
     }
 
-    private answer(response: unknown, probe: ProbeName, full: boolean): void | Promise<void> {
+    private answer(response: unknown, probe: ProbeName, reading: Reading): void | Promise<void> {
       try {
-        const answer = this.health.answer(probe);
-        if (!(answer instanceof Promise)) return this.write(response, answer, full);
+        const answer = this.health.answer(probe, reading.exclude);
+        if (!(answer instanceof Promise)) return this.write(response, answer, reading, probe);
         return answer.then(
-          (settled) => this.write(response, settled, full),
+          (settled) => this.write(response, settled, reading, probe),
           (error: unknown) => this.writeUnexpected(response, probe, error),
         );
       } catch (error) {
@@ -133,13 +211,31 @@ export function createHealthController(): Type<unknown> {
       this.write(
         response,
         toAnswer({ status: 'fail', output: 'health check failed unexpectedly' }),
-        false,
+        STATUS_ONLY,
+        probe,
       );
     }
 
-    private write(response: unknown, answer: ProbeAnswer, full: boolean): void {
-      const body = full ? answer.body : STATUS_ONLY[answer.report.status];
-      this.send(response, answer.statusCode, HEALTH_JSON, body);
+    private write(response: unknown, answer: ProbeAnswer, reading: Reading, subject: string): void {
+      if (!reading.full) {
+        this.send(response, answer.statusCode, HEALTH_JSON, STATUS_ONLY_BODY[answer.report.status]);
+      } else if (reading.verbose) {
+        this.send(response, answer.statusCode, TEXT, renderText(subject, answer.report));
+      } else {
+        this.send(response, answer.statusCode, HEALTH_JSON, answer.body);
+      }
+    }
+
+    /** The answer of an unknown check: Nest's own 404, as for any route that does not exist. */
+    private notFound(request: HttpRequest, response: unknown): void {
+      const raw = rawRequest(request) as { method?: string; url?: string; originalUrl?: string };
+      const body = new NotFoundException(`Cannot ${raw.method} ${raw.originalUrl ?? raw.url}`);
+      this.send(
+        response,
+        404,
+        'application/json; charset=utf-8',
+        JSON.stringify(body.getResponse()),
+      );
     }
 
     private deny(request: HttpRequest, response: unknown): void {

@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
-import { buildReport, toAnswer, type ProbeAnswer } from './health-report.builder.js';
+import { buildReport, toAnswer, withoutChecks, type ProbeAnswer } from './health-report.builder.js';
 import type { HealthReport, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
@@ -100,16 +100,44 @@ export class HealthService implements OnApplicationBootstrap {
     this.shutdown.begin();
   }
 
-  /** The report of a probe, exactly as its route serves it. */
-  async check(probe: ProbeName): Promise<HealthReport> {
-    return (await this.answer(probe)).report;
+  /**
+   * The report of a probe, exactly as its route serves it; `exclude` leaves checks out of it
+   * (as `?exclude=` does), reporting names that match none in `notes`.
+   */
+  async check(
+    probe: ProbeName,
+    options: { exclude?: readonly string[] } = {},
+  ): Promise<HealthReport> {
+    return (await this.answer(probe, options.exclude)).report;
+  }
+
+  /** The report of one check of the ready or deep probe; `undefined` when it has no such check. */
+  async checkOne(probe: 'ready' | 'deep', name: string): Promise<HealthReport | undefined> {
+    return (await this.answerOne(probe, name))?.report;
   }
 
   /** @internal The report with its status code and body; synchronous when the cache answers. */
-  answer(probe: ProbeName): Maybe<ProbeAnswer> {
+  answer(probe: ProbeName, exclude?: readonly string[]): Maybe<ProbeAnswer> {
     return then(this.evaluate(probe), (answer) => {
       this.events.probes.next({ probe, status: answer.report.status });
-      return answer;
+      if (!exclude?.length) return answer;
+      return withoutChecks(
+        answer,
+        exclude,
+        (name) => this.registry.get(name)?.options.critical ?? false,
+      );
+    });
+  }
+
+  /** @internal One check's answer: its own status decides, critical or not. */
+  answerOne(probe: 'ready' | 'deep', name: string): Maybe<ProbeAnswer> | undefined {
+    const runner = this.registry.forProbe(probe).find((r) => r.name === name);
+    if (!runner) return undefined;
+    return then(runner.outcome(), (outcome) => {
+      const report: HealthReport = { status: outcome.status, ...this.options.identity };
+      if (outcome.report.output !== undefined) report.output = outcome.report.output;
+      report.checks = { [runner.key]: [outcome.report] };
+      return toAnswer(report, true);
     });
   }
 
@@ -156,7 +184,7 @@ export class HealthService implements OnApplicationBootstrap {
       if (!this.bootstrapped) {
         return toAnswer({ ...report, status: 'fail', output: 'bootstrapping' });
       }
-      const answer = toAnswer(report);
+      const answer = toAnswer(report, true);
       if (report.status !== 'fail') this.startupLatch = answer;
       return answer;
     });
@@ -165,7 +193,7 @@ export class HealthService implements OnApplicationBootstrap {
   private deep(): Maybe<ProbeAnswer> {
     const runners = this.registry.forProbe('deep');
     return then(this.outcomes(runners), (outcomes) =>
-      toAnswer(buildReport(this.options, runners, outcomes, this.diagnostics.read())),
+      toAnswer(buildReport(this.options, runners, outcomes, this.diagnostics.read()), true),
     );
   }
 
@@ -182,7 +210,7 @@ export class HealthService implements OnApplicationBootstrap {
   ): ProbeAnswer {
     const last = this.memo.get(probe);
     if (last && last.outcomes.every((outcome, i) => outcome === outcomes[i])) return last.answer;
-    const answer = toAnswer(buildReport(this.options, runners, outcomes));
+    const answer = toAnswer(buildReport(this.options, runners, outcomes), true);
     this.memo.set(probe, { outcomes, answer });
     return answer;
   }

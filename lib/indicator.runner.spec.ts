@@ -153,6 +153,27 @@ describe('IndicatorRunner', () => {
     });
   });
 
+  describe('background runs', () => {
+    it('reads the latest result, and counts one older than three intervals plus the timeout as stale', async () => {
+      const check = jest.fn(async () => undefined);
+      const r = runner(check, { refreshIntervalMs: 100, timeoutMs: 50 });
+      r.start();
+      try {
+        const first = await r.outcome();
+        expect(first.status).toBe('pass');
+        expect(r.outcome(first.observedAt + 349)).toBe(first);
+        const stale = r.outcome(first.observedAt + 10_000) as {
+          status: string;
+          report: { output?: string };
+        };
+        expect(stale.status).toBe('fail');
+        expect(stale.report.output).toBe('stale: the last result is 10.0 s old');
+      } finally {
+        r.stop();
+      }
+    });
+  });
+
   describe('containment', () => {
     it('keeps working when a redaction rule of the user throws', async () => {
       const resolved = resolveIndicatorOptions('T', { name: 'test', cacheTtlMs: 0 }, module);

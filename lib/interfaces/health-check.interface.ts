@@ -59,6 +59,8 @@ export interface HealthReport {
   serviceId?: string;
   description?: string;
   output?: string;
+  /** Remarks about the answer itself, such as an `?exclude=` name that matched no check. */
+  notes?: string[];
   /** Keyed `<name>:<measurement>`, for example `database:responseTime`. */
   checks?: Record<string, CheckReport[]>;
 }

@@ -1,0 +1,238 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import request from 'supertest';
+import { HealthService, type HealthModuleOptions } from '../lib/index.js';
+import type { StatusChange } from '../lib/health.events.js';
+import { ADAPTERS, createTestApp, type AdapterName, type TestAppOptions } from './support/app.js';
+import { defineIndicator, delay } from './support/indicators.js';
+
+let app: INestApplication | undefined;
+
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const AS_EXTERNAL: HealthModuleOptions = { internalNetworks: ['10.0.0.0/8'] };
+const down = () => {
+  throw new Error('connection refused');
+};
+
+describe.each(ADAPTERS)('reading a probe, on %s', (adapter: AdapterName) => {
+  async function start(options: TestAppOptions) {
+    app = await createTestApp({ adapter, ...options });
+    return request(app.getHttpServer());
+  }
+  const indicators = () => [
+    defineIndicator({ name: 'database' }),
+    defineIndicator({ name: 'cache', critical: false }, down),
+  ];
+
+  it('answers ?verbose in plain text, a line per check, with the JSON status code', async () => {
+    const http = await start({ providers: indicators() });
+    const response = await http.get('/health/ready?verbose').expect(200);
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(response.text).toBe(
+      '[+]database ok\n[-]cache failed: connection refused\nready check passed (degraded)\n',
+    );
+  });
+
+  it('answers Accept: text/plain in text too, and says why a probe fails with no failed check', async () => {
+    const http = await start({
+      providers: [
+        defineIndicator({ name: 'warmup', probes: ['startup'] }, () => {
+          throw new Error('warming up');
+        }),
+      ],
+    });
+    const ready = await http.get('/health/ready').set('Accept', 'text/plain').expect(503);
+    expect(ready.text).toBe('[-]warmup failed: warming up\nready check failed\n');
+    const live = await http.get('/health/live?verbose=1').expect(200);
+    expect(live.text).toBe('live check passed\n');
+  });
+
+  it('leaves a check out with ?exclude, aggregating the rest again', async () => {
+    const http = await start({
+      providers: [defineIndicator({ name: 'database' }, down), defineIndicator({ name: 'queue' })],
+    });
+    await http.get('/health/ready').expect(503);
+    const { body } = await http.get('/health/ready?exclude=database').expect(200);
+    expect(body.status).toBe('pass');
+    expect(Object.keys(body.checks)).toEqual(['queue:responseTime']);
+    const text = await http.get('/health/ready?exclude=database&exclude=nope&verbose').expect(200);
+    expect(text.text).toBe(
+      '[+]queue ok\nwarn: exclude: no check named "nope" in this probe\nready check passed\n',
+    );
+  });
+
+  it('reports an unknown excluded name in notes, not as an error', async () => {
+    const http = await start({ providers: indicators() });
+    const { body } = await http.get('/health/deep?exclude=nope').expect(200);
+    expect(body.notes).toEqual(['exclude: no check named "nope" in this probe']);
+  });
+
+  it('answers for one check under ready/<name> and deep/<name>, 404 for an unknown name', async () => {
+    const http = await start({
+      providers: [...indicators(), defineIndicator({ name: 'reports', probes: ['deep'] })],
+    });
+    const one = await http.get('/health/ready/database').expect(200);
+    expect(one.body).toMatchObject({ status: 'pass' });
+    expect(Object.keys(one.body.checks)).toEqual(['database:responseTime']);
+    // One check's own status decides: a failing non-critical check answers 503 on its own.
+    await http.get('/health/ready/cache').expect(503);
+    await http.get('/health/deep/reports').expect(200);
+    await http.get('/health/ready/reports').expect(404);
+    await http.get('/health/deep/nothing').expect(404);
+    const text = await http.get('/health/ready/cache?verbose').expect(503);
+    expect(text.text).toBe('[-]cache failed: connection refused\ncache check failed\n');
+  });
+
+  it('gives external callers none of it: no text, no exclusion, no single checks', async () => {
+    const http = await start({ providers: indicators(), health: AS_EXTERNAL });
+    const ready = await http.get('/health/ready?verbose&exclude=cache').expect(200);
+    expect(ready.text).toBe('{"status":"warn"}');
+    await http.get('/health/ready/database').expect(403);
+    await http.get('/health/deep/database').expect(403);
+  });
+});
+
+describe('status changes', () => {
+  function capture(): { logger: LoggerService; lines: string[] } {
+    const lines: string[] = [];
+    const push = (level: string) => (message: unknown) => lines.push(`${level} ${String(message)}`);
+    return { logger: { log: push('log'), warn: push('warn'), error: push('error') }, lines };
+  }
+
+  it('emits every transition on changes$, and logs one line per change, never per probe', async () => {
+    let failing = false;
+    const { logger, lines } = capture();
+    app = await createTestApp({
+      providers: [
+        defineIndicator({ name: 'db', cacheTtlMs: 0 }, () => {
+          if (failing) throw new Error('connection refused');
+        }),
+      ],
+      health: { logger },
+    });
+    const health = app.get(HealthService);
+    const changes: StatusChange[] = [];
+    health.changes$.subscribe((change) => changes.push(change));
+    await health.check('ready');
+    await health.check('ready');
+    failing = true;
+    await health.check('ready');
+    await health.check('ready');
+    failing = false;
+    await delay(20);
+    await health.check('ready');
+    expect(changes.map(({ check, from, to }) => `${check} ${from}->${to}`)).toEqual([
+      'db unknown->pass',
+      'db pass->fail',
+      'db fail->pass',
+    ]);
+    expect(changes[1]).toMatchObject({ output: 'connection refused', at: expect.any(String) });
+    const changeLines = lines.filter((line) => line.includes('"db"'));
+    expect(changeLines).toEqual([
+      'error Health check "db" failed: connection refused',
+      expect.stringMatching(/^log Health check "db" recovered after \d+\.\d s down$/),
+    ]);
+  });
+
+  it('warns about a check slower than slowCheckMs', async () => {
+    const { logger, lines } = capture();
+    app = await createTestApp({
+      providers: [defineIndicator({ name: 'slow' }, (signal) => delay(60, signal))],
+      health: { logger, slowCheckMs: 30 },
+    });
+    await app.get(HealthService).check('ready');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warn Health check "slow" took \d+ ms, more than slowCheckMs \(30 ms\)$/,
+      ),
+    );
+  });
+
+  it('can be silenced', async () => {
+    const writes: string[] = [];
+    app = await createTestApp({
+      providers: [defineIndicator({ name: 'db' }, down)],
+      health: { logger: false },
+      logger: {
+        log: (m: unknown) => writes.push(String(m)),
+        warn: (m: unknown) => writes.push(String(m)),
+        error: (m: unknown) => writes.push(String(m)),
+      },
+    });
+    await app.get(HealthService).check('ready');
+    expect(writes.filter((line) => line.includes('Health check'))).toEqual([]);
+  });
+});
+
+describe('failureThreshold', () => {
+  it('reports warn until that many consecutive failures, then fail; a success resets it', async () => {
+    let failing = true;
+    app = await createTestApp({
+      providers: [
+        defineIndicator({ name: 'db', failureThreshold: 3, cacheTtlMs: 0 }, () => {
+          if (failing) throw new Error('timeout');
+        }),
+      ],
+    });
+    const health = app.get(HealthService);
+    const statuses: string[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await health.check('ready')).status);
+    expect(statuses).toEqual(['warn', 'warn', 'fail', 'fail']);
+    const report = await health.check('ready');
+    expect(report.checks!['db:responseTime'][0].output).toBe('timeout');
+    failing = false;
+    expect((await health.check('ready')).status).toBe('pass');
+    failing = true;
+    const again = await health.check('ready');
+    expect(again.status).toBe('warn');
+    expect(again.checks!['db:responseTime'][0].output).toBe('timeout (failure 1 of 3)');
+  });
+});
+
+describe('background checks', () => {
+  it('runs indicators on a schedule; a probe reads the latest result without running anything', async () => {
+    const Db = defineIndicator({ name: 'db' });
+    app = await createTestApp({ providers: [Db], health: { refreshIntervalMs: 100 } });
+    const health = app.get(HealthService);
+    await delay(350);
+    const runs = app.get(Db).runs;
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(runs).toBeLessThanOrEqual(5);
+    await Promise.all(Array.from({ length: 50 }, () => health.check('ready')));
+    expect(app.get(Db).runs).toBe(runs);
+  });
+
+  it('never overlaps a run with itself, even when a run outlasts the interval', async () => {
+    let active = 0;
+    let overlapped = false;
+    const Slow = defineIndicator(
+      { name: 'slow', refreshIntervalMs: 100, timeoutMs: 150 },
+      async (signal) => {
+        active++;
+        overlapped ||= active > 1;
+        await delay(120, signal).finally(() => active--);
+      },
+    );
+    app = await createTestApp({ providers: [Slow] });
+    await delay(500);
+    expect(overlapped).toBe(false);
+    expect(app.get(Slow).runs).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stops its timers at shutdown', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    app = await createTestApp({
+      providers: [defineIndicator({ name: 'db', refreshIntervalMs: 100 })],
+    });
+    await delay(150);
+    await app.close();
+    app = undefined;
+    expect(
+      process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
+    ).toBeLessThanOrEqual(before);
+  });
+});
