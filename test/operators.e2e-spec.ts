@@ -18,15 +18,24 @@ const down = () => {
   throw new Error('connection refused');
 };
 
+/** A passing critical indicator and a failing non-critical one. */
+const indicators = () => [
+  defineIndicator({ name: 'database' }),
+  defineIndicator({ name: 'cache', critical: false }, down),
+];
+
+/** A logger that keeps what it is told, level first. */
+function capture(): { logger: LoggerService; lines: string[] } {
+  const lines: string[] = [];
+  const push = (level: string) => (message: unknown) => lines.push(`${level} ${String(message)}`);
+  return { logger: { log: push('log'), warn: push('warn'), error: push('error') }, lines };
+}
+
 describe.each(ADAPTERS)('reading a probe, on %s', (adapter: AdapterName) => {
   async function start(options: TestAppOptions) {
     app = await createTestApp({ adapter, ...options });
     return request(app.getHttpServer());
   }
-  const indicators = () => [
-    defineIndicator({ name: 'database' }),
-    defineIndicator({ name: 'cache', critical: false }, down),
-  ];
 
   it('answers ?verbose in plain text, a line per check, with the JSON status code', async () => {
     const http = await start({ providers: indicators() });
@@ -97,12 +106,6 @@ describe.each(ADAPTERS)('reading a probe, on %s', (adapter: AdapterName) => {
 });
 
 describe('status changes', () => {
-  function capture(): { logger: LoggerService; lines: string[] } {
-    const lines: string[] = [];
-    const push = (level: string) => (message: unknown) => lines.push(`${level} ${String(message)}`);
-    return { logger: { log: push('log'), warn: push('warn'), error: push('error') }, lines };
-  }
-
   it('emits every transition on changes$, and logs one line per change, never per probe', async () => {
     let failing = false;
     const { logger, lines } = capture();
