@@ -20,6 +20,7 @@ import type { ResolvedHealthOptions } from './health.options.js';
 import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
 import { HealthService } from './health.service.js';
 import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
+import { HealthMetrics } from './health.metrics.js';
 import { renderText } from './health-text.renderer.js';
 import type { ProbeAccess } from './interfaces/health-module-options.interface.js';
 import { InternalNetworkGuard, rawRequest, type HttpRequest } from './internal-network.guard.js';
@@ -80,6 +81,7 @@ export function createHealthController(): Type<unknown> {
       private guard: InternalNetworkGuard,
       private readonly moduleRef: ModuleRef,
       @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+      private readonly prometheus: HealthMetrics,
     ) {}
 
     /**
@@ -130,6 +132,22 @@ export function createHealthController(): Type<unknown> {
     @Get('deep/:name')
     deepOne(@Req() request: HttpRequest, @Res() response: unknown, @Param('name') name: string) {
       return this.serveOne(request, response, 'deep', name);
+    }
+
+    /** Prometheus metrics (the `metrics` option; internal callers only); 200 even when unhealthy. */
+    @Get('metrics')
+    metrics(@Req() request: HttpRequest, @Res() response: unknown) {
+      if (!this.prometheus.enabled) return this.notFound(request, response);
+      return this.decide(request, 'internal', (internal) => {
+        if (!internal) return this.deny(request, response);
+        return this.prometheus.render().then(
+          ({ contentType, body }) => this.send(response, 200, contentType, body),
+          (error: unknown) => {
+            this.logger.error(`The metrics could not be rendered: ${String(error)}`);
+            this.send(response, 500, TEXT, 'metrics unavailable\n');
+          },
+        );
+      });
     }
 
     private serve(request: HttpRequest, response: unknown, probe: ProbeName): void | Promise<void> {

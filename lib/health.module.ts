@@ -7,6 +7,7 @@ import {
   RESOLVED_HEALTH_OPTIONS,
 } from './health.constants.js';
 import { HealthEvents } from './health.events.js';
+import { HealthMetrics } from './health.metrics.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -67,6 +68,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         logger === false ? SILENT : (logger ?? new Logger('HealthModule')),
     },
     HealthEvents,
+    HealthMetrics,
     IndicatorRegistry,
     IndicatorExplorer,
     ProcessDiagnostics,

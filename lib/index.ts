@@ -1,6 +1,7 @@
 export { HealthModule } from './health.module.js';
 export { HEALTH_MODULE_OPTIONS } from './health.module-definition.js';
 export { HealthService } from './health.service.js';
+export type { StatusChange } from './health.events.js';
 export { HealthIndicator } from './decorators/health-indicator.decorator.js';
 export { InternalNetworkGuard, type HttpRequest } from './internal-network.guard.js';
 export { NetworkPolicy, DEFAULT_INTERNAL_NETWORKS, type TrustProxy } from './network.policy.js';
@@ -20,7 +21,9 @@ export type {
   HealthModuleAsyncOptions,
   HealthModuleOptions,
   HealthOptionsFactory,
+  MetricsOptions,
   ProbeAccess,
+  ShutdownOptions,
 } from './interfaces/health-module-options.interface.js';
 
 // Built-in indicators: each registers in a line (`X.register({...})`) or is extended.
