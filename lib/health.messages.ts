@@ -37,7 +37,7 @@ export const messages = {
   timeoutExceedsProbe: (name: string, timeoutMs: number, probeTimeoutMs: number) =>
     `Health indicator "${name}" has timeoutMs ${timeoutMs}, at or above the probe timeout of ${probeTimeoutMs} ms (probeTimeoutMs): the kubelet gives up before the indicator does, and the probe fails without saying why. Lower timeoutMs, or raise the probe's timeoutSeconds and probeTimeoutMs together.`,
   importedTwice:
-    'HealthModule.forRoot() is imported more than once in this application: each copy discovers the indicators, keeps its own cache and registers the same routes. Import it once, in the root module (it is global).',
+    'HealthModule.forRoot() (or forRootAsync()) is imported more than once in this application: each copy would register the same routes and discover every indicator again. Import it once, in the root module: it is global, so HealthService can be injected everywhere.',
   peerMissing: (indicator: string, pkg: string) =>
     `${indicator} needs the "${pkg}" package, which is not installed. Install it: npm install ${pkg}`,
   clientTokenMissing: (indicator: string) =>

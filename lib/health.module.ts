@@ -1,6 +1,6 @@
 import { Logger, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import {
   HEALTH_CONTROLLER_CLASS,
   HEALTH_LOGGER,
@@ -14,6 +14,7 @@ import {
   HEALTH_MODULE_OPTIONS,
   OPTIONS_TYPE,
 } from './health.module-definition.js';
+import { messages } from './health.messages.js';
 import { resolveHealthOptions, type ResolvedHealthOptions } from './health.options.js';
 import { HealthService } from './health.service.js';
 import { IndicatorExplorer } from './indicator.explorer.js';
@@ -24,6 +25,7 @@ import { ProcessDiagnostics } from './process.diagnostics.js';
 import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
+import { documentHealthRoutes } from './health.swagger.js';
 
 const ignore = () => undefined;
 /** The `logger: false` option: nothing is written. */
@@ -39,13 +41,19 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
   providers: [
     {
       provide: RESOLVED_HEALTH_OPTIONS,
-      inject: [HEALTH_MODULE_OPTIONS, HEALTH_CONTROLLER_CLASS],
+      inject: [HEALTH_MODULE_OPTIONS, HEALTH_CONTROLLER_CLASS, ModulesContainer],
       // Runs when providers are instantiated, before Nest registers routes: the one place where
       // options are validated (start-up fails here with what to change) and the prefix applied.
-      useFactory: (raw: unknown, controller: Type<unknown>) => {
+      useFactory: async (raw: unknown, controller: Type<unknown>, modules: ModulesContainer) => {
+        // A second copy would register the same routes again (Fastify refuses, Express serves
+        // one of them) and discover every indicator twice.
+        const copies = [...modules.values()].filter((module) => module.metatype === HealthModule);
+        if (copies.length > 1) throw new Error(messages.importedTwice);
         const options = resolveHealthOptions(raw);
         Reflect.defineMetadata(PATH_METADATA, options.path || '/', controller);
         for (const decorate of options.controllerDecorators) decorate(controller);
+        // OpenAPI documentation of the routes, when @nestjs/swagger is installed (else a no-op).
+        await documentHealthRoutes(controller, { metrics: options.metrics !== false });
         return options;
       },
     },

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type LoggerService, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, ModulesContainer } from '@nestjs/core';
+import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { HealthIndicator } from './decorators/health-indicator.decorator.js';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
@@ -17,24 +17,16 @@ import { Redactor } from './redactor.js';
  */
 @Injectable()
 export class IndicatorExplorer implements OnModuleInit {
-  /** The applications (by their module graph) that already have a health module. */
-  private static readonly applications = new WeakSet<ModulesContainer>();
-
   constructor(
     @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
     private readonly discovery: DiscoveryService,
     private readonly registry: IndicatorRegistry,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly redactor: Redactor,
-    private readonly modules: ModulesContainer,
     private readonly events: HealthEvents,
   ) {}
 
   onModuleInit(): void {
-    if (IndicatorExplorer.applications.has(this.modules)) {
-      this.logger.warn(messages.importedTwice);
-    }
-    IndicatorExplorer.applications.add(this.modules);
     const owners = new Map<string, object>();
     for (const wrapper of this.discovery.getProviders({ metadataKey: HealthIndicator.KEY })) {
       const runner = this.toRunner(wrapper);
