@@ -88,3 +88,13 @@ export {
   EventLoopHealthIndicator,
   type EventLoopIndicatorSettings,
 } from './indicators/event-loop.indicator.js';
+export {
+  TerminusHealthIndicator,
+  fromTerminusResult,
+  runTerminusCheck,
+  type HealthIndicatorResultLike,
+  type TerminusCheckFunction,
+  type TerminusIndicatorDetailLike,
+  type TerminusIndicatorSettings,
+  type TerminusStatus,
+} from './indicators/terminus.indicator.js';

@@ -42,9 +42,9 @@ const fails =
     throw new Error(message);
   };
 
-describe.each(ADAPTERS)('on %s', (name: AdapterName) => {
+describe.each(ADAPTERS)('on %s', (current: AdapterName) => {
   beforeAll(() => {
-    adapter = name;
+    adapter = current;
   });
 
   describe('GET /health/live', () => {
