@@ -56,6 +56,8 @@ export const messages = {
     since === undefined
       ? `Health check "${check}" passes again (was ${from})`
       : `Health check "${check}" recovered after ${((at - since) / 1000).toFixed(1)} s down`,
+  nest11ShutdownHooks:
+    'On NestJS 11, app.enableShutdownHooks() closes the application as soon as SIGTERM arrives, before the shutdown delay and the drain. Remove the call: HealthModule handles the signal and runs the same hooks after the delay (or upgrade to NestJS 12, where both work together).',
   unknownProbe: (probe: string) =>
     `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
 };

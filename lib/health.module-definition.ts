@@ -4,7 +4,7 @@ import { createHealthController } from './health.controller.js';
 import type { HealthModuleOptions } from './interfaces/health-module-options.interface.js';
 
 /**
- * @internal `forRoot`/`forRootAsync` and the options token. Each definition gets a controller
+ * `forRoot`/`forRootAsync` and the options token. Each definition gets a controller
  * class of its own, whose route prefix is set once the (possibly async) options are resolved.
  */
 export const {

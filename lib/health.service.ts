@@ -44,6 +44,7 @@ export class HealthService implements OnApplicationBootstrap {
   private readonly memo = new Map<ProbeName, Memo>();
   private readonly liveAnswer: ProbeAnswer;
 
+  /** @internal */
   constructor(
     private readonly registry: IndicatorRegistry,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,

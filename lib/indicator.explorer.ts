@@ -28,7 +28,7 @@ export class IndicatorExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     const owners = new Map<string, object>();
-    for (const wrapper of this.discovery.getProviders({ metadataKey: HealthIndicator.KEY })) {
+    for (const wrapper of this.indicatorWrappers()) {
       const runner = this.toRunner(wrapper);
       const owner = owners.get(runner.name);
       const instance = wrapper.instance as object;
@@ -56,6 +56,28 @@ export class IndicatorExplorer implements OnModuleInit {
     if (shutdown && shutdown.gracePeriodMs > 0 && shutdown.delayMs >= shutdown.gracePeriodMs) {
       this.logger.warn(messages.delayExceedsGrace(shutdown.delayMs, shutdown.gracePeriodMs));
     }
+  }
+
+  /**
+   * The decorated providers. Nest 12 indexes them by decorator; Nest 11 indexes a factory
+   * provider before its factory has run (so before its class is known), which misses every
+   * `register()`ed indicator: those are looked up among the factory providers as well.
+   */
+  private indicatorWrappers(): InstanceWrapper[] {
+    const found = new Map<string, InstanceWrapper>();
+    for (const wrapper of this.discovery.getProviders({ metadataKey: HealthIndicator.KEY })) {
+      found.set(wrapper.id, wrapper);
+    }
+    for (const wrapper of this.discovery.getProviders()) {
+      if (found.has(wrapper.id) || wrapper.isAlias || !wrapper.inject) continue;
+      if (typeof (wrapper.instance as object | null | undefined)?.constructor !== 'function') {
+        continue;
+      }
+      if (this.discovery.getMetadataByDecorator(HealthIndicator, wrapper) !== undefined) {
+        found.set(wrapper.id, wrapper);
+      }
+    }
+    return [...found.values()];
   }
 
   private toRunner(wrapper: InstanceWrapper): IndicatorRunner {

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer, NestApplication } from '@nestjs/core';
 import {
   callAppShutdownHook,
   callBeforeAppShutdownHook,
@@ -52,6 +52,14 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     this.holdCloseForTheDelay();
     const { shutdown } = this.options;
     if (!shutdown) return;
+    // NestJS 11 closes without ever calling beforeClose(): its own signal handler would run the
+    // hooks at once, before the delay. Say so, since that cannot work.
+    const nest11 =
+      typeof (NestApplication.prototype as unknown as { prepareClose?: unknown }).prepareClose !==
+      'function';
+    if (nest11 && shutdown.signals.some((signal) => process.listenerCount(signal) > 0)) {
+      this.logger.warn(messages.nest11ShutdownHooks);
+    }
     for (const signal of shutdown.signals) {
       const listener: Listener = (received) => this.onSignal(received);
       this.listeners.set(signal, listener);
