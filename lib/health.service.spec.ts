@@ -232,6 +232,21 @@ describe('HealthService', () => {
       expect(health.started).toBe(true);
     });
 
+    it('does not latch on a failure that failureThreshold only reports as warn', async () => {
+      let done = false;
+      const health = await service([
+        defineIndicator({ name: 'migrations', probes: ['startup'], failureThreshold: 3 }, () => {
+          if (!done) throw new Error('migrating');
+        }),
+      ]);
+      expect((await health.check('startup')).status).toBe('warn');
+      expect(health.started).toBe(false);
+      expect((await health.check('ready')).status).toBe('fail');
+      done = true;
+      expect((await health.check('startup')).status).toBe('pass');
+      expect(health.started).toBe(true);
+    });
+
     it('is not held back by a failing non-critical startup indicator', async () => {
       const health = await service([
         defineIndicator({ name: 'prefetch', probes: ['startup'], critical: false }, fails),

@@ -178,15 +178,19 @@ export class HealthService implements OnApplicationBootstrap {
     const now = Date.now();
     const pending = runners.map((r) => this.startupPassed.get(r.name) ?? r.outcome(now, true));
     return then(all(pending), (outcomes) => {
+      // Start-up judges each run as it is: a failure that failureThreshold reports as `warn`
+      // has not passed, and a critical one holds start-up back.
+      let held = false;
       outcomes.forEach((outcome, i) => {
-        if (outcome.status !== 'fail') this.startupPassed.set(runners[i].name, outcome);
+        if (!outcome.failed) this.startupPassed.set(runners[i].name, outcome);
+        else if (runners[i].options.critical) held = true;
       });
       const report = buildReport(this.options, runners, outcomes);
       if (!this.bootstrapped) {
         return toAnswer({ ...report, status: 'fail', output: 'bootstrapping' });
       }
       const answer = toAnswer(report, true);
-      if (report.status !== 'fail') this.startupLatch = answer;
+      if (report.status !== 'fail' && !held) this.startupLatch = answer;
       return answer;
     });
   }

@@ -15,6 +15,8 @@ export interface CheckOutcome {
   /** When the run finished (ms since the epoch). */
   readonly observedAt: number;
   readonly durationMs: number;
+  /** Whether the run itself failed, even when `failureThreshold` reports it as `warn`. */
+  readonly failed: boolean;
 }
 
 type Settled =
@@ -94,11 +96,7 @@ export class IndicatorRunner {
       if (latest === undefined) return this.shared();
       return this.stale(latest, now) ?? latest;
     }
-    if (
-      latest !== undefined &&
-      now < this.expiresAt &&
-      !(retryFailure && latest.status === 'fail')
-    ) {
+    if (latest !== undefined && now < this.expiresAt && !(retryFailure && latest.failed)) {
       return latest;
     }
     return this.shared();
@@ -214,6 +212,12 @@ export class IndicatorRunner {
       report.output = this.redactor.output(result.output);
     }
     if (result.details !== undefined) report.details = this.redactor.details(result.details);
-    return { status: result.status, report: Object.freeze(report), observedAt, durationMs };
+    return {
+      status: result.status,
+      report: Object.freeze(report),
+      observedAt,
+      durationMs,
+      failed: result.status === 'fail',
+    };
   }
 }
