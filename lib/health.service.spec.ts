@@ -239,7 +239,11 @@ describe('HealthService', () => {
           if (!done) throw new Error('migrating');
         }),
       ]);
-      expect((await health.check('startup')).status).toBe('warn');
+      const held = await health.check('startup');
+      expect(held).toMatchObject({
+        status: 'fail',
+        output: 'migrations: migrating (failure 1 of 3)',
+      });
       expect(health.started).toBe(false);
       expect((await health.check('ready')).status).toBe('fail');
       done = true;

@@ -189,8 +189,12 @@ export class HealthService implements OnApplicationBootstrap {
       if (!this.bootstrapped) {
         return toAnswer({ ...report, status: 'fail', output: 'bootstrapping' });
       }
+      if (held) {
+        // Not started: the kubelet must not see a success and move on to liveness.
+        return toAnswer({ ...report, status: 'fail', output: report.output ?? 'starting' });
+      }
       const answer = toAnswer(report, true);
-      if (report.status !== 'fail' && !held) this.startupLatch = answer;
+      if (report.status !== 'fail') this.startupLatch = answer;
       return answer;
     });
   }

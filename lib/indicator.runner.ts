@@ -63,7 +63,7 @@ export class IndicatorRunner {
   start(): void {
     if (this.options.refreshIntervalMs === undefined || this.refreshing) return;
     this.refreshing = true;
-    void this.refresh();
+    void this.refresh().catch(() => undefined);
   }
 
   /** Stops the background runs (at shutdown). */
@@ -78,7 +78,7 @@ export class IndicatorRunner {
     if (!this.refreshing) return;
     const interval = this.options.refreshIntervalMs!;
     const jittered = interval * (0.9 + Math.random() * 0.2);
-    this.schedule = setTimeout(() => void this.refresh(), jittered);
+    this.schedule = setTimeout(() => void this.refresh().catch(() => undefined), jittered);
     this.schedule.unref();
   }
 
@@ -123,7 +123,11 @@ export class IndicatorRunner {
     const previous = this.latest;
     this.latest = outcome;
     this.expiresAt = outcome.observedAt + this.options.cacheTtlMs;
-    this.observer?.ran(this.name, outcome, previous);
+    try {
+      this.observer?.ran(this.name, outcome, previous);
+    } catch {
+      // A logger or subscriber of the application that throws must not cost the result.
+    }
     return outcome;
   }
 
@@ -152,6 +156,7 @@ export class IndicatorRunner {
     const output = `stale: the last result is ${(age / 1000).toFixed(1)} s old`;
     return {
       ...latest,
+      failed: true,
       status: 'fail',
       report: Object.freeze({ ...latest.report, status: 'fail', output }),
     };

@@ -14,6 +14,10 @@ afterEach(async () => {
 });
 
 const AS_EXTERNAL: HealthModuleOptions = { internalNetworks: ['10.0.0.0/8'] };
+/** A logger method that fails, as a broken transport would. */
+const boom = () => {
+  throw new Error('logger down');
+};
 const down = () => {
   throw new Error('connection refused');
 };
@@ -153,6 +157,17 @@ describe('status changes', () => {
         /^warn Health check "slow" took \d+ ms, more than slowCheckMs \(30 ms\)$/,
       ),
     );
+  });
+
+  it('survives a logger that throws, keeping the check and its background schedule', async () => {
+    const Db = defineIndicator({ name: 'db' }, down);
+    app = await createTestApp({
+      providers: [Db],
+      health: { logger: { log: () => undefined, warn: boom, error: boom }, refreshIntervalMs: 100 },
+    });
+    await delay(350);
+    expect(app.get(Db).runs).toBeGreaterThanOrEqual(3);
+    expect((await app.get(HealthService).check('ready')).status).toBe('fail');
   });
 
   it('can be silenced', async () => {
