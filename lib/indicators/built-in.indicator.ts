@@ -66,6 +66,10 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     if (cls.peer && !isInstalled(cls.peer)) {
       throw new Error(messages.peerMissing(cls.name, cls.peer));
     }
+    // A registerAsync() factory can return anything: every validate() may assume an object.
+    if (typeof settings !== 'object' || settings === null) {
+      throw new Error(messages.badSetting(cls.name, 'settings', settings, 'an object'));
+    }
     this.validate(settings);
   }
 
@@ -164,6 +168,15 @@ export function assertClient(
     client !== null &&
     methods.every((method) => typeof (client as Record<string, unknown>)[method] === 'function');
   if (!ok) throw new Error(messages.badClient(indicator, expected, methods, client));
+}
+
+/** @internal Throws at start-up unless `query`, when given, is a non-empty SQL statement. */
+export function assertQuery(indicator: string, query: unknown, example: string): void {
+  if (query !== undefined && (typeof query !== 'string' || !query.trim())) {
+    throw new Error(
+      messages.badSetting(indicator, 'query', query, `an SQL statement, such as "${example}"`),
+    );
+  }
 }
 
 /** @internal Milliseconds since `started`, rounded to 0.01. */

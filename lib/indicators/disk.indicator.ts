@@ -46,9 +46,6 @@ export class DiskHealthIndicator extends BuiltInIndicator<DiskIndicatorSettings>
   protected override validate(settings: DiskIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
       new Error(messages.badSetting(this.constructor.name, setting, got, valid));
-    if (typeof settings !== 'object' || settings === null) {
-      throw bad('settings', settings, 'an object');
-    }
     if (settings.path !== undefined && (typeof settings.path !== 'string' || !settings.path)) {
       throw bad('path', settings.path, 'a non-empty path, such as "/" or "/var/lib/data"');
     }

@@ -46,9 +46,6 @@ export class EventLoopHealthIndicator
   protected override validate(settings: EventLoopIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
       new Error(messages.badSetting(this.constructor.name, setting, got, valid));
-    if (typeof settings !== 'object' || settings === null) {
-      throw bad('settings', settings, 'an object');
-    }
     const { maxP99Ms = 200, warnP99Ms } = settings;
     if (!(typeof maxP99Ms === 'number' && maxP99Ms > 0 && Number.isFinite(maxP99Ms))) {
       throw bad('maxP99Ms', maxP99Ms, 'a number of milliseconds above 0');

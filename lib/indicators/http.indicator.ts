@@ -66,9 +66,6 @@ export class HttpHealthIndicator extends BuiltInIndicator<HttpIndicatorSettings>
   protected override validate(settings: HttpIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
       new Error(messages.badSetting(this.constructor.name, setting, got, valid));
-    if (typeof settings !== 'object' || settings === null) {
-      throw bad('settings', settings, 'an object');
-    }
     const { url, method, headers, expectStatus, maxLatencyMs } = settings;
     const parsed = typeof url === 'string' || url instanceof URL ? parse(String(url)) : null;
     if (parsed === null || !['http:', 'https:'].includes(parsed.protocol)) {

@@ -59,9 +59,6 @@ export class MemoryHealthIndicator extends BuiltInIndicator<MemoryIndicatorSetti
   protected override validate(settings: MemoryIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
       new Error(messages.badSetting(this.constructor.name, setting, got, valid));
-    if (typeof settings !== 'object' || settings === null) {
-      throw bad('settings', settings, 'an object');
-    }
     for (const key of ['maxHeapUsedBytes', 'maxRssBytes'] as const) {
       const value = settings[key];
       if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {

@@ -3,7 +3,13 @@
 /* oxlint-disable no-underscore-dangle */
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, abortable, assertClient, elapsed } from './built-in.indicator.js';
+import {
+  BuiltInIndicator,
+  abortable,
+  assertClient,
+  elapsed,
+  assertQuery,
+} from './built-in.indicator.js';
 
 /*
  * The mysql2 types are declared here, as far as the indicator uses them: `mysql2` is an optional
@@ -116,9 +122,6 @@ export class MysqlHealthIndicator extends BuiltInIndicator<MysqlIndicatorSetting
 
   protected override validate(settings: MysqlIndicatorSettings): void {
     const name = this.constructor.name;
-    if (typeof settings !== 'object' || settings === null) {
-      throw new Error(messages.badSetting(name, 'settings', settings, 'an object'));
-    }
     const expected = 'a mysql2 pool or connection, of "mysql2" or "mysql2/promise"';
     assertClient(name, settings.client, ['query'], expected);
     if (target(settings.client) === undefined) {
@@ -126,12 +129,7 @@ export class MysqlHealthIndicator extends BuiltInIndicator<MysqlIndicatorSetting
         `${messages.badClient(name, expected, ['query', 'promise'], settings.client)} For another SQL client, use SqlHealthIndicator.`,
       );
     }
-    const { query } = settings;
-    if (query !== undefined && (typeof query !== 'string' || !query.trim())) {
-      throw new Error(
-        messages.badSetting(name, 'query', query, `an SQL statement, such as "${DEFAULT_QUERY}"`),
-      );
-    }
+    assertQuery(name, settings.query, DEFAULT_QUERY);
   }
 
   /**

@@ -1,8 +1,13 @@
 // pg-pool's internals (`_clients`, `_pendingQueue`) are read, when present, to withdraw a request.
 /* oxlint-disable no-underscore-dangle */
-import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, abortable, assertClient, elapsed } from './built-in.indicator.js';
+import {
+  BuiltInIndicator,
+  abortable,
+  assertClient,
+  elapsed,
+  assertQuery,
+} from './built-in.indicator.js';
 
 /*
  * The pg types are declared here, as far as the indicator uses them: `pg` is an optional peer,
@@ -88,18 +93,10 @@ export class PostgresHealthIndicator extends BuiltInIndicator<PostgresIndicatorS
 
   protected override validate(settings: PostgresIndicatorSettings): void {
     const name = this.constructor.name;
-    if (typeof settings !== 'object' || settings === null) {
-      throw new Error(messages.badSetting(name, 'settings', settings, 'an object'));
-    }
     if (!isPool(settings.client)) {
       assertClient(name, settings.client, ['query'], 'a pg Pool or Client');
     }
-    const { query } = settings;
-    if (query !== undefined && (typeof query !== 'string' || !query.trim())) {
-      throw new Error(
-        messages.badSetting(name, 'query', query, `an SQL statement, such as "${DEFAULT_QUERY}"`),
-      );
-    }
+    assertQuery(name, settings.query, DEFAULT_QUERY);
   }
 
   /**

@@ -1,6 +1,12 @@
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, abortable, assertClient, elapsed } from './built-in.indicator.js';
+import {
+  BuiltInIndicator,
+  abortable,
+  assertClient,
+  elapsed,
+  assertQuery,
+} from './built-in.indicator.js';
 
 /** A Prisma client: `$queryRawUnsafe(sql)`. */
 export interface PrismaLikeClient {
@@ -94,19 +100,11 @@ export class SqlHealthIndicator extends BuiltInIndicator<SqlIndicatorSettings> {
 
   protected override validate(settings: SqlIndicatorSettings): void {
     const name = this.constructor.name;
-    if (typeof settings !== 'object' || settings === null) {
-      throw new Error(messages.badSetting(name, 'settings', settings, 'an object'));
-    }
     if (runnerOf(settings.client) === undefined) {
       assertClient(name, settings.client, ['query'], EXPECTED);
       throw new Error(messages.badClient(name, EXPECTED, ['query'], settings.client));
     }
-    const { query } = settings;
-    if (query !== undefined && (typeof query !== 'string' || !query.trim())) {
-      throw new Error(
-        messages.badSetting(name, 'query', query, `an SQL statement, such as "${DEFAULT_QUERY}"`),
-      );
-    }
+    assertQuery(name, settings.query, DEFAULT_QUERY);
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {

@@ -18,9 +18,6 @@ export class TcpHealthIndicator extends BuiltInIndicator<TcpIndicatorSettings> {
   protected override validate(settings: TcpIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
       new Error(messages.badSetting(this.constructor.name, setting, got, valid));
-    if (typeof settings !== 'object' || settings === null) {
-      throw bad('settings', settings, 'an object');
-    }
     const { host, port } = settings;
     // A URL or "host:port" here would only fail later, as a DNS error on every check.
     if (typeof host !== 'string' || !host || (isIP(host) === 0 && /[/:@\s]/.test(host))) {

@@ -216,9 +216,6 @@ export class TerminusHealthIndicator extends BuiltInIndicator<TerminusIndicatorS
   protected override validate(settings: TerminusIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
       new Error(messages.badSetting(this.constructor.name, setting, got, valid));
-    if (typeof settings !== 'object' || settings === null) {
-      throw bad('settings', settings, 'an object');
-    }
     const { check } = settings as { check: unknown };
     if (typeof check !== 'function') {
       // A promise, or a HealthCheckAttempt, would be settled once and then answer for ever.
