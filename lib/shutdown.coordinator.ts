@@ -121,9 +121,9 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   }
 
   /**
-   * Stops accepting connections and waits for in-flight requests. Keep-alive clients would hold
-   * the server open for ever: responses from now on close their connection, and connections
-   * that fall idle are closed as soon as they do.
+   * Lets keep-alive clients go (responses from now on close their connection), then stops
+   * accepting connections and waits for in-flight requests, closing connections as they fall
+   * idle: keep-alive clients would otherwise hold the server open for ever.
    */
   private async drain(): Promise<void> {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
@@ -132,15 +132,13 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     server.prependListener('request', (_request, response: ServerResponse) => {
       if (!response.headersSent) response.setHeader('Connection', 'close');
     });
+    // A request may be on its way on a socket that looks idle, and server.close() closes idle
+    // sockets at once (Node 19+): it is called only after a grace period, during which every
+    // response tells its client to let go of the connection.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_GRACE_MS));
     await new Promise<void>((resolve) => {
-      let sweep: NodeJS.Timeout | undefined;
-      // A request may be on its way on a socket that looks idle: closing such a socket at once
-      // would reset it. Idle sockets are swept only after a grace period.
-      const grace = setTimeout(() => {
-        sweep = setInterval(() => server.closeIdleConnections(), 25);
-      }, IDLE_GRACE_MS);
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
       server.close(() => {
-        clearTimeout(grace);
         clearInterval(sweep);
         resolve();
       });
