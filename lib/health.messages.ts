@@ -44,6 +44,13 @@ export const messages = {
     `${indicator}.register() needs "client": the injection token of your application's client (for example the class of the client, or the token you provide it under).`,
   badClient: (indicator: string, expected: string, methods: readonly string[], got: unknown) =>
     `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
+  unknownSetting: (
+    indicator: string,
+    setting: string,
+    settings: readonly string[],
+    decoratorOptions: readonly string[],
+  ) =>
+    `${indicator} has no setting or option "${setting}". Its settings: ${list(settings) || 'none'}; the options of every indicator: ${list(decoratorOptions)}.`,
   badSetting: (indicator: string, setting: string, got: unknown, valid: string) =>
     `${indicator}: "${setting}" is ${describe(got)}; it must be ${valid}.`,
   slowCheck: (check: string, ms: number, slowCheckMs: number) =>

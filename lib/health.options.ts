@@ -186,6 +186,11 @@ const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
   failureThreshold: threshold,
 };
 
+/** @internal Every key of `@HealthIndicator()` options: the one list, derived from their rules. */
+export const INDICATOR_OPTION_KEYS = Object.freeze(
+  Object.keys(INDICATOR_CHECKS),
+) as readonly (keyof HealthIndicatorOptions)[];
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

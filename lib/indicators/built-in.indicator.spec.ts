@@ -23,6 +23,7 @@ interface TemperatureSettings {
 /** A built-in-style indicator, as the library's own are written. */
 class TemperatureHealthIndicator extends BuiltInIndicator<TemperatureSettings> {
   static override readonly defaults = { name: 'temperature', componentType: 'system' };
+  static override readonly settingKeys = ['client', 'maxCelsius'];
 
   protected override validate(settings: TemperatureSettings): void {
     if (typeof settings.client?.read !== 'function')
@@ -124,6 +125,36 @@ describe('BuiltInIndicator', () => {
     expect(body.checks['room:responseTime'][0].output).toBe('21 °C, above 10 °C');
   });
 
+  it('honours every decorator option given to register(), failureThreshold and refreshIntervalMs included', async () => {
+    let celsius = 95;
+    const reads: number[] = [];
+    app = await createTestApp({
+      providers: [
+        {
+          provide: THERMOMETER,
+          useValue: { read: async () => (reads.push(Date.now()), celsius) },
+        },
+        TemperatureHealthIndicator.register({
+          client: THERMOMETER,
+          failureThreshold: 2,
+          refreshIntervalMs: 100,
+        }),
+      ],
+    });
+    const health = app.get(HealthService);
+    // The first failure of two is damped to warn: failureThreshold reached the indicator.
+    const first = await health.check('ready');
+    expect(first.checks!['temperature:responseTime'][0]).toMatchObject({
+      status: 'warn',
+      output: '95 °C, above 80 °C (failure 1 of 2)',
+    });
+    // Background runs follow refreshIntervalMs with no probe asking.
+    const before = reads.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(reads.length).toBeGreaterThanOrEqual(before + 2);
+    celsius = 20;
+  });
+
   it('can be extended and decorated like any indicator', async () => {
     @HealthIndicator({ name: 'server-room', critical: false })
     @Injectable()
@@ -158,6 +189,30 @@ describe('BuiltInIndicator', () => {
           TemperatureHealthIndicator.register({ client: THERMOMETER }),
         ]),
       ).toBe('client must be a Thermometer');
+    });
+
+    it('register() is given a key that is neither a setting nor an option (a typo)', async () => {
+      expect(
+        await failure([
+          { provide: THERMOMETER, useValue: thermometer(1) },
+          TemperatureHealthIndicator.register({
+            client: THERMOMETER,
+            ...({ timeout: 5 } as object),
+          }),
+        ]),
+      ).toBe(
+        'TemperatureHealthIndicator(temperature) has no setting or option "timeout". Its settings: "client", "maxCelsius"; the options of every indicator: "name", "critical", "timeoutMs", "cacheTtlMs", "probes", "measurement", "componentType", "refreshIntervalMs", "failureThreshold".',
+      );
+    });
+
+    it('a registerAsync() factory returns a key the indicator does not know', async () => {
+      expect(
+        await failure([
+          TemperatureHealthIndicator.registerAsync({
+            useFactory: () => ({ client: thermometer(1), maxCelcius: 60 }) as never,
+          }),
+        ]),
+      ).toMatch(/has no setting or option "maxCelcius"/);
     });
 
     it('two registrations keep the default name', async () => {

@@ -2,21 +2,12 @@ import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestj
 import { createRequire } from 'node:module';
 import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
 import { messages } from '../health.messages.js';
+import { INDICATOR_OPTION_KEYS } from '../health.options.js';
 import type { CheckResult, HealthCheck } from '../interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
 
 /** The `@HealthIndicator()` options of a built-in indicator: all optional, `name` has a default. */
 export type IndicatorOptions = Partial<HealthIndicatorOptions>;
-
-const DECORATOR_KEYS: readonly (keyof HealthIndicatorOptions)[] = [
-  'name',
-  'critical',
-  'timeoutMs',
-  'cacheTtlMs',
-  'probes',
-  'measurement',
-  'componentType',
-];
 
 /**
  * What `register()` takes: the indicator's settings and its decorator options in one object. For
@@ -36,6 +27,7 @@ export interface BuiltInClass<S> {
   new (settings: S): BuiltInIndicator<S>;
   readonly name: string;
   readonly defaults: IndicatorOptions;
+  readonly settingKeys?: readonly string[];
 }
 
 const require = createRequire(import.meta.url);
@@ -60,6 +52,11 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
   static readonly defaults: IndicatorOptions = {};
   /** The npm package its client comes from, required at start-up; none for in-process ones. */
   static readonly peer?: string;
+  /**
+   * Every key its settings may have: any other (a typo such as `timeout`) stops start-up. A
+   * subclass that adds settings extends the list; left undefined, settings are not checked.
+   */
+  static readonly settingKeys?: readonly string[];
 
   constructor(protected readonly settings: S) {
     const cls = this.constructor as typeof BuiltInIndicator;
@@ -69,6 +66,11 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     // A registerAsync() factory can return anything: every validate() may assume an object.
     if (typeof settings !== 'object' || settings === null) {
       throw new Error(messages.badSetting(cls.name, 'settings', settings, 'an object'));
+    }
+    const known = cls.settingKeys;
+    const unknown = known && Object.keys(settings).find((key) => !known.includes(key));
+    if (unknown !== undefined) {
+      throw new Error(messages.unknownSetting(cls.name, unknown, known!, INDICATOR_OPTION_KEYS));
     }
     this.validate(settings);
   }
@@ -129,8 +131,9 @@ function split(options: Record<string, unknown>) {
   const decorator: Record<string, unknown> = {};
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    (DECORATOR_KEYS.includes(key as keyof HealthIndicatorOptions) ? decorator : settings)[key] =
-      value;
+    (INDICATOR_OPTION_KEYS.includes(key as keyof HealthIndicatorOptions) ? decorator : settings)[
+      key
+    ] = value;
   }
   return { decorator: decorator as IndicatorOptions, settings };
 }

@@ -40,6 +40,13 @@ export class DiskHealthIndicator extends BuiltInIndicator<DiskIndicatorSettings>
     componentType: 'system',
     measurement: 'free',
   };
+  static override readonly settingKeys = [
+    'path',
+    'minFreeBytes',
+    'minFreePercent',
+    'warnFreeBytes',
+    'warnFreePercent',
+  ] satisfies readonly (keyof DiskIndicatorSettings)[];
 
   private inflight?: Promise<StatsFs>;
 

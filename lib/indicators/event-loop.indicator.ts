@@ -32,6 +32,10 @@ export class EventLoopHealthIndicator
     componentType: 'system',
     measurement: 'delayP99',
   };
+  static override readonly settingKeys = [
+    'maxP99Ms',
+    'warnP99Ms',
+  ] satisfies readonly (keyof EventLoopIndicatorSettings)[];
 
   private readonly histogram: IntervalHistogram;
   private since = performance.now();

@@ -51,6 +51,13 @@ function validHeaders(headers: unknown): boolean {
 /** An HTTP dependency: passes when it answers a status in range, fails when it does not answer. */
 export class HttpHealthIndicator extends BuiltInIndicator<HttpIndicatorSettings> {
   static override readonly defaults = { name: 'http', componentType: 'component' };
+  static override readonly settingKeys = [
+    'url',
+    'method',
+    'headers',
+    'expectStatus',
+    'maxLatencyMs',
+  ] satisfies readonly (keyof HttpIndicatorSettings)[];
 
   /** A copy, so that the caller mutating its URL object changes nothing. */
   private readonly url: URL;

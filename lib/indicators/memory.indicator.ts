@@ -55,6 +55,12 @@ export class MemoryHealthIndicator extends BuiltInIndicator<MemoryIndicatorSetti
     componentType: 'system',
     measurement: 'rss',
   };
+  static override readonly settingKeys = [
+    'maxHeapUsedBytes',
+    'maxRssBytes',
+    'maxRssPercent',
+    'limitBytes',
+  ] satisfies readonly (keyof MemoryIndicatorSettings)[];
 
   protected override validate(settings: MemoryIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>

@@ -41,6 +41,10 @@ export class MqttHealthIndicator extends BuiltInIndicator<MqttIndicatorSettings>
     name: 'mqtt',
     componentType: 'component',
   };
+  static override readonly settingKeys = [
+    'client',
+    'topic',
+  ] satisfies readonly (keyof MqttIndicatorSettings)[];
   static override readonly peer = 'mqtt';
 
   /** MQTT.js says nothing of a first connection under way: only whether it ever connected. */

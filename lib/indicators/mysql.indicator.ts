@@ -106,6 +106,10 @@ function target(client: unknown): Target | undefined {
  */
 export class MysqlHealthIndicator extends BuiltInIndicator<MysqlIndicatorSettings> {
   static override readonly defaults = { name: 'mysql', componentType: 'datastore' };
+  static override readonly settingKeys = [
+    'client',
+    'query',
+  ] satisfies readonly (keyof MysqlIndicatorSettings)[];
   static override readonly peer = 'mysql2';
 
   private readonly target: Target;

@@ -31,6 +31,9 @@ export class NatsHealthIndicator extends BuiltInIndicator<NatsIndicatorSettings>
     name: 'nats',
     componentType: 'component',
   };
+  static override readonly settingKeys = [
+    'client',
+  ] satisfies readonly (keyof NatsIndicatorSettings)[];
   static override readonly peer = 'nats';
 
   protected override validate(settings: NatsIndicatorSettings): void {

@@ -83,6 +83,10 @@ function isPool(client: unknown): client is PgPool {
  */
 export class PostgresHealthIndicator extends BuiltInIndicator<PostgresIndicatorSettings> {
   static override readonly defaults = { name: 'postgres', componentType: 'datastore' };
+  static override readonly settingKeys = [
+    'client',
+    'query',
+  ] satisfies readonly (keyof PostgresIndicatorSettings)[];
   static override readonly peer = 'pg';
 
   /**

@@ -71,6 +71,10 @@ export class RabbitMqHealthIndicator
     name: 'rabbitmq',
     componentType: 'component',
   };
+  static override readonly settingKeys = [
+    'client',
+    'exchange',
+  ] satisfies readonly (keyof RabbitMqIndicatorSettings)[];
   static override readonly peer = 'amqplib';
 
   private readonly exchange: string;

@@ -58,6 +58,9 @@ export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSetting
     name: 'redis',
     componentType: 'datastore',
   };
+  static override readonly settingKeys = [
+    'client',
+  ] satisfies readonly (keyof RedisIndicatorSettings)[];
 
   /** node-redis tells "connecting" from "reconnecting" only by whether it was ready before. */
   private wasReady = false;

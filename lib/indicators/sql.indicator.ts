@@ -90,6 +90,10 @@ function failed(query: string, error: unknown): unknown {
  */
 export class SqlHealthIndicator extends BuiltInIndicator<SqlIndicatorSettings> {
   static override readonly defaults = { name: 'sql', componentType: 'datastore' };
+  static override readonly settingKeys = [
+    'client',
+    'query',
+  ] satisfies readonly (keyof SqlIndicatorSettings)[];
 
   private readonly run: (sql: string) => unknown;
 

@@ -14,6 +14,10 @@ export interface TcpIndicatorSettings {
 /** A TCP dependency: passes when a connection opens; it is closed at once, nothing is sent. */
 export class TcpHealthIndicator extends BuiltInIndicator<TcpIndicatorSettings> {
   static override readonly defaults = { name: 'tcp', componentType: 'component' };
+  static override readonly settingKeys = [
+    'host',
+    'port',
+  ] satisfies readonly (keyof TcpIndicatorSettings)[];
 
   protected override validate(settings: TcpIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>

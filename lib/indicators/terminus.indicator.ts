@@ -211,6 +211,9 @@ export async function runTerminusCheck(
  */
 export class TerminusHealthIndicator extends BuiltInIndicator<TerminusIndicatorSettings> {
   static override readonly defaults = { name: 'terminus', componentType: 'component' };
+  static override readonly settingKeys = [
+    'check',
+  ] satisfies readonly (keyof TerminusIndicatorSettings)[];
   static override readonly peer = '@nestjs/terminus';
 
   protected override validate(settings: TerminusIndicatorSettings): void {
