@@ -17,6 +17,7 @@ const WARMUP_S = 1;
 const CONNECTIONS = 10;
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const MICRO = fileURLToPath(new URL('./micro.js', import.meta.url));
+const REDACTION = fileURLToPath(new URL('./redaction.js', import.meta.url));
 const OUT = new URL('../bench/', import.meta.url);
 
 const SERVERS = [
@@ -120,8 +121,20 @@ async function throughput(indicatorMs: number) {
   };
 }
 
-function micro(name: string): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, ['--expose-gc', MICRO, name], {
+interface RedactionResult {
+  sizesKiB: number[];
+  legacyMaxKiB: number;
+  rows: {
+    piece: string;
+    ms: number[];
+    legacyMs: number[];
+    exponent: number;
+    legacyExponent: number;
+  }[];
+}
+
+function micro(name: string, program = MICRO): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--expose-gc', program, name], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -144,6 +157,7 @@ const scenarios = {
   memory: await micro('memory'),
   startup: await micro('startup'),
 };
+const redaction = (await micro('', REDACTION)) as unknown as RedactionResult;
 
 const targets = {
   liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
@@ -160,6 +174,7 @@ const targets = {
     (scenarios.timeouts.latencyMs as number) <= 230 && scenarios.timeouts.handlesLeft === 0,
   heapGrowthUnder5MB: (scenarios.memory.heapGrowthBytes as number) < 5 * 1024 * 1024,
   startupUnder50ms: (scenarios.startup.addedMs as number) < 50,
+  redactionLinear: redaction.rows.every((row) => row.exponent < 1.5),
 };
 
 const results = {
@@ -175,6 +190,7 @@ const results = {
   scenario1Cached: cached,
   scenario2Indicators20ms: slow,
   scenarios,
+  redaction,
   targets,
   tookSeconds: Math.round((Date.now() - started) / 1000),
 };
@@ -215,6 +231,21 @@ ready / terminus **${slow.ratios.readyToTerminus}**, ready / terminus cached **$
 | 5. an indicator that never answers, timeoutMs 200 | ${ms(scenarios.timeouts.latencyMs)}, ${scenarios.timeouts.handlesLeft} handle(s) left after app.close() |
 | 6. heap growth over 200,000 HealthService.check() | ${Math.round(((scenarios.memory.heapGrowthBytes as number) / 1024 / 1024) * 100) / 100} MB |
 | 7. bootstrap time added, 200 indicators | ${ms(scenarios.startup.addedMs)} (${ms(scenarios.startup.withHealthMs)} with, ${ms(scenarios.startup.withoutMs)} without) |
+
+## 8. Redaction of adversarial texts (ms, best of 5)
+
+Each text is one short piece repeated; "exponent" is how the time grows with the size from 16 KiB
+to 1 MiB (1: linear, 2: quadratic). Version 0.1's URL and key=value rules, on the same texts up to
+${redaction.legacyMaxKiB} KiB, for comparison.
+
+| piece | ${redaction.sizesKiB.map((kib) => `${kib} KiB`).join(' | ')} | exponent | v0.1 rules | v0.1 exponent |
+| --- | ${redaction.sizesKiB.map(() => '---:').join(' | ')} | ---: | --- | ---: |
+${redaction.rows
+  .map(
+    (row) =>
+      `| \`${row.piece}\` | ${row.ms.join(' | ')} | ${row.exponent} | ${row.legacyMs.join(', ')} | ${row.legacyExponent} |`,
+  )
+  .join('\n')}
 
 ## Targets
 

@@ -26,6 +26,13 @@ export const DETAILS_LIMITS = {
   stringLength: 512,
   /** Values in all: shared and repeated sub-objects count each time they appear. */
   nodes: 200,
+  /** Characters of text read (and redacted) in all: later strings become `[truncated]`. */
+  textBudget: 128 * 1024,
+  /**
+   * Time the redaction of one result may take, in ms, whatever its rules: later strings become
+   * `[truncated]`. The built-in rules need a few ms for the whole text budget.
+   */
+  redactionMs: 50,
 } as const;
 
 /** @internal Upper bound of a timer in Node.js (2^31 - 1 ms). */

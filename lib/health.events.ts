@@ -6,6 +6,9 @@ import type { ResolvedHealthOptions } from './health.options.js';
 import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import type { CheckOutcome } from './indicator.runner.js';
 
+/** How often a check that stays slow is warned about, at most. */
+const SLOW_WARNING_INTERVAL_MS = 60_000;
+
 /** A check changing status: what `HealthService.changes$` emits, for alerts and webhooks. */
 export interface StatusChange {
   /** The indicator's name. */
@@ -42,6 +45,7 @@ export class HealthEvents implements OnModuleDestroy {
   readonly runs = new Subject<CheckRunEvent>();
   readonly probes = new Subject<ProbeEvent>();
   private readonly failingSince = new Map<string, number>();
+  private readonly slowWarnedAt = new Map<string, number>();
 
   constructor(
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
@@ -51,10 +55,7 @@ export class HealthEvents implements OnModuleDestroy {
   /** Called by a runner after each run, with the outcome it replaces. */
   ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void {
     this.runs.next({ check, status: outcome.status, durationMs: outcome.durationMs });
-    const { slowCheckMs } = this.options;
-    if (slowCheckMs > 0 && outcome.durationMs > slowCheckMs) {
-      this.logger.warn(messages.slowCheck(check, outcome.durationMs, slowCheckMs));
-    }
+    this.warnIfSlow(check, outcome);
     const from = previous?.status ?? 'unknown';
     if (from === outcome.status) return;
     const change: StatusChange = {
@@ -66,6 +67,19 @@ export class HealthEvents implements OnModuleDestroy {
     };
     this.log(change, outcome.observedAt);
     this.changes.next(change);
+  }
+
+  /**
+   * At most one warning per check per minute: a slow check is slow on every run. A run that
+   * timed out is not "slow": it failed, and its failure is logged as a change.
+   */
+  private warnIfSlow(check: string, outcome: CheckOutcome): void {
+    const { slowCheckMs } = this.options;
+    if (slowCheckMs === 0 || outcome.timedOut || outcome.durationMs <= slowCheckMs) return;
+    const last = this.slowWarnedAt.get(check);
+    if (last !== undefined && outcome.observedAt - last < SLOW_WARNING_INTERVAL_MS) return;
+    this.slowWarnedAt.set(check, outcome.observedAt);
+    this.logger.warn(messages.slowCheck(check, outcome.durationMs, slowCheckMs));
   }
 
   private log(change: StatusChange, at: number): void {

@@ -38,6 +38,8 @@ export const messages = {
     `Health indicator "${name}" has timeoutMs ${timeoutMs}, at or above the probe timeout of ${probeTimeoutMs} ms (probeTimeoutMs): the kubelet gives up before the indicator does, and the probe fails without saying why. Lower timeoutMs, or raise the probe's timeoutSeconds and probeTimeoutMs together.`,
   importedTwice:
     'HealthModule.forRoot() (or forRootAsync()) is imported more than once in this application: each copy would register the same routes and discover every indicator again. Import it once, in the root module: it is global, so HealthService can be injected everywhere.',
+  unsafeRedactionRule: (pattern: string) =>
+    `HealthModule option "redact": the rule ${pattern.length > 80 ? pattern.slice(0, 80) + '…' : pattern} takes much longer than its input on short repetitive texts (catastrophic backtracking): on a long output it could stall the event loop. Make its quantified parts unambiguous (no nested or adjacent quantifiers over the same characters), or anchor it.`,
   peerMissing: (indicator: string, pkg: string) =>
     `${indicator} needs the "${pkg}" package, which is not installed. Install it: npm install ${pkg}`,
   clientTokenMissing: (indicator: string) =>

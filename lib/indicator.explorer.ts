@@ -56,6 +56,9 @@ export class IndicatorExplorer implements OnModuleInit {
     if (shutdown && shutdown.gracePeriodMs > 0 && shutdown.delayMs >= shutdown.gracePeriodMs) {
       this.logger.warn(messages.delayExceedsGrace(shutdown.delayMs, shutdown.gracePeriodMs));
     }
+    for (const pattern of this.redactor.unsafeRules()) {
+      this.logger.warn(messages.unsafeRedactionRule(String(pattern)));
+    }
   }
 
   /**

@@ -55,21 +55,61 @@ describe('IndicatorRunner', () => {
       expect(signal?.aborted).toBe(false);
     });
 
-    it('does not call a check again while an earlier call has not settled after its timeout', async () => {
+    it('does not call a check again at once while an earlier call has not settled', async () => {
       let release = noop;
       const check = jest.fn(() => new Promise<void>((resolve) => (release = resolve)));
       const r = runner(check, { timeoutMs: 20, cacheTtlMs: 0 });
       expect((await r.outcome()).report.output).toBe('timed out after 20 ms');
       for (let i = 0; i < 5; i++) {
-        expect((await r.outcome()).report.output).toBe(
-          'timed out after 20 ms, and still has not answered',
+        const { report, timedOut } = await r.outcome();
+        expect(report.output).toMatch(
+          /^timed out after 20 ms, and has not answered for \d+ ms: called again in [\d.]+ m?s$/,
         );
+        expect(timedOut).toBe(true);
       }
       expect(check).toHaveBeenCalledTimes(1);
+      // It settles: the check is called again on the next run, however soon.
       release();
       await new Promise((resolve) => setImmediate(resolve));
       await r.outcome();
       expect(check).toHaveBeenCalledTimes(2);
+    });
+
+    it('calls a check that never settles again a few timeouts later, and says an earlier call never settled', async () => {
+      let hangs = true;
+      const check = jest.fn((): Promise<void> | undefined =>
+        hangs ? new Promise(() => undefined) : undefined,
+      );
+      // 3 timeouts of 20 ms is less than the shortest wait: 1 s after the call was given up on.
+      const r = runner(check, { timeoutMs: 20, cacheTtlMs: 0 });
+      await r.outcome();
+      await new Promise((resolve) => setTimeout(resolve, 1050));
+      const again = await r.outcome();
+      expect(check).toHaveBeenCalledTimes(2);
+      expect(again.report.output).toBe(
+        'timed out after 20 ms; 1 earlier call never settled (check() ignores its AbortSignal)',
+      );
+      // The dependency recovers: the next call after the (doubled) wait passes.
+      hangs = false;
+      await new Promise((resolve) => setTimeout(resolve, 2050));
+      expect((await r.outcome()).status).toBe('pass');
+      expect(check).toHaveBeenCalledTimes(3);
+    });
+
+    it('does not charge a check the time the event loop spent on other work', async () => {
+      // The check's answer (file I/O, done by the thread pool) arrives while another check keeps
+      // the loop busy past this one's timeout: it is read before the verdict.
+      const { readFile } = await import('node:fs/promises');
+      const reading = runner(() => readFile(new URL(import.meta.url)).then(noop), {
+        timeoutMs: 50,
+      });
+      const busy = runner(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const until = performance.now() + 200;
+        while (performance.now() < until);
+      });
+      const [outcome] = await Promise.all([reading.outcome(), busy.outcome()]);
+      expect(outcome.status).toBe('pass');
     });
 
     it('ignores a late rejection from a check that already timed out', async () => {

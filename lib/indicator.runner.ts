@@ -1,3 +1,4 @@
+import { AbandonedCalls } from './abandoned-calls.js';
 import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
 import type { ResolvedIndicatorOptions } from './health.options.js';
 import type {
@@ -17,14 +18,16 @@ export interface CheckOutcome {
   readonly durationMs: number;
   /** Whether the run itself failed, even when `failureThreshold` reports it as `warn`. */
   readonly failed: boolean;
+  /** Whether the run timed out (or waited for an earlier call that did), rather than answering. */
+  readonly timedOut: boolean;
 }
 
 type Settled =
   | { value: unknown }
   | { error: unknown }
   | { timedOut: true }
-  /** An earlier run timed out and its check() has still not settled: it is not called again. */
-  | { stillRunning: true };
+  /** Earlier calls timed out and have not settled: check() is not called now, for this reason. */
+  | { waiting: string };
 
 /** @internal Told of every run, with the outcome it replaces (status changes, metrics). */
 export interface RunObserver {
@@ -44,8 +47,8 @@ export class IndicatorRunner {
   private latest?: CheckOutcome;
   private expiresAt = 0;
   private inflight?: Promise<CheckOutcome>;
-  /** A check() call that timed out and has not settled yet. */
-  private hung = false;
+  /** Calls that timed out and have not settled yet. */
+  private readonly abandoned: AbandonedCalls;
   private consecutiveFailures = 0;
   private schedule?: NodeJS.Timeout;
   private refreshing = false;
@@ -57,6 +60,7 @@ export class IndicatorRunner {
     private readonly observer?: RunObserver,
   ) {
     this.key = `${options.name}:${options.measurement}`;
+    this.abandoned = new AbandonedCalls(options.timeoutMs);
   }
 
   /** Starts the background runs, when the indicator has a `refreshIntervalMs`. */
@@ -111,7 +115,8 @@ export class IndicatorRunner {
 
   private async run(): Promise<CheckOutcome> {
     const started = performance.now();
-    const settled = this.hung ? { stillRunning: true as const } : await this.settle();
+    const waiting = this.abandoned.wait(Date.now());
+    const settled = waiting !== undefined ? { waiting } : await this.settle();
     const durationMs = performance.now() - started;
     let outcome: CheckOutcome;
     try {
@@ -162,21 +167,35 @@ export class IndicatorRunner {
     };
   }
 
-  /** Calls check() and resolves with whatever happens first: a value, an error or the timeout. */
+  /**
+   * Calls check() and resolves with whatever happens first: a value, an error or the timeout. A
+   * call that outlives its timeout is held (see `AbandonedCalls`) until it settles.
+   */
   private settle(): Promise<Settled> {
     const { timeoutMs } = this.options;
     const controller = new AbortController();
+    const began = Date.now();
+    let call: symbol | undefined;
     return new Promise<Settled>((resolve) => {
+      let decided = false;
       const timer = setTimeout(() => {
-        // Until this call settles, later runs fail at once instead of piling up hung calls.
-        this.hung = true;
-        controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
-        resolve({ timedOut: true });
+        // A loop kept busy by other work may have held this call's answer back: I/O that has
+        // arrived meanwhile is read (the poll phase) before the verdict (setImmediate).
+        setImmediate(() => {
+          if (decided) return;
+          decided = true;
+          call = this.abandoned.abandon(began, Date.now());
+          controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+          resolve({ timedOut: true });
+        });
       }, timeoutMs);
       timer.unref();
       const done = (result: Settled) => {
+        if (call !== undefined) this.abandoned.settled(call);
+        if (decided) return;
+        decided = true;
         clearTimeout(timer);
-        this.hung = false;
+        this.abandoned.answered();
         resolve(result);
       };
       try {
@@ -199,10 +218,14 @@ export class IndicatorRunner {
           : {
               status: 'fail' as const,
               output:
-                'stillRunning' in settled
-                  ? `timed out after ${this.options.timeoutMs} ms, and still has not answered`
+                'waiting' in settled
+                  ? settled.waiting
                   : `timed out after ${this.options.timeoutMs} ms`,
             };
+    const note = 'waiting' in settled ? undefined : this.abandoned.note('timedOut' in settled);
+    if (note !== undefined && result.status !== 'pass') {
+      result.output = result.output === undefined ? note : `${result.output}; ${note}`;
+    }
     const observedAt = Date.now();
     const report: CheckReport = {
       componentId: this.options.name,
@@ -223,6 +246,7 @@ export class IndicatorRunner {
       observedAt,
       durationMs,
       failed: result.status === 'fail',
+      timedOut: 'timedOut' in settled || 'waiting' in settled,
     };
   }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { check } from 'recheck';
+import { looksSuperlinear } from './redaction-rule.probe.js';
 import { Redactor } from './redactor.js';
 
 const redactor = new Redactor();
@@ -127,5 +129,67 @@ describe('Redactor', () => {
   it('gives the same answer on every call (no state left in global RegExps)', () => {
     const text = 'password=a password=b';
     expect(redactor.redact(text)).toBe(redactor.redact(text));
+  });
+
+  describe('cost', () => {
+    it('has no built-in pattern that recheck, a ReDoS checker, finds vulnerable', async () => {
+      const verdicts = await Promise.all(
+        Redactor.defaultRules.map(async ({ pattern }) => {
+          // Steps, not time: on a busy machine a time limit turns verdicts to "unknown" or worse.
+          const result = await check(pattern.source, pattern.flags, {
+            timeout: null,
+            attackTimeout: null,
+            incubationTimeout: null,
+            seedingTimeout: null,
+            randomSeed: 0,
+          });
+          return `${result.status} ${pattern}`;
+        }),
+      );
+      for (const verdict of verdicts) expect(verdict).toMatch(/^safe /);
+    }, 120_000);
+
+    it('has no built-in pattern that the start-up probe finds superlinear', () => {
+      for (const { pattern } of Redactor.defaultRules) {
+        expect([pattern, looksSuperlinear(pattern)]).toEqual([pattern, false]);
+      }
+    });
+
+    it('probes find superlinear patterns: nested quantifiers, and global searches that rescan', () => {
+      for (const pattern of [
+        /(a+)+b/,
+        /^(\w+\s?)*$/,
+        /[a-z]*[a-z0-9]*=/gi,
+        // The URL and key=value rules before they were made linear.
+        /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]*):\S*@/gi,
+        /([A-Za-z0-9_.-]*(?:password|secret|token))(\s*[=:]\s*)([^\s&;,]+)/gi,
+        /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/)((?:[^\s@]*@)*)/g,
+      ]) {
+        expect([pattern, looksSuperlinear(pattern)]).toEqual([pattern, true]);
+      }
+      expect(looksSuperlinear(/\bacct-\d{6}\b/)).toBe(false);
+    });
+
+    it('masks secrets in adversarial texts of every built-in rule’s shape', () => {
+      expect(redactor.redact('a://x:'.repeat(3) + 'postgres://u:hunter2@db')).not.toContain(
+        'hunter2',
+      );
+      expect(redactor.redact('password="'.repeat(3) + 'x')).toBe('password="***"password="***');
+      expect(redactor.redact('https://host/a?next=postgres://u:hunter2@db/x')).toBe(
+        'https://host/a?next=postgres://u:***@db/x',
+      );
+      expect(redactor.redact('see https://example.com/@user:profile ok')).toBe(
+        'see https://example.com/@user:profile ok',
+      );
+    });
+
+    it('reads at most a budget of text per result: later strings are not read at all', () => {
+      const details = redactor.details({
+        lines: Array.from({ length: 50 }, () => 'x'.repeat(8192)),
+      });
+      const lines = details.lines as string[];
+      expect(lines.filter((line) => line === '[truncated]').length).toBeGreaterThan(0);
+      expect(lines[0]).toHaveLength(512);
+    });
   });
 });

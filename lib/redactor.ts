@@ -1,5 +1,6 @@
 import { DETAILS_LIMITS, OUTPUT_MAX_LENGTH } from './health.constants.js';
 import { boundText, jsonSafe } from './check-result.normalizer.js';
+import { looksSuperlinear } from './redaction-rule.probe.js';
 
 /** A pattern to mask in every output, and what replaces it (default `***`). */
 export interface RedactionRule {
@@ -16,11 +17,45 @@ const SECRET_WORDS =
 /** Short words that make a key secret only as a whole word (`pass`, `db_pwd`, `sig`, not `bypass`). */
 const SECRET_SHORT = 'pass|pwd|sig|signature|auth|session(?:[_-]?id)?|sid|cookie';
 
+/** A key of `details` whose value is masked whole: a secret word anywhere in it. */
 const SECRET_KEY = new RegExp(
   `(?:${SECRET_WORDS})|(?:^|[_.-])(?:${SECRET_SHORT})$|^authorization$|^set-cookie$`,
   'i',
 );
 
+/** How much of a key is read to decide whether it is secret: keys are short, texts need not be. */
+const KEY_READ_LIMIT = 128;
+/** A key of a `key=value` pair that names a secret: it ends in a secret word. */
+const SECRET_PAIR_KEY = new RegExp(`(?:${SECRET_WORDS})$|(?:^|[_.-])(?:${SECRET_SHORT})$`, 'i');
+const URL_DELIMITERS = ':/?#@';
+
+/**
+ * `user:password@` (or a long `token@`) in what follows a URL's `scheme://`, up to the last `@`
+ * of the address: a password may hold `@ / ? #`. An address that has none (a path with an
+ * `@`) may still hold a URL of its own further on (`?next=postgres://u:p@db`). One pass, left to
+ * right: linear in the text.
+ */
+function maskAuthority(address: string): string {
+  let from = 0;
+  for (;;) {
+    let end = from;
+    while (end < address.length && !URL_DELIMITERS.includes(address[end])) end++;
+    const user = address.slice(from, end);
+    if (address[end] === ':') return `${address.slice(0, end)}:${MASK}@`;
+    if (address[end] === '@' && end === address.length - 1 && /^[\w.~-]{16,}$/.test(user)) {
+      return `${address.slice(0, from)}${MASK}@`;
+    }
+    const next = address.indexOf('://', end);
+    if (next === -1) return address;
+    from = next + 3;
+  }
+}
+
+/*
+ * Every rule is linear in its input: no quantified part can be retried from many places (the
+ * tests check each pattern with recheck, a ReDoS checker). Where a rule needs to look further than
+ * a pattern can cheaply, the pattern takes the candidate and a function decides.
+ */
 const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
   // Private key blocks, whole.
   {
@@ -32,29 +67,33 @@ const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
     pattern: /\b((?:proxy-)?authorization|set-cookie|cookie)(["']?\s*[:=]\s*)[^\r\n]+/gi,
     replacement: `$1$2${MASK}`,
   },
-  // scheme://user:password@host, up to the last @ of the address, so a password may hold @ / ? #.
+  // scheme://user:password@host and scheme://token@host (GitHub, GitLab...): the pattern takes a
+  // scheme at the start of a word and the rest of the word, which a second pattern would otherwise
+  // rescan from every "://" in it.
   {
-    pattern: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]*):\S*@(?=[^\s@]*)/gi,
-    replacement: `$1$2:${MASK}@`,
+    pattern: /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/)(\S*)/g,
+    replacement: (match, scheme: string, rest: string) => {
+      const at = rest.lastIndexOf('@');
+      return at === -1 ? match : scheme + maskAuthority(rest.slice(0, at + 1)) + rest.slice(at + 1);
+    },
   },
-  // scheme://token@host: a long user name is a token (GitHub, GitLab...).
-  { pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[A-Za-z0-9_.~-]{16,}@/gi, replacement: `$1${MASK}@` },
   // Authorization schemes with a credential after them.
   {
     pattern: /\b(Bearer|Basic|Digest|Token|Negotiate|NTLM)\s+[A-Za-z0-9._~+/=:-]{6,}/g,
     replacement: `$1 ${MASK}`,
   },
-  // key=value, key: value, "key":"value" for secret-looking keys.
+  // key=value, key: value, "key":"value": every pair is taken from the start of its key, and the
+  // key decides. A quoted value without its closing quote runs to the end, masked all the same.
   {
-    pattern: new RegExp(
-      `(["']?)([A-Za-z0-9_.-]*(?:${SECRET_WORDS})|(?<![A-Za-z0-9])(?:[A-Za-z0-9_.-]*[_.-])?(?:${SECRET_SHORT}))\\1(\\s*[=:]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s&;,"'})\\]]+)`,
-      'gi',
-    ),
+    pattern:
+      /(?<![A-Za-z0-9_.-])(["']?)([A-Za-z0-9_.-]+)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s&;,"'})\]]+)/g,
     replacement: (match, quote: string, key: string, separator: string, value: string) => {
+      if (!SECRET_PAIR_KEY.test(key.slice(-KEY_READ_LIMIT))) return match;
       // MySQL's "(using password: YES)" says whether one was sent, not what it is.
       if (/^(?:YES|NO)$/.test(value)) return match;
-      const quoted = value.startsWith('"') || value.startsWith("'") ? value[0] : '';
-      return `${quote}${key}${quote}${separator}${quoted}${MASK}${quoted}`;
+      const quoted = value[0] === '"' || value[0] === "'" ? value[0] : '';
+      const closed = quoted && value.length > 1 && value.endsWith(quoted) ? quoted : '';
+      return `${quote}${key}${quote}${separator}${quoted}${MASK}${closed}`;
     },
   },
   // Well-known token shapes: AWS key ids, Stripe, GitHub, Slack, JWTs.
@@ -62,7 +101,10 @@ const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
   { pattern: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b/g, replacement: MASK },
   { pattern: /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g, replacement: MASK },
   { pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, replacement: MASK },
-  { pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}/g, replacement: MASK },
+  {
+    pattern: /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g,
+    replacement: MASK,
+  },
 ]);
 
 /** How much of an enormous text is read at all, before whitespace is collapsed. */
@@ -81,13 +123,24 @@ export class Redactor {
   /** The rules every redactor starts with. */
   static readonly defaultRules = DEFAULT_RULES;
   private readonly rules: readonly Required<RedactionRule>[];
+  private readonly extra: readonly RedactionRule[];
 
   constructor(extraRules: readonly (RedactionRule | RegExp)[] = []) {
     const extra = extraRules.map((rule) => (rule instanceof RegExp ? { pattern: rule } : rule));
+    this.extra = extra;
     this.rules = [...DEFAULT_RULES, ...extra].map((rule) => ({
       pattern: globalCopy(rule.pattern),
       replacement: rule.replacement ?? MASK,
     }));
+  }
+
+  /**
+   * The patterns of the rules given to the constructor whose cost grows faster than their input
+   * (tried on short adversarial texts: this takes some milliseconds per rule). Start-up warns
+   * about each: on a long output, such a rule could stall the event loop.
+   */
+  unsafeRules(): RegExp[] {
+    return this.extra.map((rule) => rule.pattern).filter(looksSuperlinear);
   }
 
   /** Masks every secret in a text. A rule that throws masks the whole text: never leak by accident. */
@@ -111,7 +164,9 @@ export class Redactor {
     if (text.length > READ_LIMIT || line.length > budget) {
       // Cut, then drop the token the cut went through: half a secret matches no rule. (A token
       // longer than any secret's shape is kept, so one enormous word still shows its start.)
-      line = line.slice(0, budget).replace(/\S{1,1024}$/, '');
+      line = line.slice(0, budget);
+      const partial = Math.min(line.length - line.lastIndexOf(' ') - 1, 1024);
+      line = line.slice(0, line.length - partial);
     }
     return boundText(this.redact(line), max);
   }
@@ -121,9 +176,17 @@ export class Redactor {
    * secret-named key masked whole, and the whole copy bounded (depth, keys, items, values).
    */
   details(value: unknown): Record<string, unknown> {
+    // What one result may cost, whatever its shape: this many characters are read in all, and
+    // strings past the budget are not read at all.
+    let budget = DETAILS_LIMITS.textBudget;
+    const deadline = performance.now() + DETAILS_LIMITS.redactionMs;
     const safe = jsonSafe(value, {
-      text: (text) => this.output(text, DETAILS_LIMITS.stringLength),
-      isSecretKey: (key) => SECRET_KEY.test(key),
+      text: (text) => {
+        if (budget <= 0 || performance.now() > deadline) return '[truncated]';
+        budget -= Math.min(text.length, READ_LIMIT);
+        return this.output(text, DETAILS_LIMITS.stringLength);
+      },
+      isSecretKey: (key) => SECRET_KEY.test(key.slice(0, KEY_READ_LIMIT)),
       nodes: DETAILS_LIMITS.nodes,
     });
     return typeof safe === 'object' && safe !== null && !Array.isArray(safe)

@@ -3,7 +3,13 @@ import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import request from 'supertest';
-import { PostgresHealthIndicator, RedisHealthIndicator } from '../lib/index.js';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  HealthIndicator,
+  PostgresHealthIndicator,
+  RedisHealthIndicator,
+  type HealthCheck,
+} from '../lib/index.js';
 import { createTestApp } from './support/app.js';
 import { describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -99,5 +105,50 @@ await describeWithServer('postgres', 'a real outage, end to end', () => {
     expect(failed.body.checks['database:responseTime'][0].output).toBe('timed out after 300 ms');
     await postgres.heal();
     await until(app, { status: 200, body: 'pass' });
+  });
+});
+
+const ORDERS_POOL = Symbol('ORDERS_POOL');
+
+/** A check of the application's own, as users write them: pg's query() takes no signal. */
+@HealthIndicator({ name: 'orders', timeoutMs: 300, cacheTtlMs: 0 })
+@Injectable()
+class OrdersHealth implements HealthCheck {
+  constructor(@Inject(ORDERS_POOL) private readonly pool: pg.Pool) {}
+  async check(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+}
+
+await describeWithServer('postgres', 'a check that ignores its signal, through a hang', () => {
+  let postgres: TcpProxy;
+  let pool: pg.Pool;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    postgres = await new TcpProxy(endpoint('postgres')).start();
+    pool = new pg.Pool({ connectionString: via('postgres', postgres.port) });
+    pool.on('error', () => undefined);
+    app = await createTestApp({
+      providers: [{ provide: ORDERS_POOL, useValue: pool }, OrdersHealth],
+    });
+    await until(app, { status: 200, body: 'pass' });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await postgres?.stop();
+    await pool?.end();
+  });
+
+  it('is called again a few timeouts after a hang, and recovers once the network heals', async () => {
+    postgres.blackhole();
+    const failed = await until(app, { status: 503, body: 'fail' });
+    expect(failed.body.checks['orders:responseTime'][0].output).toBe('timed out after 300 ms');
+    // The queries on the frozen connections never settle; the network heals for new ones.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await postgres.heal();
+    const healed = await until(app, { status: 200, body: 'pass' }, 10_000);
+    expect(healed.body.checks['orders:responseTime'][0].status).toBe('pass');
   });
 });

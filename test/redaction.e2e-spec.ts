@@ -100,4 +100,43 @@ describe('nothing secret leaves the process', () => {
       '*** of tenant=? rejected password=***',
     );
   });
+
+  it('serves huge details at once, without charging the time to the other checks', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const http = await start({
+      providers: [
+        // Within the documented bounds: 200 strings of 4 KiB, the shape that used to cost seconds.
+        defineIndicator({ name: 'verbose', critical: false }, () => ({
+          details: { lines: Array.from({ length: 200 }, () => 'a-'.repeat(2048)) },
+        })),
+        defineIndicator({ name: 'database', timeoutMs: 300 }, () =>
+          readFile(new URL(import.meta.url)).then(() => undefined),
+        ),
+      ],
+    });
+    const [ready, live] = await Promise.all([
+      http.get('/health/ready').expect(200),
+      http.get('/health/live').expect(200),
+    ]);
+    expect(live.body.status).toBe('pass');
+    expect(ready.body.status).toBe('pass');
+    expect(ready.body.checks['database:responseTime'][0].status).toBe('pass');
+    const lines = ready.body.checks['verbose:responseTime'][0].details.lines as string[];
+    // What one result may cost is bounded: past the budget, strings are not read at all.
+    expect(lines).toContain('[truncated]');
+    expect(lines.at(-1)).toBe('[150 more]');
+  });
+
+  it('warns at start-up about a rule of the user whose cost grows faster than its input', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      log: () => undefined,
+      error: () => undefined,
+      warn: (m: string) => warnings.push(m),
+    };
+    await start({ health: { logger, redact: [/(x+x+)+y/, /\bcust-\d{6}\b/] } });
+    expect(warnings.filter((w) => w.includes('option "redact"'))).toEqual([
+      'HealthModule option "redact": the rule /(x+x+)+y/ takes much longer than its input on short repetitive texts (catastrophic backtracking): on a long output it could stall the event loop. Make its quantified parts unambiguous (no nested or adjacent quantifiers over the same characters), or anchor it.',
+    ]);
+  });
 });
