@@ -49,6 +49,8 @@ function best(run: () => void, times = 3): number {
   return Math.round(fastest * 1000) / 1000;
 }
 
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
 /**
  * How the time grows with the size: the slope of log(time) against log(size), least squares.
  * 1 is linear, 2 quadratic.
@@ -56,7 +58,6 @@ function best(run: () => void, times = 3): number {
 function exponent(sizes: number[], times: number[]): number {
   const xs = sizes.map(Math.log);
   const ys = times.map((t) => Math.log(Math.max(t, 0.001)));
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const [mx, my] = [mean(xs), mean(ys)];
   const covariance = xs.reduce((sum, x, i) => sum + (x - mx) * (ys[i] - my), 0);
   const variance = xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
