@@ -33,10 +33,11 @@ describe('fromResolvedValue', () => {
       42,
       /check\(\) resolved with number 42; resolve with nothing \(pass\) or a CheckResult object/,
     ],
-    [true, /resolved with boolean true/],
     ['ok', /resolved with "ok"/],
     [[1, 2], /resolved with an array of 2/],
-    [{ status: 'healthy' }, /resolved with status "healthy"; use 'pass', 'warn' or 'fail'/],
+    [{ status: 'fine' }, /resolved with status "fine"; use 'pass', 'warn' or 'fail' \(or 'up'/],
+    [{ healthy: 'yes' }, /resolved with healthy "yes"; use true or false/],
+    [{ ok: 0 }, /resolved with ok number 0; use true or false/],
     [{ observedValue: NaN }, /observedValue number NaN; use a finite number/],
     [{ observedValue: {} }, /observedValue an object/],
     [{ observedUnit: 5 }, /observedUnit number 5; use a string/],
@@ -45,6 +46,64 @@ describe('fromResolvedValue', () => {
     const result = fromResolvedValue(value);
     expect(result.status).toBe('fail');
     expect(result.output).toMatch(output);
+  });
+
+  it.each([
+    [true, { status: 'pass' }],
+    [false, { status: 'fail', output: 'check() resolved with false' }],
+    [{ ok: true }, { status: 'pass' }],
+    [{ ok: false }, { status: 'fail', output: 'check() resolved with ok: false' }],
+    [{ up: false }, { status: 'fail', output: 'check() resolved with up: false' }],
+    [
+      { healthy: false, error: 'replica lag 30 s' },
+      { status: 'fail', output: 'replica lag 30 s' },
+    ],
+    [
+      { healthy: true, error: new Error('disk read-only') },
+      { status: 'fail', output: 'disk read-only' },
+    ],
+    [
+      { healthy: false, message: 'draining' },
+      { status: 'fail', output: 'draining' },
+    ],
+    [{ healthy: true, error: null }, { status: 'pass' }],
+    [{ status: 'UP' }, { status: 'pass' }],
+    [{ status: 'ok' }, { status: 'pass' }],
+    [{ status: 'healthy' }, { status: 'pass' }],
+    [{ status: 'down' }, { status: 'fail', output: 'status "down"' }],
+    [
+      { status: 'DOWN', output: 'no quorum' },
+      { status: 'fail', output: 'no quorum' },
+    ],
+    [
+      { status: 'error', error: 'timeout' },
+      { status: 'fail', output: 'timeout' },
+    ],
+    [{ status: 'OUT_OF_SERVICE' }, { status: 'fail', output: 'status "OUT_OF_SERVICE"' }],
+    [{ status: 'unhealthy' }, { status: 'fail', output: 'status "unhealthy"' }],
+    [
+      { status: 'degraded', message: 'slow' },
+      { status: 'warn', output: 'slow' },
+    ],
+    [
+      { status: 'up', ok: false },
+      { status: 'fail', output: 'check() resolved with ok: false' },
+    ],
+    [new Error('connection reset'), { status: 'fail', output: 'connection reset' }],
+    [new TypeError('x is not a function'), { status: 'fail', output: 'x is not a function' }],
+    [{ db: { status: 'down', message: 'refused' } }, { status: 'fail', output: 'refused' }],
+    [{ db: { status: 'up' } }, { status: 'pass' }],
+    [{ connections: 5 }, { status: 'pass' }],
+    [{}, { status: 'pass' }],
+  ])('reads %j by the conventions it follows', (value, expected) => {
+    expect(fromResolvedValue(value)).toEqual(expected);
+  });
+
+  it('fails on an Error from another realm, returned rather than thrown', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const foreign = runInNewContext('new Error("from a vm context")') as unknown;
+    expect(foreign instanceof Error).toBe(false);
+    expect(fromResolvedValue(foreign)).toEqual({ status: 'fail', output: 'from a vm context' });
   });
 
   it('fails, without throwing, on an object whose fields throw when read', () => {

@@ -1,4 +1,5 @@
 import { DETAILS_LIMITS, OUTPUT_MAX_LENGTH } from './health.constants.js';
+import { fromTerminusShape, isError, verdictOf } from './check-result.conventions.js';
 import { describe } from './health.messages.js';
 import type { ComponentType, HealthStatus } from './interfaces/health-check.interface.js';
 
@@ -13,8 +14,6 @@ export interface NormalizedResult {
   details?: unknown;
 }
 
-const STATUSES: readonly unknown[] = ['pass', 'warn', 'fail'];
-
 /** @internal Truncates a text to the output bound, on one line. */
 export function boundText(text: string, max = OUTPUT_MAX_LENGTH): string {
   const line = text.replace(/\s+/g, ' ').trim();
@@ -26,28 +25,34 @@ function fail(output: string): NormalizedResult {
 }
 
 /**
- * @internal Turns whatever `check()` resolved with into a result. Nothing or a CheckResult is
- * honoured; any other value is the indicator's bug and fails the check, saying what to return.
+ * @internal Turns whatever `check()` resolved with into a result: nothing, `true` or a
+ * `CheckResult` as documented; the common shapes of other libraries by what they say
+ * (`{ healthy: false }`, `{ status: 'down' }`, a returned Error, a terminus result...); any other
+ * object passes; any other value is the indicator's bug and fails, saying what to return.
  */
 export function fromResolvedValue(value: unknown): NormalizedResult {
-  if (value === undefined || value === null) return { status: 'pass' };
+  if (value === undefined || value === null || value === true) return { status: 'pass' };
+  if (value === false) return fail('check() resolved with false');
+  if (isError(value)) return fail(errorMessage(value));
   if (typeof value !== 'object' || Array.isArray(value)) {
     return fail(
       `check() resolved with ${describe(value)}; resolve with nothing (pass) or a CheckResult object, or throw to fail`,
     );
   }
   try {
-    return fromCheckResult(value as Record<string, unknown>);
+    const record = value as Record<string, unknown>;
+    return fromCheckResult(
+      (fromTerminusShape(record) as Record<string, unknown> | undefined) ?? record,
+    );
   } catch {
     return fail('check() resolved with an object whose fields cannot be read');
   }
 }
 
 function fromCheckResult(value: Record<string, unknown>): NormalizedResult {
-  const { status, observedValue, observedUnit, componentType, output, details } = value;
-  if (status !== undefined && !STATUSES.includes(status)) {
-    return fail(`check() resolved with status ${describe(status)}; use 'pass', 'warn' or 'fail'`);
-  }
+  const { observedValue, observedUnit, componentType, output, details, message, error } = value;
+  const verdict = verdictOf(value);
+  if (typeof verdict === 'string') return fail(verdict);
   const valueOk =
     observedValue === undefined ||
     typeof observedValue === 'string' ||
@@ -63,7 +68,7 @@ function fromCheckResult(value: Record<string, unknown>): NormalizedResult {
       return fail(`check() resolved with ${field} ${describe(text)}; use a string`);
     }
   }
-  const result: NormalizedResult = { status: (status as HealthStatus | undefined) ?? 'pass' };
+  const result: NormalizedResult = { status: verdict.status };
   if (observedValue !== undefined) {
     result.observedValue =
       typeof observedValue === 'string' ? boundText(observedValue) : (observedValue as number);
@@ -71,8 +76,18 @@ function fromCheckResult(value: Record<string, unknown>): NormalizedResult {
   if (observedUnit !== undefined) result.observedUnit = boundText(observedUnit as string, 32);
   if (componentType !== undefined) result.componentType = boundText(componentType as string, 128);
   if (output !== undefined) result.output = output as string;
+  else if (verdict.status !== 'pass') result.output = whyNot(error, message, verdict.why);
   if (details !== undefined) result.details = details;
   return result;
+}
+
+/** The output of a result that did not pass and gave none: its error, its message, or the field. */
+function whyNot(error: unknown, message: unknown, field: string | undefined): string | undefined {
+  if (error !== undefined && error !== null && error !== false && error !== '') {
+    return errorMessage(error);
+  }
+  if (typeof message === 'string' && message.trim()) return message;
+  return field;
 }
 
 /**

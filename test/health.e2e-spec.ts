@@ -298,6 +298,32 @@ describe.each(ADAPTERS)('on %s', (current: AdapterName) => {
         process.off('unhandledRejection', unhandled);
       }
     });
+
+    it('fail when they say "unhealthy" in a shape of their own', async () => {
+      const http = await start({
+        providers: [
+          defineIndicator({ name: 'ok-false' }, () => ({ ok: false })),
+          defineIndicator({ name: 'tutorial' }, () => ({ healthy: false, error: 'no replica' })),
+          defineIndicator({ name: 'spring' }, () => ({ status: 'DOWN' })),
+          defineIndicator({ name: 'returned-error' }, () => new Error('pool closed')),
+          defineIndicator({ name: 'terminus' }, () => ({
+            db: { status: 'down', message: 'gone' },
+          })),
+          defineIndicator({ name: 'fine' }, () => ({ healthy: true })),
+        ],
+      });
+      const { body } = await http.get('/health/ready').expect(503);
+      const check = (name: string) => body.checks[`${name}:responseTime`][0];
+      expect(check('ok-false')).toMatchObject({
+        status: 'fail',
+        output: 'check() resolved with ok: false',
+      });
+      expect(check('tutorial')).toMatchObject({ status: 'fail', output: 'no replica' });
+      expect(check('spring')).toMatchObject({ status: 'fail', output: 'status "DOWN"' });
+      expect(check('returned-error')).toMatchObject({ status: 'fail', output: 'pool closed' });
+      expect(check('terminus')).toMatchObject({ status: 'fail', output: 'gone' });
+      expect(check('fine').status).toBe('pass');
+    });
   });
 
   describe('HealthModule options', () => {
