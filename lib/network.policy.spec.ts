@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
 import { normalizeAddress, parseForwarded, parseXForwardedFor } from './client-address.js';
-import { NetworkPolicy, type TrustProxy } from './network.policy.js';
+import { NetworkPolicy, RELAY_HEADERS, type TrustProxy } from './network.policy.js';
 
 describe('normalizeAddress', () => {
   it.each([
@@ -97,6 +97,28 @@ const cases: [string, Case][] = [
   [
     'Forwarded while no proxy is trusted',
     { peer: '10.0.0.2', headers: { forwarded: 'for=10.0.0.9' }, internal: false },
+  ],
+  [
+    'X-Real-IP while no proxy is trusted',
+    { peer: '10.0.0.2', headers: { 'x-real-ip': '10.0.0.9' }, internal: false },
+  ],
+  [
+    'CF-Connecting-IP from a trusted hop, without XFF',
+    {
+      peer: '10.0.0.2',
+      headers: { 'cf-connecting-ip': '10.0.0.9' },
+      trustProxy: 1,
+      internal: false,
+    },
+  ],
+  [
+    'True-Client-IP next to XFF from a trusted hop: XFF decides',
+    {
+      peer: '10.0.0.2',
+      headers: { 'true-client-ip': '10.0.0.9', 'x-forwarded-for': '10.0.0.9' },
+      trustProxy: 1,
+      internal: true,
+    },
   ],
   [
     'trustProxy 0 is the same as false',
@@ -274,6 +296,14 @@ describe('NetworkPolicy', () => {
   it.each(cases)('%s', (_, { peer, headers = {}, trustProxy, internalNetworks, internal }) => {
     const policy = new NetworkPolicy(internalNetworks, trustProxy);
     expect(policy.isInternal(policy.clientAddress(peer, headers))).toBe(internal);
+    // The memoised path the guard takes decides the same.
+    expect(policy.isInternalPeer(peer, headers)).toBe(internal);
+  });
+
+  it.each(RELAY_HEADERS)('treats a request relayed with %s as external', (header) => {
+    const policy = new NetworkPolicy();
+    expect(policy.isInternalPeer('127.0.0.1', {})).toBe(true);
+    expect(policy.isInternalPeer('127.0.0.1', { [header]: '127.0.0.1' })).toBe(false);
   });
 
   it('has at least 40 cases', () => {

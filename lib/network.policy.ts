@@ -16,6 +16,29 @@ export const DEFAULT_INTERNAL_NETWORKS: readonly string[] = Object.freeze([
   'fc00::/7',
 ]);
 
+/**
+ * Headers by which a proxy says whom it relays, besides `X-Forwarded-For` and `Forwarded`: a
+ * single address each (nginx's `X-Real-IP`, Akamai's and Cloudflare's, Fastly's...). They are
+ * never read as the client's address: their mere presence says a proxy relayed the request.
+ */
+export const RELAY_HEADERS: readonly string[] = Object.freeze([
+  'x-real-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-client-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-forwarded',
+  'forwarded-for',
+  'x-original-forwarded-for',
+  'x-envoy-external-address',
+]);
+
+function relayed(headers: IncomingHttpHeaders): boolean {
+  for (const name of RELAY_HEADERS) if (headers[name] !== undefined) return true;
+  return false;
+}
+
 /** Which proxies may report the client's address: none, a number of hops, or their CIDRs. */
 export type TrustProxy = false | number | readonly string[];
 
@@ -74,7 +97,8 @@ export class NetworkPolicy {
     if (
       peer === undefined ||
       headers['x-forwarded-for'] !== undefined ||
-      headers.forwarded !== undefined
+      headers.forwarded !== undefined ||
+      relayed(headers)
     ) {
       return this.isInternal(this.clientAddress(peer, headers));
     }
@@ -93,9 +117,10 @@ export class NetworkPolicy {
   }
 
   /**
-   * The client's address: the socket peer, or what the outermost trusted proxy reports, read
-   * from the right. `undefined` when it cannot be known, including forwarding headers that no
-   * trusted proxy vouches for (the peer may be a proxy that relays anyone).
+   * The client's address: the socket peer, or what the outermost trusted proxy reports in
+   * `X-Forwarded-For` or `Forwarded`, read from the right. `undefined` when it cannot be known:
+   * forwarding headers that no trusted proxy vouches for (the peer may be a proxy that relays
+   * anyone), or a request relayed with only a single-address header such as `X-Real-IP`.
    */
   clientAddress(peer: string | undefined, headers: IncomingHttpHeaders): string | undefined {
     try {
@@ -103,7 +128,9 @@ export class NetworkPolicy {
       if (peerAddress === undefined) return undefined;
       const xff = headerText(headers['x-forwarded-for']);
       const forwarded = headerText(headers['forwarded']);
-      if (xff === undefined && forwarded === undefined) return peerAddress;
+      if (xff === undefined && forwarded === undefined) {
+        return relayed(headers) ? undefined : peerAddress;
+      }
       if (this.trustProxy === false || this.trustProxy === 0) return undefined;
       const readings: (string | undefined)[] = [];
       if (xff !== undefined) readings.push(this.fromChain(parseXForwardedFor(xff), peerAddress));

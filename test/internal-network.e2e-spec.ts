@@ -49,12 +49,44 @@ const CASES: Case[] = [
   ],
   ['XFF from an IPv6 peer, no proxy trusted', 'defaults', '::1', { [XFF]: '::1' }, false],
   ['an empty XFF, no proxy trusted', 'defaults', '127.0.0.1', { [XFF]: '' }, false],
-  [
-    'X-Real-IP is not a forwarding header we read',
+  // nginx with only `proxy_set_header X-Real-IP $remote_addr`: every caller arrives from the
+  // proxy's internal address; the header says it relays someone, so the caller is external.
+  ...(
+    [
+      'x-real-ip',
+      'true-client-ip',
+      'cf-connecting-ip',
+      'x-client-ip',
+      'fastly-client-ip',
+      'x-cluster-client-ip',
+    ] as const
+  ).map((header): Case => [
+    `${header} while no proxy is trusted`,
     'defaults',
     '127.0.0.1',
-    { 'x-real-ip': '203.0.113.9' },
+    { [header]: '10.0.0.9' },
+    false,
+  ]),
+  [
+    'a trusted proxy that sends only X-Real-IP',
+    'trustedProxies',
+    '127.0.0.5',
+    { 'x-real-ip': '10.1.2.3' },
+    false,
+  ],
+  [
+    'a trusted proxy that sends X-Real-IP and XFF (ingress-nginx): XFF decides',
+    'trustedProxies',
+    '127.0.0.5',
+    { 'x-real-ip': '10.1.2.3', [XFF]: '10.1.2.3' },
     true,
+  ],
+  [
+    'X-Real-IP next to a trusted XFF cannot make an external client internal',
+    'trustedProxies',
+    '127.0.0.5',
+    { 'x-real-ip': '10.1.2.3', [XFF]: '203.0.113.9' },
+    false,
   ],
   [
     'X-Forwarded-Host alone changes nothing',
