@@ -157,6 +157,7 @@ describe('errorMessage', () => {
     [42, 'check() failed with a non-Error value: number 42'],
     [undefined, 'check() failed with a non-Error value: undefined'],
     [{ reason: 'x' }, 'check() failed with a non-Error value: an object'],
+    [Symbol('boom'), 'check() failed with a non-Error value: a symbol'],
   ])('describes a rejection with %j', (value, message) => {
     expect(errorMessage(value)).toBe(message);
   });

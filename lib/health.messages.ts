@@ -1,19 +1,29 @@
+import type { Problem } from './option.rules.js';
+
 /**
  * @internal Every start-up error and log line of the library, in one place, each saying what to change.
  */
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 
+/** What is wrong at a path of options: its value and what is valid, or an unknown key. */
+function problemText(problem: Problem, subject: string, prefix: string): string {
+  if (problem.kind === 'invalid') {
+    return `${prefix}"${problem.at}" is ${describe(problem.value)}; it must be ${problem.valid}.`;
+  }
+  return problem.at === ''
+    ? `${subject} has no option "${problem.key}". Known options: ${list(problem.known)}.`
+    : `${prefix}"${problem.at}" has no key "${problem.key}". Known keys: ${list(problem.known)}.`;
+}
+
 export const messages = {
   invalidOption: (option: string, value: unknown, valid: string) =>
     `HealthModule option "${option}" is ${describe(value)}; it must be ${valid}.`,
-  unknownOption: (option: string, known: readonly string[]) =>
-    `HealthModule has no option "${option}". Known options: ${list(known)}.`,
+  moduleOptionProblem: (problem: Problem) =>
+    problemText(problem, 'HealthModule', 'HealthModule option '),
   optionsNotObject: (value: unknown) =>
     `HealthModule options must be an object, got ${describe(value)}.`,
-  invalidIndicatorOption: (cls: string, option: string, value: unknown, valid: string) =>
-    `@HealthIndicator() on ${cls}: "${option}" is ${describe(value)}; it must be ${valid}.`,
-  unknownIndicatorOption: (cls: string, option: string, known: readonly string[]) =>
-    `@HealthIndicator() on ${cls} has no option "${option}". Known options: ${list(known)}.`,
+  indicatorOptionProblem: (cls: string, problem: Problem) =>
+    problemText(problem, `@HealthIndicator() on ${cls}`, `@HealthIndicator() on ${cls}: `),
   duplicateName: (name: string, first: string, second: string, sameClass: boolean) =>
     sameClass
       ? `Health indicator "${name}" (${first}) is provided in more than one module, so it would run twice. Provide ${first} in one module and import that module where it is needed.`
@@ -79,7 +89,10 @@ export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `${typeof value} ${String(value)}`;
   }
-  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (Array.isArray(value))
+    return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
   if (typeof value === 'function') return 'a function';
-  return `an ${typeof value}`;
+  if (typeof value === 'symbol') return 'a symbol';
+  if (value instanceof RegExp) return `the RegExp ${String(value).slice(0, 60)}`;
+  return 'an object';
 }

@@ -60,6 +60,8 @@ describe('resolveHealthOptions', () => {
   it('normalises slashes around the path and accepts nested and empty prefixes', () => {
     expect(resolveHealthOptions({ path: '/internal/health/' }).path).toBe('internal/health');
     expect(resolveHealthOptions({ path: '' }).path).toBe('');
+    expect(resolveHealthOptions({ path: '/' }).path).toBe('');
+    expect(resolveHealthOptions({ path: '.well-known/health' }).path).toBe('.well-known/health');
   });
 
   it.each([
@@ -78,10 +80,49 @@ describe('resolveHealthOptions', () => {
     [{ cacheTtlMs: '1000' }, /"cacheTtlMs" is "1000"/],
     [{ version: '' }, /"version" is ""; it must be a non-empty string/],
     [{ description: null }, /"description" is null/],
-    [{ shutdown: true }, /"shutdown" is boolean true; it must be false, or \{ signals/],
-    [{ shutdown: { signals: ['SIGTERMM'] } }, /"shutdown" is an object/],
-    [{ shutdown: { delay: 5 } }, /"shutdown" is an object/],
-    [{ shutdown: { delayMs: -1 } }, /"shutdown" is an object/],
+    [
+      { shutdown: true },
+      /"shutdown" is boolean true; it must be \{ signals\?, delayMs\?, gracePeriodMs\? \}, or false/,
+    ],
+    [
+      { shutdown: { signals: ['SIGTERMM'] } },
+      /"shutdown.signals\[0\]" is "SIGTERMM"; it must be a signal the process can handle/,
+    ],
+    [
+      { shutdown: { signals: ['SIGTERM', 'SIGKILL'] } },
+      /"shutdown.signals\[1\]" is "SIGKILL"; it must be a signal the process can handle, such as 'SIGTERM' or 'SIGINT' \(not SIGKILL or SIGSTOP\)/,
+    ],
+    [{ shutdown: { signals: ['SIGSTOP'] } }, /"shutdown.signals\[0\]" is "SIGSTOP"/],
+    [{ shutdown: { signals: 'SIGTERM' } }, /"shutdown.signals" is "SIGTERM"; it must be an array/],
+    [
+      { shutdown: { delay: 5 } },
+      /"shutdown" has no key "delay". Known keys: "signals", "delayMs", "gracePeriodMs"/,
+    ],
+    [{ shutdown: { delayMs: -1 } }, /"shutdown.delayMs" is number -1; it must be an integer/],
+    [
+      { access: { ready: 'private' } },
+      /"access.ready" is "private"; it must be 'public', 'status' or 'internal'/,
+    ],
+    [
+      { access: { readyz: 'public' } },
+      /"access" has no key "readyz". Known keys: "live", "ready", "startup", "deep"/,
+    ],
+    [{ access: 'internal' }, /"access" is "internal"; it must be an object mapping "live"/],
+    [
+      { slowCheckMs: -3 },
+      /"slowCheckMs" is number -3; it must be an integer number of milliseconds from 0 \(never warn\)/,
+    ],
+    [
+      { internalNetworks: ['10.0.0.0/8', 7] },
+      /"internalNetworks\[1\]" is number 7; it must be a string/,
+    ],
+    [{ redact: [/x/, 'password'] }, /"redact\[1\]" is "password"; it must be a RegExp or/],
+    [{ metrics: { registry: {}, prefix: 'x' } }, /"metrics" has no key "prefix"/],
+    [{ controllerDecorators: [Symbol('x')] }, /"controllerDecorators\[0\]" is a symbol/],
+    [{ path: '../x' }, /"path" is "..\/x"; it must be a route prefix .* no "." or ".." segment/],
+    [{ path: '.' }, /"path" is "."/],
+    [{ path: 'a/./b' }, /"path" is "a\/.\/b"/],
+    [{ path: 'a//b' }, /"path" is "a\/\/b"/],
     [{ probeTimeoutMs: 0 }, /"probeTimeoutMs" is number 0/],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
@@ -142,9 +183,12 @@ describe('resolveIndicatorOptions', () => {
     [{ name: 'db', timeoutMs: -5 }, /"timeoutMs" is number -5/],
     [
       { name: 'db', probes: ['live'] },
-      /"probes" is an array of 1; it must be a non-empty array of 'startup', 'ready', 'deep'/,
+      /"probes\[0\]" is "live"; it must be one of 'startup', 'ready', 'deep'/,
     ],
-    [{ name: 'db', probes: [] }, /"probes" is an array of 0/],
+    [
+      { name: 'db', probes: [] },
+      /"probes" is an array of 0 items; it must be a non-empty array of 'startup', 'ready', 'deep'/,
+    ],
     [
       { name: 'db', timeout: 5 },
       /on DbHealth has no option "timeout". Known options: "name", "critical", "timeoutMs"/,

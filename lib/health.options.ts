@@ -13,6 +13,7 @@ import type { ProbeName } from './interfaces/health-check.interface.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
 import { DEFAULT_INTERNAL_NETWORKS, type TrustProxy } from './network.policy.js';
 import type { RedactionRule } from './redactor.js';
+import { arrayOf, check, either, is, isObject, mapOf, shape, type Rule } from './option.rules.js';
 
 /** @internal Module options after validation, with every default applied. */
 export interface ResolvedHealthOptions {
@@ -51,65 +52,72 @@ export interface ResolvedIndicatorOptions {
   failureThreshold: number;
 }
 
-type Check = { test: (v: unknown) => boolean; valid: string };
+const integer = (min: number, max: number) => (v: unknown) =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const ms = (from: string) => `an integer number of milliseconds from ${from} to ${MAX_TIMER_MS}`;
 
-const timeout: Check = {
-  test: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_TIMER_MS,
-  valid: `an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`,
-};
-const ttl: Check = {
-  test: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_TIMER_MS,
-  valid: `an integer number of milliseconds from 0 (no caching) to ${MAX_TIMER_MS}`,
-};
-const text: Check = {
-  test: (v) => typeof v === 'string' && v.trim().length > 0 && v.length <= 256,
-  valid: 'a non-empty string of at most 256 characters',
-};
-const path: Check = {
-  test: (v) => typeof v === 'string' && /^\/?([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?\/?$/.test(v),
-  valid: `a route prefix such as "health" or "internal/health" (letters, digits, ".", "_", "~", "-" between slashes; "" for the root)`,
-};
-const bool: Check = { test: (v) => typeof v === 'boolean', valid: 'true or false' };
+const timeout = is(integer(1, MAX_TIMER_MS), ms('1'));
+const ttl = is(integer(0, MAX_TIMER_MS), ms('0 (no caching)'));
+const delay = is(integer(0, MAX_TIMER_MS), ms('0'));
+const text = is(
+  (v) => typeof v === 'string' && v.trim().length > 0 && v.length <= 256,
+  'a non-empty string of at most 256 characters',
+);
+const SEGMENT = /^[A-Za-z0-9._~-]+$/;
+const path = is(
+  (v) =>
+    typeof v === 'string' &&
+    v
+      .replace(/^\/|\/$/g, '')
+      .split('/')
+      .every((segment, _, all) =>
+        segment === '' ? all.length === 1 : SEGMENT.test(segment) && !/^\.{1,2}$/.test(segment),
+      ),
+  `a route prefix such as "health" or "internal/health" (letters, digits, ".", "_", "~", "-" between slashes, no "." or ".." segment; "" for the root)`,
+);
+const bool = is((v) => typeof v === 'boolean', 'true or false');
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const name: Check = {
-  test: (v) => typeof v === 'string' && NAME.test(v),
-  valid: 'a string of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
-};
+const name = is(
+  (v) => typeof v === 'string' && NAME.test(v),
+  'a string of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+);
 const PROBES: readonly IndicatorProbe[] = ['startup', 'ready', 'deep'];
-const probes: Check = {
-  test: (v) =>
-    Array.isArray(v) && v.length > 0 && v.every((p) => PROBES.includes(p as IndicatorProbe)),
-  valid: `a non-empty array of ${PROBES.map((p) => `'${p}'`).join(', ')}`,
-};
+const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+const probes = arrayOf(
+  is((v) => PROBES.includes(v as IndicatorProbe), `one of ${quoted(PROBES)}`),
+  `a non-empty array of ${quoted(PROBES)}`,
+  1,
+);
+const strings = (valid: string) =>
+  arrayOf(
+    is((v) => typeof v === 'string', 'a string'),
+    valid,
+  );
 
-const strings = (v: unknown) => Array.isArray(v) && v.every((item) => typeof item === 'string');
 const ACCESS: readonly unknown[] = ['public', 'status', 'internal'];
 const PROBE_NAMES: readonly string[] = ['live', 'ready', 'startup', 'deep'];
+/** Signals a process cannot catch: listening to them fails with EINVAL. */
+const UNCATCHABLE: readonly string[] = ['SIGKILL', 'SIGSTOP'];
+const signal = is(
+  (v) => typeof v === 'string' && v in constants.signals && !UNCATCHABLE.includes(v),
+  "a signal the process can handle, such as 'SIGTERM' or 'SIGINT' (not SIGKILL or SIGSTOP)",
+);
+const shutdown = either(
+  shape(
+    {
+      signals: arrayOf(signal, "an array of signal names such as ['SIGTERM', 'SIGINT']"),
+      delayMs: delay,
+      gracePeriodMs: delay,
+    },
+    '{ signals?, delayMs?, gracePeriodMs? }, or false',
+  ),
+  is((v) => v === false, 'false'),
+);
 
-const SHUTDOWN_KEYS: readonly string[] = ['signals', 'delayMs', 'gracePeriodMs'];
-const isSignal = (v: unknown) => typeof v === 'string' && v in constants.signals;
-const shutdown: Check = {
-  test: (v) =>
-    v === false ||
-    (isObject(v) &&
-      Object.keys(v).every((key) => SHUTDOWN_KEYS.includes(key)) &&
-      (v.signals === undefined || (Array.isArray(v.signals) && v.signals.every(isSignal))) &&
-      (v.delayMs === undefined || ttl.test(v.delayMs)) &&
-      (v.gracePeriodMs === undefined || ttl.test(v.gracePeriodMs))),
-  valid:
-    "false, or { signals?: signal names such as ['SIGTERM'], delayMs?: ms >= 0, gracePeriodMs?: ms >= 0 }",
-};
+const refresh = is(integer(100, MAX_TIMER_MS), ms('100'));
+const threshold = is(integer(1, 100), 'an integer from 1 to 100');
 
-const refresh: Check = {
-  test: (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= MAX_TIMER_MS,
-  valid: `an integer number of milliseconds from 100 to ${MAX_TIMER_MS}`,
-};
-const threshold: Check = {
-  test: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100,
-  valid: 'an integer from 1 to 100',
-};
-
-const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
+const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
   path,
   defaultTimeoutMs: timeout,
   cacheTtlMs: ttl,
@@ -117,64 +125,56 @@ const MODULE_CHECKS: Record<keyof HealthModuleOptions, Check> = {
   releaseId: text,
   serviceId: text,
   description: text,
-  internalNetworks: {
-    test: strings,
-    valid:
-      'an array of CIDRs such as ["10.0.0.0/8", "fd00::/8"] (an empty array: nobody is internal)',
-  },
-  trustProxy: {
-    test: (v) =>
-      v === false ||
-      (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 32) ||
-      strings(v),
-    valid:
+  internalNetworks: strings(
+    'an array of CIDRs such as ["10.0.0.0/8", "fd00::/8"] (an empty array: nobody is internal)',
+  ),
+  trustProxy: either(
+    is(
+      (v) => v === false || integer(0, 32)(v),
       "false, a number of trusted proxy hops (0-32), or an array of the trusted proxies' CIDRs",
-  },
-  access: {
-    test: (v) =>
-      isObject(v) &&
-      Object.entries(v).every(
-        ([probe, access]) => PROBE_NAMES.includes(probe) && ACCESS.includes(access),
-      ),
-    valid: `an object mapping "live", "ready", "startup" or "deep" to 'public', 'status' or 'internal'`,
-  },
-  deniedStatus: { test: (v) => v === 403 || v === 404, valid: '403 or 404' },
-  guard: {
-    test: (v) =>
+    ),
+    strings("an array of the trusted proxies' CIDRs"),
+  ),
+  access: mapOf(
+    () => PROBE_NAMES,
+    is((v) => ACCESS.includes(v), "'public', 'status' or 'internal'"),
+    `an object mapping ${PROBE_NAMES.map((p) => `"${p}"`).join(', ')} to 'public', 'status' or 'internal'`,
+  ),
+  deniedStatus: is((v) => v === 403 || v === 404, '403 or 404'),
+  guard: is(
+    (v) =>
       typeof v === 'function' &&
       (v === InternalNetworkGuard || v.prototype instanceof InternalNetworkGuard),
-    valid: 'InternalNetworkGuard or a class that extends it',
-  },
-  redact: {
-    test: (v) =>
-      Array.isArray(v) &&
-      v.every(
-        (rule) => rule instanceof RegExp || (isObject(rule) && rule.pattern instanceof RegExp),
-      ),
-    valid: 'an array of RegExps or { pattern: RegExp, replacement?: string | function } rules',
-  },
+    'InternalNetworkGuard or a class that extends it',
+  ),
+  redact: arrayOf(
+    is(
+      (rule) => rule instanceof RegExp || (isObject(rule) && rule.pattern instanceof RegExp),
+      'a RegExp or { pattern: RegExp, replacement?: string | function }',
+    ),
+    'an array of RegExps or { pattern: RegExp, replacement?: string | function } rules',
+  ),
   shutdown,
   probeTimeoutMs: timeout,
-  controllerDecorators: {
-    test: (v) => Array.isArray(v) && v.every((d) => typeof d === 'function'),
-    valid: 'an array of class decorators, such as [Public(), SkipThrottle()]',
-  },
-  slowCheckMs: ttl,
-  logger: {
-    test: (v) =>
+  controllerDecorators: arrayOf(
+    is((d) => typeof d === 'function', 'a class decorator'),
+    'an array of class decorators, such as [Public(), SkipThrottle()]',
+  ),
+  slowCheckMs: is(integer(0, MAX_TIMER_MS), ms('0 (never warn)')),
+  logger: is(
+    (v) =>
       v === false ||
       (isObject(v) && ['log', 'warn', 'error'].every((m) => typeof v[m] === 'function')),
-    valid: 'false, or a LoggerService (an object with log(), warn() and error())',
-  },
+    'false, or a LoggerService (an object with log(), warn() and error())',
+  ),
   refreshIntervalMs: refresh,
-  metrics: {
-    test: (v) =>
-      typeof v === 'boolean' || (isObject(v) && Object.keys(v).every((k) => k === 'registry')),
-    valid: 'true, false, or { registry } (a prom-client Registry)',
-  },
+  metrics: either(
+    shape({ registry: is(() => true, 'a prom-client Registry') }, 'true, false, or { registry }'),
+    bool,
+  ),
 };
 
-const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
+const INDICATOR_RULES: Record<keyof HealthIndicatorOptions, Rule> = {
   name,
   critical: bool,
   timeoutMs: timeout,
@@ -188,37 +188,14 @@ const INDICATOR_CHECKS: Record<keyof HealthIndicatorOptions, Check> = {
 
 /** @internal Every key of `@HealthIndicator()` options: the one list, derived from their rules. */
 export const INDICATOR_OPTION_KEYS = Object.freeze(
-  Object.keys(INDICATOR_CHECKS),
+  Object.keys(INDICATOR_RULES),
 ) as readonly (keyof HealthIndicatorOptions)[];
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** @internal Validates every given option against its rule; undefined means "use the default". */
-function validate(
-  raw: Record<string, unknown>,
-  rules: Record<string, Check>,
-  unknown: (key: string) => string,
-  invalid: (key: string, value: unknown, valid: string) => string,
-): void {
-  for (const [key, value] of Object.entries(raw)) {
-    const rule = rules[key];
-    if (!rule) throw new Error(unknown(key));
-    if (value !== undefined && !rule.test(value)) throw new Error(invalid(key, value, rule.valid));
-  }
-}
 
 /** @internal Validates module options and merges the defaults, or throws what to change. */
 export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
   const options = raw ?? {};
   if (!isObject(options)) throw new Error(messages.optionsNotObject(options));
-  validate(
-    options,
-    MODULE_CHECKS,
-    (key) => messages.unknownOption(key, Object.keys(MODULE_CHECKS)),
-    messages.invalidOption,
-  );
+  check(options, shape(MODULE_RULES, 'an object'), messages.moduleOptionProblem);
   const given = options as HealthModuleOptions;
   const identity = Object.fromEntries(
     (['version', 'releaseId', 'serviceId', 'description'] as const)
@@ -264,17 +241,20 @@ export function resolveIndicatorOptions(
   module: ResolvedHealthOptions,
 ): ResolvedIndicatorOptions {
   if (!isObject(raw)) {
-    throw new Error(messages.invalidIndicatorOption(cls, 'options', raw, 'an object with a name'));
+    throw new Error(
+      messages.indicatorOptionProblem(cls, {
+        kind: 'invalid',
+        at: 'options',
+        value: raw,
+        valid: 'an object with a name',
+      }),
+    );
   }
-  validate(
-    raw,
-    INDICATOR_CHECKS,
-    (key) => messages.unknownIndicatorOption(cls, key, Object.keys(INDICATOR_CHECKS)),
-    (key, value, valid) => messages.invalidIndicatorOption(cls, key, value, valid),
-  );
+  const rules = shape(INDICATOR_RULES, 'an object with a name');
+  check(raw, rules, (problem) => messages.indicatorOptionProblem(cls, problem));
   const given = raw as Partial<HealthIndicatorOptions>;
   if (given.name === undefined) {
-    throw new Error(messages.invalidIndicatorOption(cls, 'name', undefined, name.valid));
+    throw new Error(messages.indicatorOptionProblem(cls, name(undefined, 'name')!));
   }
   if (given.name === DIAGNOSTICS_COMPONENT) throw new Error(messages.reservedName(given.name, cls));
   return {

@@ -144,7 +144,10 @@ describe('IndicatorExplorer', () => {
 
     it.each<[Partial<HealthIndicatorOptions>, RegExp]>([
       [{ name: 'db', timeoutMs: 0 }, /on WeirdHealth: "timeoutMs" is number 0/],
-      [{ name: 'db', probes: ['liveness' as 'ready'] }, /on WeirdHealth: "probes"/],
+      [
+        { name: 'db', probes: ['liveness' as 'ready'] },
+        /on WeirdHealth: "probes\[0\]" is "liveness"; it must be one of 'startup', 'ready', 'deep'/,
+      ],
       [{ name: '' }, /on WeirdHealth: "name" is ""/],
     ])('a decorator option is invalid: %j', async (options, message) => {
       @HealthIndicator(options as HealthIndicatorOptions)
