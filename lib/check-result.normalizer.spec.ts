@@ -41,7 +41,7 @@ describe('fromResolvedValue', () => {
     [{ observedValue: NaN }, /observedValue number NaN; use a finite number/],
     [{ observedValue: {} }, /observedValue an object/],
     [{ observedUnit: 5 }, /observedUnit number 5; use a string/],
-    [{ output: ['x'] }, /output an array of 1; use a string/],
+    [{ output: ['x'] }, /output an array of 1 item; use a string/],
   ])('fails a garbage value %j, saying what to return', (value, output) => {
     const result = fromResolvedValue(value);
     expect(result.status).toBe('fail');
