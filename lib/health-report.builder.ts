@@ -1,4 +1,5 @@
 import { boundText } from './check-result.normalizer.js';
+import { EXCLUDE_LIMITS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import type {
   CheckReport,
@@ -107,8 +108,23 @@ export function withoutChecks(
     if (status === 'pass') delete filtered.output;
     else filtered.output = boundText(problems.join('; '));
   }
-  if (unknown.length > 0) {
-    filtered.notes = unknown.map((name) => `exclude: no check named "${name}" in this probe`);
-  }
+  if (unknown.length > 0) filtered.notes = excludeNotes(unknown);
   return toAnswer(filtered, answer.fromChecks);
+}
+
+/**
+ * @internal Notes on `?exclude=` names that matched no check: a few, each name cut short and
+ * quoted as a JSON string (control characters escaped), so a caller cannot make an answer echo
+ * what it likes.
+ */
+export function excludeNotes(unknown: readonly string[]): string[] {
+  const { notes, nameLength } = EXCLUDE_LIMITS;
+  const shown = unknown.slice(0, notes).map((name) => {
+    const cut = name.length > nameLength ? `${name.slice(0, nameLength)}…` : name;
+    return `exclude: no check named ${JSON.stringify(cut)} in this probe`;
+  });
+  if (unknown.length > notes) {
+    shown.push(`exclude: ${unknown.length - notes} more names matched no check`);
+  }
+  return shown;
 }

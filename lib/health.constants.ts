@@ -35,6 +35,16 @@ export const DETAILS_LIMITS = {
   redactionMs: 50,
 } as const;
 
+/** @internal Bounds of what a caller's `?exclude=` can make an answer echo. */
+export const EXCLUDE_LIMITS = {
+  /** Names read from one request; the rest are ignored. */
+  names: 100,
+  /** Notes about names that matched no check; the rest are counted in one more note. */
+  notes: 10,
+  /** Characters of a name echoed in a note (a check's name has at most 64). */
+  nameLength: 64,
+} as const;
+
 /** @internal Upper bound of a timer in Node.js (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;
 

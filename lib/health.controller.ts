@@ -15,7 +15,12 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { ServerResponse } from 'node:http';
-import { HEALTH_JSON, HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import {
+  EXCLUDE_LIMITS,
+  HEALTH_JSON,
+  HEALTH_LOGGER,
+  RESOLVED_HEALTH_OPTIONS,
+} from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
 import { HealthService } from './health.service.js';
@@ -47,10 +52,12 @@ function readingOf(request: HttpRequest): Reading {
     typeof accept === 'string' && accept.includes('text/plain') && !accept.includes('json');
   if (query === -1 && !wantsText) return WHOLE;
   const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  const verbose = params.get('verbose');
   return {
     full: true,
-    verbose: wantsText || params.has('verbose'),
-    exclude: params.getAll('exclude').filter(Boolean),
+    // `?verbose` and `?verbose=1` ask for text; `?verbose=false` (or 0, no, off) does not.
+    verbose: wantsText || (verbose !== null && !/^(?:false|0|no|off)$/i.test(verbose)),
+    exclude: params.getAll('exclude').filter(Boolean).slice(0, EXCLUDE_LIMITS.names),
   };
 }
 

@@ -84,6 +84,34 @@ describe.each(ADAPTERS)('reading a probe, on %s', (adapter: AdapterName) => {
     expect(body.notes).toEqual(['exclude: no check named "nope" in this probe']);
   });
 
+  it('echoes a bounded few of the unknown names, cut short, and no forged text line', async () => {
+    const http = await start({ providers: indicators() });
+    const many = Array.from({ length: 1100 }, (_, i) => `exclude=n${i}`).join('&');
+    const { body, text } = await http.get(`/health/ready?${many}`).expect(200);
+    expect(body.notes).toHaveLength(11);
+    expect(body.notes[10]).toBe('exclude: 90 more names matched no check');
+    expect(text.length).toBeLessThan(2048);
+    const long = await http.get(`/health/ready?exclude=${'x'.repeat(14_000)}`).expect(200);
+    expect(long.body.notes).toEqual([`exclude: no check named "${'x'.repeat(64)}…" in this probe`]);
+    const forged = await http
+      .get('/health/ready?verbose&exclude=%0A%5B%2B%5Dfake%20ok%0D')
+      .expect(200);
+    expect(forged.text.split('\n')).not.toContain('[+]fake ok');
+    expect(forged.text).toContain('no check named "\\n[+]fake ok\\r" in this probe');
+  });
+
+  it('answers JSON to ?verbose=false, and text to ?verbose and ?verbose=1', async () => {
+    const http = await start({ providers: indicators() });
+    for (const query of ['verbose=false', 'verbose=0', 'verbose=no']) {
+      const response = await http.get(`/health/ready?${query}`).expect(200);
+      expect([query, response.type]).toEqual([query, 'application/health+json']);
+    }
+    for (const query of ['verbose', 'verbose=1', 'verbose=true']) {
+      const response = await http.get(`/health/ready?${query}`).expect(200);
+      expect([query, response.type]).toEqual([query, 'text/plain']);
+    }
+  });
+
   it('answers for one check under ready/<name> and deep/<name>, 404 for an unknown name', async () => {
     const http = await start({
       providers: [...indicators(), defineIndicator({ name: 'reports', probes: ['deep'] })],
