@@ -6,110 +6,67 @@ import type {
   HealthReport,
   HealthStatus,
 } from './interfaces/health-check.interface.js';
-import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
-
-/** @internal A report with what the HTTP layer needs to serve it, computed once. */
-export interface ProbeAnswer {
-  readonly report: HealthReport;
-  readonly statusCode: 200 | 503;
-  /** The serialised report. */
-  readonly body: string;
-  /** Whether the status was aggregated from the checks (not decided by start-up or shutdown). */
-  readonly fromChecks: boolean;
-}
+import type { CheckOutcome } from './indicator.runner.js';
 
 /**
- * @internal Any critical check failing fails the probe; otherwise any failing or warning check
- * degrades it to `warn`; otherwise it passes.
+ * @internal The one aggregation rule: any critical check failing fails the probe; otherwise any
+ * check failing or warning degrades it to `warn`; otherwise it passes.
  */
-export function aggregate(
-  runners: readonly IndicatorRunner[],
-  outcomes: readonly CheckOutcome[],
-): HealthStatus {
+export function aggregate(outcomes: readonly CheckOutcome[]): HealthStatus {
   let status: HealthStatus = 'pass';
-  for (let i = 0; i < outcomes.length; i++) {
-    const checkStatus = outcomes[i].status;
+  for (const { status: checkStatus, critical } of outcomes) {
     if (checkStatus === 'pass') continue;
-    if (checkStatus === 'fail' && runners[i].options.critical) return 'fail';
+    if (checkStatus === 'fail' && critical) return 'fail';
     status = 'warn';
   }
   return status;
 }
 
 /** @internal One line naming every check that did not pass, for the report's `output`. */
-function summarize(runners: readonly IndicatorRunner[], outcomes: readonly CheckOutcome[]) {
+function summarize(outcomes: readonly CheckOutcome[]): string {
   const parts: string[] = [];
-  outcomes.forEach((outcome, i) => {
-    if (outcome.status === 'pass') return;
-    const what = outcome.report.output ?? (outcome.status === 'warn' ? 'degraded' : 'failed');
-    parts.push(`${runners[i].name}: ${what}`);
-  });
+  for (const { status, check, report } of outcomes) {
+    if (status === 'pass') continue;
+    parts.push(`${check}: ${report.output ?? (status === 'warn' ? 'degraded' : 'failed')}`);
+  }
   return boundText(parts.join('; '));
 }
 
-/** @internal Builds a probe's health+json report from its indicators' outcomes. */
-export function buildReport(
-  options: ResolvedHealthOptions,
-  runners: readonly IndicatorRunner[],
-  outcomes: readonly CheckOutcome[],
-  extraChecks?: Record<string, CheckReport[]>,
-): HealthReport {
-  const status = aggregate(runners, outcomes);
-  const checks: Record<string, CheckReport[]> = {};
-  outcomes.forEach((outcome, i) => {
-    checks[runners[i].key] = Object.freeze([outcome.report]) as CheckReport[];
-  });
-  Object.assign(checks, extraChecks);
-  const report: HealthReport = { status, ...options.identity };
-  if (status !== 'pass') report.output = summarize(runners, outcomes);
-  report.checks = Object.freeze(checks);
-  return report;
-}
-
-/** @internal Freezes a report and serialises it once. */
-export function toAnswer(report: HealthReport, fromChecks = false): ProbeAnswer {
-  Object.freeze(report);
-  return Object.freeze({
-    report,
-    statusCode: report.status === 'fail' ? 503 : 200,
-    body: JSON.stringify(report),
-    fromChecks,
-  });
+/** What else a report may say besides its checks. */
+export interface ReportExtras {
+  /** Entries added after the checks (the deep probe's process diagnostics). */
+  diagnostics?: Record<string, CheckReport[]>;
+  /** Remarks about the answer itself. */
+  notes?: readonly string[];
+  /** `false` for a probe that runs no checks at all: its report has no `checks`. */
+  checks?: boolean;
 }
 
 /**
- * @internal A report without the checks named in `exclude` (`?exclude=`): its status is
- * aggregated again from the checks that remain, unless start-up or shutdown decided it; names
- * that match no check are reported in `notes`.
+ * @internal The one place reports are built: a probe's health+json report from its checks'
+ * outcomes, aggregated with `aggregate()`, frozen.
  */
-export function withoutChecks(
-  answer: ProbeAnswer,
-  exclude: readonly string[],
-  isCritical: (name: string) => boolean,
-): ProbeAnswer {
-  const { report } = answer;
-  const entries = Object.entries(report.checks ?? {});
-  const present = new Set(entries.map(([, [entry]]) => entry.componentId));
-  const unknown = exclude.filter((name) => !present.has(name));
-  const kept = entries.filter(([, [entry]]) => !exclude.includes(entry.componentId));
-  const filtered: HealthReport = { ...report, checks: Object.freeze(Object.fromEntries(kept)) };
-  if (answer.fromChecks) {
-    let status: HealthStatus = 'pass';
-    const problems: string[] = [];
-    for (const [, [entry]] of kept) {
-      if (entry.status === 'pass') continue;
-      problems.push(
-        `${entry.componentId}: ${entry.output ?? (entry.status === 'warn' ? 'degraded' : 'failed')}`,
-      );
-      if (entry.status === 'fail' && isCritical(entry.componentId)) status = 'fail';
-      else if (status === 'pass') status = 'warn';
-    }
-    filtered.status = status;
-    if (status === 'pass') delete filtered.output;
-    else filtered.output = boundText(problems.join('; '));
+export function buildReport(
+  identity: ResolvedHealthOptions['identity'],
+  outcomes: readonly CheckOutcome[],
+  extras: ReportExtras = {},
+): HealthReport {
+  const status = aggregate(outcomes);
+  const checks: Record<string, CheckReport[]> = {};
+  for (const outcome of outcomes) {
+    checks[outcome.key] = Object.freeze([outcome.report]) as CheckReport[];
   }
-  if (unknown.length > 0) filtered.notes = excludeNotes(unknown);
-  return toAnswer(filtered, answer.fromChecks);
+  Object.assign(checks, extras.diagnostics);
+  const report: HealthReport = { status, ...identity };
+  if (status !== 'pass') report.output = summarize(outcomes);
+  if (extras.notes?.length) report.notes = [...extras.notes];
+  if (extras.checks !== false) report.checks = Object.freeze(checks);
+  return Object.freeze(report);
+}
+
+/** @internal A report that fails for a reason of its own (a gate), keeping what it shows. */
+export function failedReport(report: HealthReport, output: string): HealthReport {
+  return Object.freeze({ ...report, status: 'fail', output });
 }
 
 /**

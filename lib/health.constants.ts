@@ -5,7 +5,6 @@ export const DEFAULT_MODULE_OPTIONS = {
   cacheTtlMs: 1000,
   trustProxy: false,
   deniedStatus: 403,
-  access: { live: 'public', ready: 'status', startup: 'status', deep: 'internal' },
   probeTimeoutMs: 1000,
   slowCheckMs: 250,
   shutdown: {

@@ -1,80 +1,45 @@
 import {
-  ForbiddenException,
-  HttpException,
-  NotFoundException,
-  Param,
   Controller,
+  ForbiddenException,
   Get,
+  type HttpException,
   Inject,
   type LoggerService,
+  NotFoundException,
+  type OnModuleInit,
+  Param,
   Req,
   Res,
-  VERSION_NEUTRAL,
-  type OnModuleInit,
   type Type,
+  VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { ServerResponse } from 'node:http';
-import {
-  EXCLUDE_LIMITS,
-  HEALTH_JSON,
-  HEALTH_LOGGER,
-  RESOLVED_HEALTH_OPTIONS,
-} from './health.constants.js';
+import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
-import { toAnswer, type ProbeAnswer } from './health-report.builder.js';
-import { HealthService } from './health.service.js';
-import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { HealthMetrics } from './health.metrics.js';
-import { renderText } from './health-text.renderer.js';
+import { HealthService } from './health.service.js';
 import type { ProbeAccess } from './interfaces/health-module-options.interface.js';
 import { InternalNetworkGuard, rawRequest, type HttpRequest } from './internal-network.guard.js';
+import { attempt, isThenable, andThen, type Maybe } from './maybe.js';
+import { checkAccess, type ProbeDefinition } from './probe.definitions.js';
+import type { ProbeResult } from './probe.evaluator.js';
+import {
+  readingOf,
+  STATUS_ONLY,
+  TEXT,
+  toHttpAnswer,
+  unexpectedAnswer,
+  type HttpAnswer,
+  type Reading,
+} from './http.answer.js';
 
-const TEXT = 'text/plain; charset=utf-8';
-
-/** How a caller reads a probe: whole or status only, JSON or text, and which checks to leave out. */
-interface Reading {
-  full: boolean;
-  verbose: boolean;
-  exclude: readonly string[];
-}
-
-const STATUS_ONLY: Reading = { full: false, verbose: false, exclude: [] };
-const WHOLE: Reading = { full: true, verbose: false, exclude: [] };
-
-/** `?verbose`, `Accept: text/plain` and `?exclude=<name>` (repeatable), the same on every adapter. */
-function readingOf(request: HttpRequest): Reading {
-  const raw = rawRequest(request);
-  const url = raw.url ?? '';
-  const query = url.indexOf('?');
-  const accept = raw.headers?.accept;
-  const wantsText =
-    typeof accept === 'string' && accept.includes('text/plain') && !accept.includes('json');
-  if (query === -1 && !wantsText) return WHOLE;
-  const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
-  const verbose = params.get('verbose');
-  return {
-    full: true,
-    // `?verbose` and `?verbose=1` ask for text; `?verbose=false` (or 0, no, off) does not.
-    verbose: wantsText || (verbose !== null && !/^(?:false|0|no|off)$/i.test(verbose)),
-    exclude: params.getAll('exclude').filter(Boolean).slice(0, EXCLUDE_LIMITS.names),
-  };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/** What an external caller of a `status` route gets: the status and nothing else. */
-const STATUS_ONLY_BODY: Record<HealthStatus, string> = {
-  pass: '{"status":"pass"}',
-  warn: '{"status":"warn"}',
-  fail: '{"status":"fail"}',
-};
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * @internal Creates the controller of the four probe routes. Its prefix is set from the
- * `path` option when the options are resolved, before Nest registers routes.
+ * @internal Creates the controller of the health routes: the HTTP adapter of the probes. Its
+ * prefix and its routes (one per probe and group of the table, see `defineProbeRoutes`) are set
+ * when the options are resolved, before Nest registers routes.
  */
 export function createHealthController(): Type<unknown> {
   // Version-neutral: enabling URI versioning with a default version must not move the probes
@@ -105,42 +70,6 @@ export function createHealthController(): Type<unknown> {
       }
     }
 
-    /** Is the process alive? No indicator runs. */
-    @Get('live')
-    live(@Req() request: HttpRequest, @Res() response: unknown) {
-      return this.serve(request, response, 'live');
-    }
-
-    /** Can it serve traffic? The readiness indicators; 503 until start-up has completed. */
-    @Get('ready')
-    ready(@Req() request: HttpRequest, @Res() response: unknown) {
-      return this.serve(request, response, 'ready');
-    }
-
-    /** Has it finished initialising? Latches to 200 once it has. */
-    @Get('startup')
-    startup(@Req() request: HttpRequest, @Res() response: unknown) {
-      return this.serve(request, response, 'startup');
-    }
-
-    /** Every indicator and the process diagnostics, for operators. */
-    @Get('deep')
-    deep(@Req() request: HttpRequest, @Res() response: unknown) {
-      return this.serve(request, response, 'deep');
-    }
-
-    /** One readiness check (internal callers only); 404 for a name the probe does not have. */
-    @Get('ready/:name')
-    readyOne(@Req() request: HttpRequest, @Res() response: unknown, @Param('name') name: string) {
-      return this.serveOne(request, response, 'ready', name);
-    }
-
-    /** One check of any kind (internal callers only); 404 for an unknown name. */
-    @Get('deep/:name')
-    deepOne(@Req() request: HttpRequest, @Res() response: unknown, @Param('name') name: string) {
-      return this.serveOne(request, response, 'deep', name);
-    }
-
     /** Prometheus metrics (the `metrics` option; internal callers only); 200 even when unhealthy. */
     @Get('metrics')
     metrics(@Req() request: HttpRequest, @Res() response: unknown) {
@@ -157,36 +86,30 @@ export function createHealthController(): Type<unknown> {
       });
     }
 
-    private serve(request: HttpRequest, response: unknown, probe: ProbeName): void | Promise<void> {
-      const access = this.options.access[probe];
+    /** A probe or group, read as the caller may read it. */
+    serveProbe(request: HttpRequest, response: unknown, probe: ProbeDefinition) {
+      const { access } = probe;
       return this.decide(request, access, (internal) => {
         // What to read (?verbose, ?exclude, Accept: text/plain) is for internal callers only.
-        if (internal) return this.answer(response, probe, readingOf(request));
-        if (access === 'status') return this.answer(response, probe, STATUS_ONLY);
-        return this.deny(request, response);
+        const reading = internal ? readingOf(request) : STATUS_ONLY;
+        if (!internal && access !== 'status') return this.deny(request, response);
+        return this.write(response, probe.name, reading, () =>
+          this.health.answer(probe.name, reading.exclude),
+        );
       });
     }
 
-    private serveOne(
-      request: HttpRequest,
-      response: unknown,
-      probe: 'ready' | 'deep',
-      name: string,
-    ): void | Promise<void> {
-      return this.decide(request, 'internal', (internal) => {
+    /** One check of a probe or group; 404 for a name it does not have. */
+    serveCheck(request: HttpRequest, response: unknown, probe: ProbeDefinition, name: string) {
+      return this.decide(request, checkAccess(probe), (internal) => {
         if (!internal) return this.deny(request, response);
-        const reading = readingOf(request);
-        let answer: ReturnType<HealthService['answerOne']>;
-        try {
-          answer = this.health.answerOne(probe, name);
-        } catch (error) {
-          return this.writeUnexpected(response, probe, error);
-        }
-        if (answer === undefined) return this.notFound(request, response);
-        const write = (settled: ProbeAnswer) => this.write(response, settled, reading, name);
-        return answer instanceof Promise
-          ? answer.then(write, (error: unknown) => this.writeUnexpected(response, probe, error))
-          : write(answer);
+        return this.write(
+          response,
+          name,
+          readingOf(request),
+          () => this.health.answerCheck(probe.name, name),
+          () => this.notFound(request, response),
+        );
       });
     }
 
@@ -194,73 +117,60 @@ export function createHealthController(): Type<unknown> {
     private decide(
       request: HttpRequest,
       access: ProbeAccess,
-      next: (internal: boolean) => void | Promise<void>,
-    ): void | Promise<void> {
+      next: (internal: boolean) => Maybe<void>,
+    ): Maybe<void> {
       if (access === 'public') return next(true);
       // Only a real `true` admits: a guard override returning anything else fails closed.
       const proceed = (admitted: unknown) => next(admitted === true);
-      let admitted: unknown;
-      try {
-        admitted = this.guard.admits(request);
-      } catch (error) {
-        return this.guardFailed(error, proceed);
-      }
-      if (!isThenable(admitted)) return proceed(admitted);
-      return Promise.resolve(admitted).then(proceed, (error: unknown) =>
-        this.guardFailed(error, proceed),
-      );
+      const failed = (error: unknown) => {
+        // A guard override that throws admits nobody: the caller is treated as external.
+        this.logger.error(`The health route guard failed: ${String(error)}`);
+        return proceed(false);
+      };
+      return attempt(() => {
+        const admitted = this.guard.admits(request);
+        return isThenable(admitted)
+          ? Promise.resolve(admitted).then(proceed, failed)
+          : proceed(admitted);
+      }, failed);
     }
 
-    /** A guard override that throws admits nobody: the caller is treated as external. */
-    private guardFailed(error: unknown, proceed: (admitted: unknown) => void | Promise<void>) {
-      this.logger.error(`The health route guard failed: ${String(error)}`);
-      return proceed(false);
-    }
-
-    private answer(response: unknown, probe: ProbeName, reading: Reading): void | Promise<void> {
-      try {
-        const answer = this.health.answer(probe, reading.exclude);
-        if (!(answer instanceof Promise)) return this.write(response, answer, reading, probe);
-        return answer.then(
-          (settled) => this.write(response, settled, reading, probe),
-          (error: unknown) => this.writeUnexpected(response, probe, error),
+    /**
+     * Writes what `answer` gives (`missing` when it gives nothing); a bug of ours still answers
+     * like a failed probe, never as a 500 with a stack.
+     */
+    private write(
+      response: unknown,
+      subject: string,
+      reading: Reading,
+      answer: () => Maybe<ProbeResult> | undefined,
+      missing: () => void = () => undefined,
+    ): Maybe<void> {
+      const fallback = (error: unknown) => {
+        this.logger.error(`The ${subject} probe failed unexpectedly`, (error as Error)?.stack);
+        this.reply(response, unexpectedAnswer(), STATUS_ONLY, subject);
+      };
+      return attempt(() => {
+        const pending = answer();
+        if (pending === undefined) return missing();
+        return andThen(pending, (result) =>
+          this.reply(response, toHttpAnswer(result), reading, subject),
         );
-      } catch (error) {
-        return this.writeUnexpected(response, probe, error);
-      }
+      }, fallback);
     }
 
-    /** A bug of ours must still answer like a failed probe, never as a 500 with a stack. */
-    private writeUnexpected(response: unknown, probe: ProbeName, error: unknown): void {
-      this.logger.error(`The ${probe} probe failed unexpectedly`, (error as Error)?.stack);
-      this.write(
-        response,
-        toAnswer({ status: 'fail', output: 'health check failed unexpectedly' }),
-        STATUS_ONLY,
-        probe,
-      );
+    private reply(response: unknown, answer: HttpAnswer, reading: Reading, subject: string): void {
+      const { statusCode } = answer;
+      if (!reading.full) this.send(response, statusCode, answer.contentType, answer.statusBody);
+      else if (reading.verbose) this.send(response, statusCode, TEXT, answer.text(subject));
+      else this.send(response, statusCode, answer.contentType, answer.body);
     }
 
-    private write(response: unknown, answer: ProbeAnswer, reading: Reading, subject: string): void {
-      if (!reading.full) {
-        this.send(response, answer.statusCode, HEALTH_JSON, STATUS_ONLY_BODY[answer.report.status]);
-      } else if (reading.verbose) {
-        this.send(response, answer.statusCode, TEXT, renderText(subject, answer.report));
-      } else {
-        this.send(response, answer.statusCode, HEALTH_JSON, answer.body);
-      }
-    }
-
-    /** The answer of an unknown check: Nest's own 404, as for any route that does not exist. */
+    /** The answer for an unknown check: Nest's own 404, as for any route that does not exist. */
     private notFound(request: HttpRequest, response: unknown): void {
       const raw = rawRequest(request) as { method?: string; url?: string; originalUrl?: string };
       const body = new NotFoundException(`Cannot ${raw.method} ${raw.originalUrl ?? raw.url}`);
-      this.send(
-        response,
-        404,
-        'application/json; charset=utf-8',
-        JSON.stringify(body.getResponse()),
-      );
+      this.send(response, 404, JSON_TYPE, JSON.stringify(body.getResponse()));
     }
 
     private deny(request: HttpRequest, response: unknown): void {
@@ -274,8 +184,7 @@ export function createHealthController(): Type<unknown> {
       const status = denial.getStatus();
       const body = JSON.stringify(denial.getResponse());
       // A 404 must look exactly like Nest's own answer for a route that does not exist.
-      const cacheControl = status === 404 ? null : 'no-store';
-      this.send(response, status, 'application/json; charset=utf-8', body, cacheControl);
+      this.send(response, status, JSON_TYPE, body, status === 404 ? null : 'no-store');
     }
 
     private send(
@@ -303,3 +212,67 @@ export function createHealthController(): Type<unknown> {
   }
   return HealthController;
 }
+
+interface ProbeRoutes {
+  serveProbe(request: unknown, response: unknown, probe: ProbeDefinition): Maybe<void>;
+  serveCheck(
+    request: unknown,
+    response: unknown,
+    probe: ProbeDefinition,
+    name: string,
+  ): Maybe<void>;
+}
+
+/** Adds a handler to the controller's prototype, as the decorators on a written method would. */
+function route(
+  controller: Type<unknown>,
+  key: string,
+  path: string,
+  handler: (this: ProbeRoutes, ...args: never[]) => unknown,
+  withName: boolean,
+): void {
+  const proto = controller.prototype as Record<string, unknown>;
+  Object.defineProperty(proto, key, { value: handler, configurable: true, writable: true });
+  const descriptor = Object.getOwnPropertyDescriptor(proto, key)!;
+  Req()(proto, key, 0);
+  Res()(proto, key, 1);
+  if (withName) Param('name')(proto, key, 2);
+  Get(path)(proto, key, descriptor);
+}
+
+/**
+ * @internal Adds the routes of the probes' table to the controller: `<name>` for each probe and
+ * group, and `<name>/:name` for one of its checks where it answers for them. Called when the
+ * options are resolved, before Nest reads the controller's routes.
+ */
+export function defineProbeRoutes(
+  controller: Type<unknown>,
+  probes: readonly ProbeDefinition[],
+): void {
+  for (const probe of probes) {
+    route(
+      controller,
+      probeRouteKey(probe),
+      probe.name,
+      function (request, response) {
+        return this.serveProbe(request, response, probe);
+      },
+      false,
+    );
+    if (!probe.checkRoutes) continue;
+    route(
+      controller,
+      checkRouteKey(probe),
+      `${probe.name}/:name`,
+      function (request, response, name: string) {
+        return this.serveCheck(request, response, probe, name);
+      },
+      true,
+    );
+  }
+}
+
+/** @internal The controller method of a probe's route. */
+export const probeRouteKey = (probe: ProbeDefinition) => `probe ${probe.name}`;
+/** @internal The controller method of the route of one of a probe's checks. */
+export const checkRouteKey = (probe: ProbeDefinition) => `probe ${probe.name} check`;

@@ -3,7 +3,7 @@ import { Subject } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
-import type { HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
+import type { HealthStatus } from './interfaces/health-check.interface.js';
 import type { CheckOutcome } from './indicator.runner.js';
 
 /** How often a check that stays slow is warned about, at most. */
@@ -31,7 +31,8 @@ export interface CheckRunEvent {
 
 /** One answered probe, for metrics. */
 export interface ProbeEvent {
-  probe: ProbeName;
+  /** The probe or health group. */
+  probe: string;
   status: HealthStatus;
 }
 

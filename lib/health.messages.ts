@@ -77,8 +77,10 @@ export const messages = {
       : `Health check "${check}" recovered after ${((at - since) / 1000).toFixed(1)} s down`,
   nest11ShutdownHooks:
     'On NestJS 11, app.enableShutdownHooks() closes the application as soon as SIGTERM arrives, before the shutdown delay and the drain. Remove the call: HealthModule handles the signal and runs the same hooks after the delay (or upgrade to NestJS 12, where both work together).',
-  unknownProbe: (probe: string) =>
-    `Unknown probe "${probe}": use "live", "ready", "startup" or "deep".`,
+  unknownProbe: (probe: string, known: readonly string[]) =>
+    `Unknown probe or group "${probe}": use ${list(known)}.`,
+  unknownGroupCheck: (group: string, check: string, known: readonly string[]) =>
+    `Health group "${group}" includes "${check}", which is not a health indicator of this application${known.length ? ` (its indicators: ${list(known)})` : ' (it has none)'}. Fix the name in groups.${group}.include, or provide the indicator.`,
 };
 
 /** @internal Describes a bad value for an error message without dumping it whole. */

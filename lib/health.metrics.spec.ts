@@ -37,7 +37,7 @@ function setup(
 ): Setup {
   const options = resolveHealthOptions({ metrics, logger: false });
   const events = new HealthEvents(options, silent);
-  const indicators = new IndicatorRegistry();
+  const indicators = new IndicatorRegistry(options);
   for (const name of checks) {
     const indicatorOptions = resolveIndicatorOptions('Test', { name }, options);
     indicators.add(new IndicatorRunner(indicatorOptions, { check: ignore }, new Redactor()));

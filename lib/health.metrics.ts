@@ -143,7 +143,7 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
   onApplicationBootstrap(): void {
     if (!this.metrics) return;
     const { checkStatus, checkDuration, checkRuns } = this.metrics;
-    for (const { name: check } of this.indicators.forProbe('deep')) {
+    for (const { name: check } of this.indicators.all) {
       if (this.seen.has(check)) continue;
       for (const status of STATUSES) {
         checkStatus.set({ check, status }, 0);

@@ -26,6 +26,9 @@ import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
 import { documentHealthRoutes } from './health.swagger.js';
+import { defineProbeRoutes } from './health.controller.js';
+import { ProbeEvaluator } from './probe.evaluator.js';
+import { ProbeWatcher } from './probe.watcher.js';
 
 const ignore = () => undefined;
 /** The `logger: false` option: nothing is written. */
@@ -51,9 +54,12 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         if (copies.length > 1) throw new Error(messages.importedTwice);
         const options = resolveHealthOptions(raw);
         Reflect.defineMetadata(PATH_METADATA, options.path || '/', controller);
+        defineProbeRoutes(controller, options.probes);
         for (const decorate of options.controllerDecorators) decorate(controller);
         // OpenAPI documentation of the routes, when @nestjs/swagger is installed (else a no-op).
-        await documentHealthRoutes(controller, { metrics: options.metrics !== false });
+        await documentHealthRoutes(controller, options.probes, {
+          metrics: options.metrics !== false,
+        });
         return options;
       },
     },
@@ -82,6 +88,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     ProcessDiagnostics,
     ReadinessState,
     ShutdownCoordinator,
+    ProbeEvaluator,
+    ProbeWatcher,
     HealthService,
   ],
   exports: [HealthService, NetworkPolicy, Redactor, InternalNetworkGuard],

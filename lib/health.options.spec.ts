@@ -3,6 +3,7 @@ import { DEFAULT_MODULE_OPTIONS } from './health.constants.js';
 import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
 import { DEFAULT_INTERNAL_NETWORKS } from './network.policy.js';
+import { PROBES } from './probe.definitions.js';
 
 describe('resolveHealthOptions', () => {
   it('applies every default when no option is given', () => {
@@ -14,7 +15,7 @@ describe('resolveHealthOptions', () => {
       identity: {},
       internalNetworks: DEFAULT_INTERNAL_NETWORKS,
       trustProxy: false,
-      access: { live: 'public', ready: 'status', startup: 'status', deep: 'internal' },
+      probes: PROBES,
       deniedStatus: 403,
       guard: InternalNetworkGuard,
       redact: [],

@@ -6,13 +6,18 @@ import type { LoggerService } from '@nestjs/common';
 import { constants } from 'node:os';
 import type {
   HealthModuleOptions,
-  ProbeAccess,
   ShutdownOptions,
 } from './interfaces/health-module-options.interface.js';
 import type { ProbeName } from './interfaces/health-check.interface.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
 import { DEFAULT_INTERNAL_NETWORKS, type TrustProxy } from './network.policy.js';
 import type { RedactionRule } from './redactor.js';
+import {
+  groupDefinition,
+  PROBES,
+  RESERVED_NAMES,
+  type ProbeDefinition,
+} from './probe.definitions.js';
 import { arrayOf, check, either, is, isObject, mapOf, shape, type Rule } from './option.rules.js';
 
 /** @internal Module options after validation, with every default applied. */
@@ -26,7 +31,8 @@ export interface ResolvedHealthOptions {
   >;
   internalNetworks: readonly string[];
   trustProxy: TrustProxy;
-  access: Readonly<Record<ProbeName, ProbeAccess>>;
+  /** The probes and the health groups, with the access the options give each. */
+  probes: readonly ProbeDefinition[];
   deniedStatus: 403 | 404;
   guard: NonNullable<HealthModuleOptions['guard']>;
   redact: readonly (RedactionRule | RegExp)[];
@@ -77,15 +83,15 @@ const path = is(
 );
 const bool = is((v) => typeof v === 'boolean', 'true or false');
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const name = is(
+const nameRule = is(
   (v) => typeof v === 'string' && NAME.test(v),
   'a string of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
 );
-const PROBES: readonly IndicatorProbe[] = ['startup', 'ready', 'deep'];
+const INDICATOR_PROBES: readonly IndicatorProbe[] = ['startup', 'ready', 'deep'];
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
-const probes = arrayOf(
-  is((v) => PROBES.includes(v as IndicatorProbe), `one of ${quoted(PROBES)}`),
-  `a non-empty array of ${quoted(PROBES)}`,
+const probesRule = arrayOf(
+  is((v) => INDICATOR_PROBES.includes(v as IndicatorProbe), `one of ${quoted(INDICATOR_PROBES)}`),
+  `a non-empty array of ${quoted(INDICATOR_PROBES)}`,
   1,
 );
 const strings = (valid: string) =>
@@ -95,7 +101,34 @@ const strings = (valid: string) =>
   );
 
 const ACCESS: readonly unknown[] = ['public', 'status', 'internal'];
-const PROBE_NAMES: readonly string[] = ['live', 'ready', 'startup', 'deep'];
+const PROBE_NAMES: readonly string[] = PROBES.map((probe) => probe.name);
+const accessRule = is((v) => ACCESS.includes(v), "'public', 'status' or 'internal'");
+const groupRule = shape(
+  {
+    include: arrayOf(
+      nameRule,
+      'a non-empty array of check names, such as ["database", "cache"]',
+      1,
+    ),
+    access: accessRule,
+    readinessGates: is((v) => typeof v === 'boolean', 'true or false'),
+  },
+  "{ include: ['<check>', ...], access?, readinessGates? }",
+);
+const GROUP_NAME_VALID = `a name of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, other than ${RESERVED_NAMES.map((n) => `"${n}"`).join(', ')} (the module's own routes)`;
+const groupsRule: Rule = (value, at) => {
+  if (!isObject(value)) {
+    return { kind: 'invalid', at, value, valid: 'an object mapping group names to groups' };
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    if (!NAME.test(key) || RESERVED_NAMES.includes(key)) {
+      return { kind: 'invalid', at: `${at} name`, value: key, valid: GROUP_NAME_VALID };
+    }
+    const problem = entry === undefined ? undefined : groupRule(entry, `${at}.${key}`);
+    if (problem) return problem;
+  }
+  return undefined;
+};
 /** Signals a process cannot catch: listening to them fails with EINVAL. */
 const UNCATCHABLE: readonly string[] = ['SIGKILL', 'SIGSTOP'];
 const signal = is(
@@ -137,9 +170,10 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
   ),
   access: mapOf(
     () => PROBE_NAMES,
-    is((v) => ACCESS.includes(v), "'public', 'status' or 'internal'"),
+    accessRule,
     `an object mapping ${PROBE_NAMES.map((p) => `"${p}"`).join(', ')} to 'public', 'status' or 'internal'`,
   ),
+  groups: groupsRule,
   deniedStatus: is((v) => v === 403 || v === 404, '403 or 404'),
   guard: is(
     (v) =>
@@ -175,12 +209,12 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
 };
 
 const INDICATOR_RULES: Record<keyof HealthIndicatorOptions, Rule> = {
-  name,
+  name: nameRule,
   critical: bool,
   timeoutMs: timeout,
   cacheTtlMs: ttl,
-  probes,
-  measurement: name,
+  probes: probesRule,
+  measurement: nameRule,
   componentType: text,
   refreshIntervalMs: refresh,
   failureThreshold: threshold,
@@ -209,7 +243,7 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     identity: Object.freeze(identity),
     internalNetworks: given.internalNetworks ?? DEFAULT_INTERNAL_NETWORKS,
     trustProxy: given.trustProxy ?? DEFAULT_MODULE_OPTIONS.trustProxy,
-    access: Object.freeze({ ...DEFAULT_MODULE_OPTIONS.access, ...given.access }),
+    probes: resolveProbes(given),
     deniedStatus: given.deniedStatus ?? DEFAULT_MODULE_OPTIONS.deniedStatus,
     guard: given.guard ?? InternalNetworkGuard,
     redact: given.redact ?? [],
@@ -221,6 +255,18 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     refreshIntervalMs: given.refreshIntervalMs,
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
   };
+}
+
+/** The probes' table: the four probes with the access the options give them, then the groups. */
+function resolveProbes(given: HealthModuleOptions): readonly ProbeDefinition[] {
+  const probes = PROBES.map((probe) => {
+    const access = given.access?.[probe.name as ProbeName];
+    return access === undefined ? probe : Object.freeze({ ...probe, access });
+  });
+  const groups = Object.entries(given.groups ?? {})
+    .filter(([, group]) => group !== undefined)
+    .map(([name, group]) => groupDefinition(name, group));
+  return Object.freeze([...probes, ...groups]);
 }
 
 /** In Kubernetes the endpoints are withdrawn a few seconds after SIGTERM: wait that long there. */
@@ -254,7 +300,7 @@ export function resolveIndicatorOptions(
   check(raw, rules, (problem) => messages.indicatorOptionProblem(cls, problem));
   const given = raw as Partial<HealthIndicatorOptions>;
   if (given.name === undefined) {
-    throw new Error(messages.indicatorOptionProblem(cls, name(undefined, 'name')!));
+    throw new Error(messages.indicatorOptionProblem(cls, nameRule(undefined, 'name')!));
   }
   if (given.name === DIAGNOSTICS_COMPONENT) throw new Error(messages.reservedName(given.name, cls));
   return {

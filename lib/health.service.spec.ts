@@ -126,7 +126,9 @@ describe('HealthService', () => {
 
     it('rejects an unknown probe name from untyped callers', async () => {
       const health = await service([]);
-      await expect(health.check('liveness' as 'live')).rejects.toThrow('Unknown probe "liveness"');
+      await expect(health.check('liveness' as 'live')).rejects.toThrow(
+        'Unknown probe or group "liveness": use "live", "ready", "startup", "deep".',
+      );
     });
 
     it('runs the indicators of a probe in parallel', async () => {

@@ -1,65 +1,40 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Observable } from 'rxjs';
-import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { distinctUntilChanged, map, type Observable, throwError } from 'rxjs';
 import { messages } from './health.messages.js';
-import type { ResolvedHealthOptions } from './health.options.js';
-import { buildReport, toAnswer, withoutChecks, type ProbeAnswer } from './health-report.builder.js';
-import type { HealthReport, ProbeName } from './interfaces/health-check.interface.js';
+import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
-import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
 import { HealthEvents, type StatusChange } from './health.events.js';
-import { ProcessDiagnostics } from './process.diagnostics.js';
+import { andThen, type Maybe } from './maybe.js';
+import type { ProbeDefinition } from './probe.definitions.js';
+import { ProbeEvaluator, type ProbeResult } from './probe.evaluator.js';
+import { ProbeWatcher } from './probe.watcher.js';
 import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
 
-type Maybe<T> = T | Promise<T>;
-
-/** Continues synchronously when a value is at hand, so a cached probe never waits for a tick. */
-function then<T, R>(value: Maybe<T>, next: (value: T) => Maybe<R>): Maybe<R> {
-  return value instanceof Promise ? value.then(next) : next(value);
-}
-
-function all(values: Maybe<CheckOutcome>[]): Maybe<CheckOutcome[]> {
-  return values.some((v) => v instanceof Promise)
-    ? Promise.all(values)
-    : (values as CheckOutcome[]);
-}
-
-interface Memo {
-  outcomes: readonly CheckOutcome[];
-  answer: ProbeAnswer;
-}
-
 /**
- * Runs the probes: each indicator in parallel under its timeout, results cached and shared by
- * concurrent callers, aggregated into the report the routes serve. Inject it anywhere.
+ * Runs the probes and health groups: each indicator in parallel under its timeout, results cached
+ * and shared by concurrent callers, aggregated into the reports the routes serve. Inject it
+ * anywhere: it is the one entry point to the module's state.
  */
 @Injectable()
 export class HealthService implements OnApplicationBootstrap {
-  private bootstrapped = false;
-  /** Set once start-up has completed: the startup probe's answer from then on. */
-  private startupLatch?: ProbeAnswer;
-  /** Startup indicators that have passed once; they are not run again. */
-  private readonly startupPassed = new Map<string, CheckOutcome>();
-  private readonly memo = new Map<ProbeName, Memo>();
-  private readonly liveAnswer: ProbeAnswer;
-
   /** @internal */
   constructor(
     private readonly registry: IndicatorRegistry,
-    @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
-    private readonly diagnostics: ProcessDiagnostics,
+    private readonly evaluator: ProbeEvaluator,
+    private readonly watcher: ProbeWatcher,
     private readonly readiness: ReadinessState,
     private readonly shutdown: ShutdownCoordinator,
     private readonly events: HealthEvents,
-  ) {
-    this.liveAnswer = toAnswer({ status: 'pass', ...options.identity });
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
-    this.bootstrapped = true;
+    this.readiness.bootstrapped = true;
     // With no startup indicator there is nothing to wait for: `started` is true from here on.
-    if (this.registry.forProbe('startup').length === 0) void this.startup();
+    const startup = this.registry.probes.find((probe) => probe.latches);
+    if (startup && this.registry.runnersOf(startup).length === 0) {
+      void this.evaluator.evaluate(startup);
+    }
   }
 
   /**
@@ -67,7 +42,7 @@ export class HealthService implements OnApplicationBootstrap {
    * passed once (observed by the startup or ready probe; at once when there is none).
    */
   get started(): boolean {
-    return this.startupLatch !== undefined;
+    return this.evaluator.started;
   }
 
   /** Every change of a check's status (`{ check, from, to, output, at }`), for alerts and webhooks. */
@@ -102,125 +77,68 @@ export class HealthService implements OnApplicationBootstrap {
   }
 
   /**
-   * The report of a probe, exactly as its route serves it; `exclude` leaves checks out of it
-   * (as `?exclude=` does), reporting names that match none in `notes`.
+   * The report of a probe or health group, exactly as its route serves it; `exclude` leaves
+   * checks out of it (as `?exclude=` does: they are not run), reporting names that match none in
+   * `notes`.
    */
   async check(
-    probe: ProbeName,
+    probe: ProbeName | (string & {}),
     options: { exclude?: readonly string[] } = {},
   ): Promise<HealthReport> {
-    return (await this.answer(probe, options.exclude)).report;
+    const answer = this.answer(probe, options.exclude);
+    if (answer === undefined) throw new Error(this.unknown(probe));
+    return (await answer).report;
   }
 
-  /** The report of one check of the ready or deep probe; `undefined` when it has no such check. */
-  async checkOne(probe: 'ready' | 'deep', name: string): Promise<HealthReport | undefined> {
-    return (await this.answerOne(probe, name))?.report;
+  /** The report of one check of a probe or group; `undefined` when it has no such check. */
+  async checkOne(
+    probe: ProbeName | (string & {}),
+    name: string,
+  ): Promise<HealthReport | undefined> {
+    return (await this.answerCheck(probe, name))?.report;
   }
 
-  /** @internal The report with its status code and body; synchronous when the cache answers. */
-  answer(probe: ProbeName, exclude?: readonly string[]): Maybe<ProbeAnswer> {
-    return then(this.evaluate(probe), (answer) => {
-      this.events.probes.next({ probe, status: answer.report.status });
-      if (!exclude?.length) return answer;
-      return withoutChecks(
-        answer,
-        exclude,
-        (name) => this.registry.get(name)?.options.critical ?? false,
-      );
-    });
-  }
-
-  /** @internal One check's answer: its own status decides, critical or not. */
-  answerOne(probe: 'ready' | 'deep', name: string): Maybe<ProbeAnswer> | undefined {
-    const runner = this.registry.forProbe(probe).find((r) => r.name === name);
-    if (!runner) return undefined;
-    return then(runner.outcome(), (outcome) => {
-      const report: HealthReport = { status: outcome.status, ...this.options.identity };
-      if (outcome.report.output !== undefined) report.output = outcome.report.output;
-      report.checks = { [runner.key]: [outcome.report] };
-      return toAnswer(report, true);
-    });
-  }
-
-  private evaluate(probe: ProbeName): Maybe<ProbeAnswer> {
-    switch (probe) {
-      case 'live':
-        return this.liveAnswer;
-      case 'startup':
-        return this.startup();
-      case 'ready':
-        return this.startupLatch || this.readiness.override !== undefined
-          ? this.ready()
-          : then(this.startup(), (s) => this.ready(s));
-      case 'deep':
-        return this.deep();
-      default:
-        return Promise.reject(new Error(messages.unknownProbe(String(probe))));
-    }
-  }
-
-  /** `startup` is the startup probe's answer, whose checks show what start-up is waiting for. */
-  private ready(startup?: ProbeAnswer): Maybe<ProbeAnswer> {
-    const override = this.readiness.override;
-    if (override !== undefined) {
-      return toAnswer({ status: 'fail', ...this.options.identity, output: override });
-    }
-    if (!this.startupLatch) {
-      return toAnswer({ ...startup?.report, status: 'fail', output: 'starting' });
-    }
-    const runners = this.registry.forProbe('ready');
-    return then(this.outcomes(runners), (outcomes) => this.memoized('ready', runners, outcomes));
-  }
-
-  private startup(): Maybe<ProbeAnswer> {
-    if (this.startupLatch) return this.startupLatch;
-    const runners = this.registry.forProbe('startup');
-    const now = Date.now();
-    const pending = runners.map((r) => this.startupPassed.get(r.name) ?? r.outcome(now, true));
-    return then(all(pending), (outcomes) => {
-      // Start-up judges each run as it is: a failure that failureThreshold reports as `warn`
-      // has not passed, and a critical one holds start-up back.
-      let held = false;
-      outcomes.forEach((outcome, i) => {
-        if (!outcome.failed) this.startupPassed.set(runners[i].name, outcome);
-        else if (runners[i].options.critical) held = true;
-      });
-      const report = buildReport(this.options, runners, outcomes);
-      if (!this.bootstrapped) {
-        return toAnswer({ ...report, status: 'fail', output: 'bootstrapping' });
-      }
-      if (held) {
-        // Not started: the kubelet must not see a success and move on to liveness.
-        return toAnswer({ ...report, status: 'fail', output: report.output ?? 'starting' });
-      }
-      const answer = toAnswer(report, true);
-      if (report.status !== 'fail') this.startupLatch = answer;
-      return answer;
-    });
-  }
-
-  private deep(): Maybe<ProbeAnswer> {
-    const runners = this.registry.forProbe('deep');
-    return then(this.outcomes(runners), (outcomes) =>
-      toAnswer(buildReport(this.options, runners, outcomes, this.diagnostics.read()), true),
+  /**
+   * The status of a probe or health group: the current one at once, then every change. While
+   * anyone watches, its checks run again as their results expire (at most once a second each;
+   * background checks as scheduled), with no probe traffic needed; however many watch, they run no
+   * more often than that. Completes when the application closes.
+   */
+  watch(probe: ProbeName | (string & {})): Observable<HealthStatus> {
+    const definition = this.registry.probe(probe);
+    if (definition === undefined) return throwError(() => new Error(this.unknown(probe)));
+    return this.watcher.results(definition).pipe(
+      map((result) => result.status),
+      distinctUntilChanged(),
     );
   }
 
-  private outcomes(runners: readonly IndicatorRunner[]): Maybe<CheckOutcome[]> {
-    const now = Date.now();
-    return all(runners.map((runner) => runner.outcome(now)));
+  /** @internal The probes and groups, as transports list them. */
+  get probes(): readonly ProbeDefinition[] {
+    return this.registry.probes;
   }
 
-  /** Reuses the previous answer while every outcome is the same (cached) one. */
-  private memoized(
-    probe: ProbeName,
-    runners: readonly IndicatorRunner[],
-    outcomes: CheckOutcome[],
-  ): ProbeAnswer {
-    const last = this.memo.get(probe);
-    if (last && last.outcomes.every((outcome, i) => outcome === outcomes[i])) return last.answer;
-    const answer = toAnswer(buildReport(this.options, runners, outcomes), true);
-    this.memo.set(probe, { outcomes, answer });
-    return answer;
+  /** @internal A probe's result, synchronous when the cache answers; `undefined`: no such probe. */
+  answer(probe: string, exclude?: readonly string[]): Maybe<ProbeResult> | undefined {
+    const definition = this.registry.probe(probe);
+    if (definition === undefined) return undefined;
+    return andThen(this.evaluator.evaluate(definition, exclude), (result) => {
+      this.events.probes.next({ probe: result.probe, status: result.status });
+      return result;
+    });
+  }
+
+  /** @internal One check's result; `undefined` when the probe or the check does not exist. */
+  answerCheck(probe: string, name: string): Maybe<ProbeResult> | undefined {
+    const definition = this.registry.probe(probe);
+    if (definition === undefined || !definition.checkRoutes) return undefined;
+    return this.evaluator.evaluateCheck(definition, name);
+  }
+
+  private unknown(probe: string): string {
+    return messages.unknownProbe(
+      String(probe),
+      this.registry.probes.map((definition) => definition.name),
+    );
   }
 }

@@ -1,31 +1,24 @@
 import { describe, expect, it } from '@jest/globals';
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { DECORATORS } from '@nestjs/swagger';
+import {
+  checkRouteKey,
+  createHealthController,
+  defineProbeRoutes,
+  probeRouteKey,
+} from './health.controller.js';
 import { documentHealthRoutes } from './health.swagger.js';
+import { groupDefinition, PROBES } from './probe.definitions.js';
 
-/** A controller shaped like the health controller, with some of its handlers. */
+/** The health controller with the routes of the probes' table, as the module builds it. */
 function bareController() {
-  @Controller('health')
-  class Bare {
-    @Get('live')
-    live(@Req() _request: unknown, @Res() _response: unknown) {}
-
-    @Get('ready')
-    ready(@Req() _request: unknown, @Res() _response: unknown) {}
-
-    @Get('ready/:name')
-    readyOne(@Req() _request: unknown, @Res() _response: unknown, @Param('name') _name: string) {}
-
-    @Get('metrics')
-    metrics(@Req() _request: unknown, @Res() _response: unknown) {}
-
-    /** Not a route of the health controller: left alone. */
-    helper() {}
-  }
-  return Bare;
+  const controller = createHealthController();
+  defineProbeRoutes(controller, PROBES);
+  return controller;
 }
 
 type Bare = ReturnType<typeof bareController>;
+const routeKey = (name: string) => probeRouteKey(PROBES.find((probe) => probe.name === name)!);
+const checkKey = (name: string) => checkRouteKey(PROBES.find((probe) => probe.name === name)!);
 
 /** What `import('@nestjs/swagger')` does where it is not installed. */
 const notInstalled = () =>
@@ -35,22 +28,27 @@ const notInstalled = () =>
     }),
   );
 
-function metadata(key: string, controller: Bare, method?: keyof InstanceType<Bare>): unknown {
-  const target = method ? controller.prototype[method] : controller;
+function metadata(key: string, controller: Bare, method?: string): unknown {
+  const target = method
+    ? (controller.prototype as Record<string, object>)[method]
+    : (controller as object);
   return Reflect.getMetadata(key, target);
 }
 
 describe('documentHealthRoutes', () => {
   it('tags the controller and documents each handler it has', async () => {
     const Bare = bareController();
-    await documentHealthRoutes(Bare, { metrics: false });
+    await documentHealthRoutes(Bare, PROBES, { metrics: false });
 
     expect(metadata(DECORATORS.API_TAGS, Bare)).toEqual(['health']);
-    expect(metadata(DECORATORS.API_OPERATION, Bare, 'ready')).toMatchObject({
+    expect(metadata(DECORATORS.API_OPERATION, Bare, routeKey('ready'))).toMatchObject({
       summary: expect.stringContaining('Readiness'),
       description: expect.any(String),
     });
-    const ready = metadata(DECORATORS.API_RESPONSE, Bare, 'ready') as Record<string, unknown>;
+    const ready = metadata(DECORATORS.API_RESPONSE, Bare, routeKey('ready')) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(ready).toSorted()).toEqual(['200', '503']);
     expect(ready['503']).toMatchObject({
       content: {
@@ -64,32 +62,38 @@ describe('documentHealthRoutes', () => {
         'text/plain': { schema: { type: 'string' } },
       },
     });
-    expect(metadata(DECORATORS.API_PARAMETERS, Bare, 'ready')).toEqual([
+    expect(metadata(DECORATORS.API_PARAMETERS, Bare, routeKey('ready'))).toEqual([
       expect.objectContaining({ name: 'verbose', in: 'query' }),
       expect.objectContaining({ name: 'exclude', in: 'query', explode: true }),
     ]);
 
-    const one = metadata(DECORATORS.API_RESPONSE, Bare, 'readyOne') as Record<string, unknown>;
+    const one = metadata(DECORATORS.API_RESPONSE, Bare, checkKey('ready')) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(one).toSorted()).toEqual(['200', '403', '404', '503']);
-    expect(metadata(DECORATORS.API_PARAMETERS, Bare, 'readyOne')).toContainEqual(
+    expect(metadata(DECORATORS.API_PARAMETERS, Bare, checkKey('ready'))).toContainEqual(
       expect.objectContaining({ name: 'name', in: 'path', required: true }),
     );
 
-    const live = metadata(DECORATORS.API_RESPONSE, Bare, 'live') as Record<string, unknown>;
+    const live = metadata(DECORATORS.API_RESPONSE, Bare, routeKey('live')) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(live)).toEqual(['200']);
-    expect(metadata(DECORATORS.API_OPERATION, Bare, 'helper')).toBeUndefined();
+    expect(metadata(DECORATORS.API_OPERATION, Bare, 'serveProbe')).toBeUndefined();
   });
 
   it('hides the metrics route while metrics are off', async () => {
     const Bare = bareController();
-    await documentHealthRoutes(Bare, { metrics: false });
+    await documentHealthRoutes(Bare, PROBES, { metrics: false });
     expect(metadata(DECORATORS.API_EXCLUDE_ENDPOINT, Bare, 'metrics')).toEqual({ disable: true });
     expect(metadata(DECORATORS.API_RESPONSE, Bare, 'metrics')).toBeUndefined();
   });
 
   it('documents the metrics route, in text, when metrics are on', async () => {
     const Bare = bareController();
-    await documentHealthRoutes(Bare, { metrics: true });
+    await documentHealthRoutes(Bare, PROBES, { metrics: true });
     expect(metadata(DECORATORS.API_EXCLUDE_ENDPOINT, Bare, 'metrics')).toBeUndefined();
     expect(metadata(DECORATORS.API_RESPONSE, Bare, 'metrics')).toMatchObject({
       200: { content: { 'text/plain': { schema: { type: 'string' } } } },
@@ -99,9 +103,9 @@ describe('documentHealthRoutes', () => {
 
   it('gives every route schemas of its own', async () => {
     const Bare = bareController();
-    await documentHealthRoutes(Bare, { metrics: false });
+    await documentHealthRoutes(Bare, PROBES, { metrics: false });
     const schemaOf = (method: 'live' | 'ready') => {
-      const responses = metadata(DECORATORS.API_RESPONSE, Bare, method) as Record<
+      const responses = metadata(DECORATORS.API_RESPONSE, Bare, routeKey(method)) as Record<
         string,
         { content: Record<string, { schema: object }> }
       >;
@@ -114,10 +118,10 @@ describe('documentHealthRoutes', () => {
   it('does nothing, and does not fail, when @nestjs/swagger is not installed', async () => {
     const Bare = bareController();
     await expect(
-      documentHealthRoutes(Bare, { metrics: true }, notInstalled),
+      documentHealthRoutes(Bare, PROBES, { metrics: true }, notInstalled),
     ).resolves.toBeUndefined();
     expect(metadata(DECORATORS.API_TAGS, Bare)).toBeUndefined();
-    for (const method of ['live', 'ready', 'readyOne', 'metrics'] as const) {
+    for (const method of [routeKey('live'), routeKey('ready'), checkKey('ready'), 'metrics']) {
       expect(metadata(DECORATORS.API_RESPONSE, Bare, method)).toBeUndefined();
       expect(metadata(DECORATORS.API_EXCLUDE_ENDPOINT, Bare, method)).toBeUndefined();
     }
@@ -125,10 +129,29 @@ describe('documentHealthRoutes', () => {
 
   it('does nothing with a module that lacks the decorators it uses', async () => {
     const Bare = bareController();
-    await documentHealthRoutes(Bare, { metrics: false }, () =>
+    await documentHealthRoutes(Bare, PROBES, { metrics: false }, () =>
       Promise.resolve({ ApiTags: () => () => undefined }),
     );
     expect(metadata(DECORATORS.API_TAGS, Bare)).toBeUndefined();
     expect(metadata(DECORATORS.API_EXCLUDE_ENDPOINT, Bare, 'metrics')).toBeUndefined();
+  });
+
+  it('documents each group of the table, and its checks, like a probe', async () => {
+    const controller = createHealthController();
+    const group = groupDefinition('payments', {
+      include: ['stripe', 'database'],
+      access: 'internal',
+    });
+    defineProbeRoutes(controller, [...PROBES, group]);
+    await documentHealthRoutes(controller, [...PROBES, group], { metrics: false });
+    expect(metadata(DECORATORS.API_OPERATION, controller, probeRouteKey(group))).toMatchObject({
+      summary: 'Health group "payments"',
+      operationId: 'health.payments',
+      description: expect.stringContaining('stripe, database'),
+    });
+    const responses = metadata(DECORATORS.API_RESPONSE, controller, probeRouteKey(group));
+    expect(Object.keys(responses as object).toSorted()).toEqual(['200', '403', '503']);
+    const one = metadata(DECORATORS.API_RESPONSE, controller, checkRouteKey(group));
+    expect(Object.keys(one as object).toSorted()).toEqual(['200', '403', '404', '503']);
   });
 });

@@ -1,4 +1,6 @@
 import type { Type } from '@nestjs/common';
+import { checkRouteKey, probeRouteKey } from './health.controller.js';
+import { canFail, checkAccess, type ProbeDefinition } from './probe.definitions.js';
 
 /*
  * OpenAPI documentation of the probe routes, when `@nestjs/swagger` (an optional peer) is
@@ -124,8 +126,8 @@ function errorSchema(): object {
 }
 
 /** The `?verbose` text of an answer, as `renderText()` writes it. */
-function textExample(status: 200 | 503, subject: string): string {
-  if (subject === 'live') return 'live check passed\n';
+function textExample(status: 200 | 503, subject: string, checks: boolean): string {
+  if (!checks) return `${subject} check passed\n`;
   return status === 200
     ? `[+]database ok\n${subject} check passed\n`
     : `[-]database failed: timed out after 500 ms\n${subject} check failed\n`;
@@ -137,13 +139,14 @@ function healthResponse(
   subject: string,
   description: string,
   example?: object,
+  checks = true,
 ): object {
   return {
     status,
     description,
     content: {
       [HEALTH_JSON]: { schema: healthReportSchema(), ...(example ? { example } : {}) },
-      [TEXT]: { schema: { type: 'string' }, example: textExample(status, subject) },
+      [TEXT]: { schema: { type: 'string' }, example: textExample(status, subject, checks) },
     },
   };
 }
@@ -179,12 +182,12 @@ const EXCLUDE = {
     'rest. A name that matches no check is reported in `notes`. Internal callers only.',
 };
 
-function nameParam(probe: 'ready' | 'deep') {
+function nameParam(probe: string) {
   return {
     name: 'name',
     required: true,
     schema: { type: 'string' },
-    description: `The name of a check of the ${probe} probe, as \`@HealthIndicator({ name })\` gives it.`,
+    description: `The name of a check of ${probe}, as \`@HealthIndicator({ name })\` gives it.`,
   };
 }
 
@@ -205,110 +208,92 @@ const READY_EXAMPLE = {
   },
 };
 
-/** What each handler of the health controller is documented with. */
+/** What a route is documented with. */
 interface Route {
   summary: string;
   description: string;
+  operationId: string;
   responses: object[];
   params?: object[];
   queries?: object[];
 }
 
-const ROUTES: Record<string, Route> = {
-  live: {
-    summary: 'Liveness: is the process alive?',
-    description: 'Runs no indicator and never checks a dependency: always 200. Public by default.',
-    responses: [healthResponse(200, 'live', 'The process is alive.', { status: 'pass' })],
-    queries: [VERBOSE],
-  },
-  ready: {
-    summary: 'Readiness: can it serve traffic?',
-    description:
-      'Runs the readiness indicators. A failing critical indicator fails it (503); a failing ' +
-      'non-critical one or a `warn` degrades it (still 200). 503 with output `starting` until ' +
-      'start-up has completed. External callers get only `{ "status": ... }` by default.',
-    responses: [
-      healthResponse(200, 'ready', '`pass` or `warn`: keep sending traffic.', READY_EXAMPLE),
+/** A probe's route, from its definition: a probe that runs nothing and has no gate never fails. */
+function probeRoute(probe: ProbeDefinition): Route {
+  const fails = canFail(probe);
+  const responses = [
+    healthResponse(
+      200,
+      probe.name,
+      fails ? '`pass` or `warn`.' : 'It always passes.',
+      fails ? READY_EXAMPLE : { status: 'pass' },
+      probe.runsChecks,
+    ),
+  ];
+  if (fails) {
+    const gated = probe.gates.includes('startup') || probe.latches;
+    responses.push(
       healthResponse(
         503,
-        'ready',
-        '`fail` (with the failing checks), or start-up has not completed (output `starting`).',
-        { status: 'fail', output: 'starting' },
+        probe.name,
+        gated ? '`fail`, or start-up has not completed (output `starting`).' : '`fail`.',
+        probe.gates.includes('startup') ? { status: 'fail', output: 'starting' } : undefined,
       ),
-    ],
-    queries: [VERBOSE, EXCLUDE],
-  },
-  startup: {
-    summary: 'Start-up: has it finished initialising?',
-    description:
-      'Runs the startup indicators until the application has bootstrapped and each has passed ' +
-      'once, then latches to 200. External callers get only `{ "status": ... }` by default.',
-    responses: [
-      healthResponse(200, 'startup', 'Start-up has completed (for good).'),
-      healthResponse(503, 'startup', 'Still starting.'),
-    ],
-    queries: [VERBOSE, EXCLUDE],
-  },
-  deep: {
-    summary: 'Deep: every indicator and the process diagnostics',
-    description:
-      'For operators: every indicator, whatever its probes, plus the `process:*` diagnostics. ' +
-      'Internal callers only by default.',
-    responses: [
-      healthResponse(200, 'deep', '`pass` or `warn`.'),
-      healthResponse(503, 'deep', '`fail`.'),
-      DENIED,
-    ],
-    queries: [VERBOSE, EXCLUDE],
-  },
-  readyOne: {
-    summary: 'One readiness check',
-    description: 'Its own status decides, critical or not. Internal callers only.',
-    responses: [
-      healthResponse(200, 'database', 'The check passes or warns.'),
-      healthResponse(503, 'database', 'The check fails.'),
-      DENIED,
-      errorResponse(404, 'The ready probe has no check of that name.'),
-    ],
-    params: [nameParam('ready')],
+    );
+  }
+  if (probe.access === 'internal') responses.push(DENIED);
+  return {
+    summary: probe.summary,
+    description: probe.description,
+    operationId: `health.${probe.name}`,
+    responses,
+    queries: fails ? [VERBOSE, EXCLUDE] : [VERBOSE],
+  };
+}
+
+/** The route of one check of a probe. */
+function checkRoute(probe: ProbeDefinition): Route {
+  const responses = [
+    healthResponse(200, 'database', 'The check passes or warns.'),
+    healthResponse(503, 'database', 'The check fails.'),
+  ];
+  if (checkAccess(probe) === 'internal') responses.push(DENIED);
+  responses.push(errorResponse(404, `${probe.name} has no check of that name.`));
+  return {
+    summary: `One check of ${probe.name}`,
+    description: `Its own status decides, critical or not.${checkAccess(probe) === 'internal' ? ' Internal callers only.' : ''}`,
+    operationId: `health.${probe.name}.check`,
+    responses,
+    params: [nameParam(probe.name)],
     queries: [VERBOSE],
-  },
-  deepOne: {
-    summary: 'One check of any probe',
-    description: 'Its own status decides, critical or not. Internal callers only.',
-    responses: [
-      healthResponse(200, 'database', 'The check passes or warns.'),
-      healthResponse(503, 'database', 'The check fails.'),
-      DENIED,
-      errorResponse(404, 'No check of that name.'),
-    ],
-    params: [nameParam('deep')],
-    queries: [VERBOSE],
-  },
-  metrics: {
-    summary: 'Prometheus metrics',
-    description:
-      'The health metrics in the Prometheus text format, through `prom-client`. 200 even while ' +
-      'the application is unhealthy: the metrics describe the failure. Internal callers only.',
-    responses: [
-      {
-        status: 200,
-        description: 'The Prometheus text exposition format.',
-        content: { [TEXT]: { schema: { type: 'string' } } },
-      },
-      DENIED,
-      errorResponse(500, 'The metrics could not be rendered.', TEXT),
-    ],
-  },
+  };
+}
+
+const METRICS_ROUTE: Route = {
+  summary: 'Prometheus metrics',
+  description:
+    'The health metrics in the Prometheus text format, through `prom-client`. 200 even while ' +
+    'the application is unhealthy: the metrics describe the failure. Internal callers only.',
+  operationId: 'health.metrics',
+  responses: [
+    {
+      status: 200,
+      description: 'The Prometheus text exposition format.',
+      content: { [TEXT]: { schema: { type: 'string' } } },
+    },
+    DENIED,
+    errorResponse(500, 'The metrics could not be rendered.', TEXT),
+  ],
 };
 
 /**
- * @internal Documents the probe routes of `controller` for `SwaggerModule.createDocument()`, when
- * `@nestjs/swagger` is installed; when it is not (or `load` rejects), does nothing. The metrics
- * route is hidden while metrics are off, since it answers 404 then.
+ * @internal Documents the routes of `controller` for `SwaggerModule.createDocument()`, from the
+ * probes' table, when `@nestjs/swagger` is installed; when it is not (or `load` rejects), does
+ * nothing. The metrics route is hidden while metrics are off, since it answers 404 then.
  */
 export async function documentHealthRoutes(
   controller: Type<unknown>,
+  probes: readonly ProbeDefinition[],
   options: { metrics: boolean },
   load: SwaggerLoader = loadSwagger,
 ): Promise<void> {
@@ -323,7 +308,12 @@ export async function documentHealthRoutes(
 
   ApiTags('health')(controller);
   const proto = controller.prototype as object;
-  for (const [method, route] of Object.entries(ROUTES)) {
+  const routes: [string, Route][] = [['metrics', METRICS_ROUTE]];
+  for (const probe of probes) {
+    routes.push([probeRouteKey(probe), probeRoute(probe)]);
+    if (probe.checkRoutes) routes.push([checkRouteKey(probe), checkRoute(probe)]);
+  }
+  for (const [method, route] of routes) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, method);
     if (typeof descriptor?.value !== 'function') continue;
     const apply = (decorator: SwaggerDecorator) => decorator(proto, method, descriptor);
@@ -331,7 +321,8 @@ export async function documentHealthRoutes(
       apply(ApiExcludeEndpoint());
       continue;
     }
-    apply(ApiOperation({ summary: route.summary, description: route.description }));
+    const { summary, description, operationId } = route;
+    apply(ApiOperation({ summary, description, operationId }));
     // Copies: the decorators keep (and Nest's explorer may extend) what they are given.
     for (const response of route.responses) apply(ApiResponse(structuredClone(response)));
     for (const param of route.params ?? []) apply(ApiParam(structuredClone(param)));

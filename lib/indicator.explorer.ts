@@ -40,6 +40,7 @@ export class IndicatorExplorer implements OnModuleInit {
       owners.set(runner.name, instance);
       this.registry.add(runner);
     }
+    this.registry.select();
     this.logger.log(`${this.registry.size} health indicator(s) discovered`);
     this.warnAboutSettings();
   }
@@ -47,7 +48,7 @@ export class IndicatorExplorer implements OnModuleInit {
   /** Settings that start but cannot work: said once, at start-up. */
   private warnAboutSettings(): void {
     const { probeTimeoutMs, shutdown } = this.options;
-    for (const runner of this.registry.forProbe('deep')) {
+    for (const runner of this.registry.all) {
       const { name, timeoutMs } = runner.options;
       if (timeoutMs >= probeTimeoutMs) {
         this.logger.warn(messages.timeoutExceedsProbe(name, timeoutMs, probeTimeoutMs));

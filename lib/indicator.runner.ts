@@ -10,6 +10,12 @@ import type { Redactor } from './redactor.js';
 
 /** @internal One finished run of an indicator: immutable, shared by every probe that reads it. */
 export interface CheckOutcome {
+  /** The indicator's name. */
+  readonly check: string;
+  /** `<name>:<measurement>`: its key in a report's `checks`. */
+  readonly key: string;
+  /** Whether its failure fails a probe (else it degrades it). */
+  readonly critical: boolean;
   readonly status: HealthStatus;
   /** The entry served under `checks["<name>:<measurement>"]`. */
   readonly report: CheckReport;
@@ -90,6 +96,25 @@ export class IndicatorRunner {
     return this.options.name;
   }
 
+  /** The latest outcome (stale when its background schedule has stalled), running nothing. */
+  peek(now = Date.now()): CheckOutcome | undefined {
+    const latest = this.latest;
+    if (latest === undefined || !this.refreshing) return latest;
+    return this.stale(latest, now) ?? latest;
+  }
+
+  /**
+   * When a watcher should look again: as the cached result expires (but not sooner than `floorMs`
+   * from now, for a check cached for no time), or, on a background schedule, when the latest
+   * result would turn stale (its runs are announced as they happen).
+   */
+  dueAt(now: number, floorMs: number): number {
+    if (this.refreshing && this.latest !== undefined) {
+      return this.latest.observedAt + this.staleAfterMs() + 1;
+    }
+    return Math.max(this.expiresAt, now + floorMs);
+  }
+
   /**
    * The cached outcome while it is fresh (synchronously), else the run in flight or a new one.
    * `retryFailure` ignores a cached failure: start-up should not wait out a TTL to latch.
@@ -154,10 +179,14 @@ export class IndicatorRunner {
   }
 
   /** A background result that is too old counts as failed: the schedule has stalled. */
-  private stale(latest: CheckOutcome, now: number): CheckOutcome | undefined {
+  private staleAfterMs(): number {
     const { refreshIntervalMs, timeoutMs } = this.options;
+    return refreshIntervalMs! * STALE_AFTER_INTERVALS + timeoutMs;
+  }
+
+  private stale(latest: CheckOutcome, now: number): CheckOutcome | undefined {
     const age = now - latest.observedAt;
-    if (age <= refreshIntervalMs! * STALE_AFTER_INTERVALS + timeoutMs) return undefined;
+    if (age <= this.staleAfterMs()) return undefined;
     const output = `stale: the last result is ${(age / 1000).toFixed(1)} s old`;
     return {
       ...latest,
@@ -241,6 +270,9 @@ export class IndicatorRunner {
     }
     if (result.details !== undefined) report.details = this.redactor.details(result.details);
     return {
+      check: this.options.name,
+      key: this.key,
+      critical: this.options.critical,
       status: result.status,
       report: Object.freeze(report),
       observedAt,

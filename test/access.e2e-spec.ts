@@ -255,13 +255,16 @@ describe('security options at start-up', () => {
       { trustProxy: true },
       'option "trustProxy" is boolean true; it must be false, a number of trusted proxy hops',
     ],
-    [{ access: { deep: 'private' } }, 'option "access" is an object; it must be an object mapping'],
+    [
+      { access: { deep: 'private' } },
+      `option "access.deep" is "private"; it must be 'public', 'status' or 'internal'`,
+    ],
     [{ deniedStatus: 401 }, 'option "deniedStatus" is number 401; it must be 403 or 404'],
     [
       { guard: Date },
       'option "guard" is a function; it must be InternalNetworkGuard or a class that extends it',
     ],
-    [{ redact: ['password'] }, 'option "redact" is an array of 1; it must be an array of RegExps'],
+    [{ redact: ['password'] }, 'option "redact[0]" is "password"; it must be a RegExp or'],
   ])('stops start-up on %j', async (options, message) => {
     @Module({ imports: [HealthModule.forRoot(options as HealthModuleOptions)] })
     class AppModule {}

@@ -58,8 +58,13 @@ export interface HealthModuleOptions {
    * (default: none; a request with such headers is external), a number of hops, or their CIDRs.
    */
   trustProxy?: TrustProxy;
-  /** Who sees what, per route. Default `{ live: 'public', ready: 'status', startup: 'status', deep: 'internal' }`. */
+  /** Who sees what, per probe. Default `{ live: 'public', ready: 'status', startup: 'status', deep: 'internal' }`. */
   access?: Partial<Record<ProbeName, ProbeAccess>>;
+  /**
+   * Named views of some checks, each served at `<path>/<name>` like a probe (and at
+   * `<path>/<name>/<check>` for one of them): `{ payments: { include: ['stripe', 'database'] } }`.
+   */
+  groups?: Readonly<Record<string, HealthGroupOptions>>;
   /** What an external caller gets from an `internal` route: 403 (default) or 404, to hide it. */
   deniedStatus?: 403 | 404;
   /** A subclass of `InternalNetworkGuard` that decides who is internal on the probe routes. */
@@ -89,6 +94,19 @@ export interface HealthModuleOptions {
   refreshIntervalMs?: number;
   /** `GET <path>/metrics` in Prometheus format, through `prom-client`. Default `false`. */
   metrics?: boolean | MetricsOptions;
+}
+
+/** A health group: the checks it answers for, and who may read it. */
+export interface HealthGroupOptions {
+  /** The names of its checks (`@HealthIndicator({ name })`). Required, at least one. */
+  include: readonly string[];
+  /** Who sees what, as for the probes. Default `'status'`. */
+  access?: ProbeAccess;
+  /**
+   * Answers 503 while the application is starting, shutting down or marked not ready, as
+   * readiness does. Default `false`: a group tells what its checks say, whatever the lifecycle.
+   */
+  readinessGates?: boolean;
 }
 
 /** Options of the metrics route. */
