@@ -29,6 +29,7 @@ export type {
 // Built-in indicators: each registers in a line (`X.register({...})`) or is extended.
 export {
   BuiltInIndicator,
+  type ClientLocation,
   type IndicatorOptions,
   type RegisterAsyncOptions,
   type RegisterOptions,

@@ -1,4 +1,10 @@
-import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import {
+  Inject,
+  type InjectionToken,
+  type OptionalFactoryDependency,
+  type Provider,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
 import { messages } from '../health.messages.js';
@@ -11,15 +17,32 @@ export type IndicatorOptions = Partial<HealthIndicatorOptions>;
 
 /**
  * What `register()` takes: the indicator's settings and its decorator options in one object. For
- * an indicator of a client, `client` is the DI token of the application's own client.
+ * an indicator of a client, `client` is the DI token of the application's own client (optional
+ * where the indicator finds the client of a Nest integration itself).
  */
 export type RegisterOptions<S> = IndicatorOptions &
-  (S extends { client: unknown } ? Omit<S, 'client'> & { client: InjectionToken } : S);
+  ('client' extends keyof S
+    ? Omit<S, 'client'> &
+        (undefined extends S['client'] ? { client?: InjectionToken } : { client: InjectionToken })
+    : S);
 
 /** What `registerAsync()` takes: decorator options, and a factory of the settings. */
 export interface RegisterAsyncOptions<S> extends IndicatorOptions {
   inject?: (InjectionToken | OptionalFactoryDependency)[];
   useFactory: (...dependencies: never[]) => S | Promise<S>;
+}
+
+/**
+ * Where an indicator finds its client when `register()` is given no `client` token: the provider
+ * of a Nest integration (`@nestjs/typeorm`'s DataSource...), injected once the application starts.
+ */
+export interface ClientLocation {
+  /** The integration package the token comes from; start-up stops when it is not installed. */
+  readonly package: string;
+  /** The injection token, loaded from that package only now. */
+  token(): Promise<InjectionToken>;
+  /** What the application lacks, and what to change, when nothing is provided under the token. */
+  readonly missing: string;
 }
 
 /** A concrete built-in indicator class, as its static methods see it. */
@@ -28,6 +51,8 @@ export interface BuiltInClass<S> {
   readonly name: string;
   readonly defaults: IndicatorOptions;
   readonly settingKeys?: readonly string[];
+  readonly peer?: string;
+  locate?(settings: Record<string, unknown>): ClientLocation | undefined;
 }
 
 const require = createRequire(import.meta.url);
@@ -67,11 +92,7 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     if (typeof settings !== 'object' || settings === null) {
       throw new Error(messages.badSetting(cls.name, 'settings', settings, 'an object'));
     }
-    const known = cls.settingKeys;
-    const unknown = known && Object.keys(settings).find((key) => !known.includes(key));
-    if (unknown !== undefined) {
-      throw new Error(messages.unknownSetting(cls.name, unknown, known!, INDICATOR_OPTION_KEYS));
-    }
+    assertKnownKeys(cls, settings);
     this.validate(settings);
   }
 
@@ -94,6 +115,12 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     return this.pendingCall as Promise<T>;
   }
 
+  /**
+   * Where `register()` finds the client when given no `client` token; undefined (the default):
+   * `client` is required. An indicator of a Nest integration's client returns its token here.
+   */
+  static locate?(settings: Record<string, unknown>): ClientLocation | undefined;
+
   /** Throws, at start-up, what to change when the settings cannot work. */
   protected validate(_settings: S): void {}
 
@@ -108,6 +135,16 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     const client = settings.client as InjectionToken | undefined;
     if ('client' in settings && client === undefined) {
       throw new Error(messages.clientTokenMissing(this.name));
+    }
+    const location = client === undefined ? this.locate?.(settings) : undefined;
+    if (location) {
+      const label = labelOf(this, decorator);
+      return bind(this, decorator, [ModuleRef], async (moduleRef: unknown) => {
+        // A typo in a setting must not send the search elsewhere (to the default client).
+        assertKnownKeys({ name: label, settingKeys: this.settingKeys }, settings);
+        const found = await locate(moduleRef as ModuleRef, location, label, this.peer);
+        return { ...settings, client: found } as S;
+      });
     }
     const inject = client === undefined ? [] : [client];
     return bind(
@@ -150,13 +187,54 @@ function bind<S>(
 ): Provider {
   const options = { ...cls.defaults, ...decorator } as HealthIndicatorOptions;
   const Bound = class extends (cls as unknown as new (settings: S) => HealthCheck) {};
-  Object.defineProperty(Bound, 'name', { value: `${cls.name}(${String(options.name)})` });
+  Object.defineProperty(Bound, 'name', { value: labelOf(cls, decorator) });
   HealthIndicator(options)(Bound);
   return {
     provide: Bound,
     inject,
     useFactory: async (...deps: unknown[]) => new Bound(await toSettings(...deps)),
   };
+}
+
+/** Throws, at start-up, on a key that is not one of the indicator's settings (a typo). */
+function assertKnownKeys(cls: { name: string; settingKeys?: readonly string[] }, settings: object) {
+  const known = cls.settingKeys;
+  const unknown = known && Object.keys(settings).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw new Error(messages.unknownSetting(cls.name, unknown, known!, INDICATOR_OPTION_KEYS));
+  }
+}
+
+/** The name of a registration: `PostgresHealthIndicator(database)`. */
+function labelOf(cls: { name: string; defaults: IndicatorOptions }, decorator: IndicatorOptions) {
+  return `${cls.name}(${String(decorator.name ?? cls.defaults.name)})`;
+}
+
+/**
+ * The application's provider under the location's token, injected as a constructor parameter
+ * would be: Nest creates it first if it has not yet (an async factory, such as a connection, is
+ * awaited), and only the providers this module can see are found.
+ */
+async function locate(
+  moduleRef: ModuleRef,
+  location: ClientLocation,
+  label: string,
+  peer: string | undefined,
+): Promise<unknown> {
+  for (const pkg of [peer, location.package]) {
+    if (pkg && !isInstalled(pkg)) throw new Error(messages.peerMissing(label, pkg));
+  }
+  const token = await location.token();
+  class Located {
+    constructor(readonly client: unknown) {}
+  }
+  Inject(token)(Located, undefined, 0);
+  try {
+    return (await moduleRef.create(Located)).client;
+  } catch (error) {
+    if ((error as object | null)?.constructor?.name !== 'UnknownDependenciesException') throw error;
+    throw new Error(messages.clientNotFound(label, location.missing), { cause: error });
+  }
 }
 
 /** @internal Throws at start-up unless `client` has every method named. */
