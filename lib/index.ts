@@ -55,6 +55,12 @@ export {
   type SqlClient,
   type SqlIndicatorSettings,
 } from './indicators/sql.indicator.js';
+/** TypeORM: the DataSource of @nestjs/typeorm (default or named), through its pg or mysql2 pool. */
+export {
+  TypeOrmHealthIndicator,
+  type TypeOrmDataSourceLike,
+  type TypeOrmIndicatorSettings,
+} from './indicators/typeorm.indicator.js';
 export {
   RedisHealthIndicator,
   type IoRedisClientLike,
