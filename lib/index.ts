@@ -61,6 +61,13 @@ export {
   type TypeOrmDataSourceLike,
   type TypeOrmIndicatorSettings,
 } from './indicators/typeorm.indicator.js';
+/** Sequelize: the connection of @nestjs/sequelize (default or named), through its pool. */
+export {
+  SequelizeHealthIndicator,
+  type SequelizeConnectionManagerLike,
+  type SequelizeIndicatorSettings,
+  type SequelizeLike,
+} from './indicators/sequelize.indicator.js';
 export {
   RedisHealthIndicator,
   type IoRedisClientLike,

@@ -111,7 +111,7 @@ await describeWithServer('postgres', 'TypeOrmHealthIndicator on PostgreSQL and M
       ...timing,
       ttlMs: TTL_MS,
       refused: /^could not get a connection from the pool: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
-      closesAtTimeout: true,
+      leftOpen: [0, 0, 0],
     });
   });
 
@@ -123,7 +123,7 @@ await describeWithServer('postgres', 'TypeOrmHealthIndicator on PostgreSQL and M
       ...timing,
       ttlMs: TTL_MS,
       refused: /^could not get a connection from the pool: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
-      closesAtTimeout: true,
+      leftOpen: [0, 0, 0],
     });
     // The other data source never noticed.
     expect((await probe(app, 'db')).entry.status).toBe('pass');
