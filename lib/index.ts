@@ -61,6 +61,13 @@ export {
   type TypeOrmDataSourceLike,
   type TypeOrmIndicatorSettings,
 } from './indicators/typeorm.indicator.js';
+/** MikroORM: the MikroORM of @mikro-orm/nestjs (default or by contextName), through its Knex pool. */
+export {
+  MikroOrmHealthIndicator,
+  type MikroOrmConnectionLike,
+  type MikroOrmIndicatorSettings,
+  type MikroOrmLike,
+} from './indicators/mikro-orm.indicator.js';
 /** Sequelize: the connection of @nestjs/sequelize (default or named), through its pool. */
 export {
   SequelizeHealthIndicator,
