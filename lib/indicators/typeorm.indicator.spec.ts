@@ -64,7 +64,7 @@ describe('TypeOrmHealthIndicator', () => {
 
   it('runs dataSource.query() on other drivers, one at a time however many runs time out', async () => {
     const calls: string[] = [];
-    let answer: () => void = () => undefined;
+    let answer: (() => void) | undefined;
     const client: TypeOrmDataSourceLike = {
       isInitialized: true,
       driver: { databaseConnection: {} },
@@ -81,7 +81,7 @@ describe('TypeOrmHealthIndicator', () => {
       });
     }
     expect(calls).toEqual(['SELECT 1']);
-    answer();
+    answer!();
     expect((await outcome(indicator)).result).toEqual({
       observedValue: expect.any(Number),
       observedUnit: 'ms',
