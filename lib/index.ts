@@ -75,6 +75,12 @@ export {
   type SequelizeIndicatorSettings,
   type SequelizeLike,
 } from './indicators/sequelize.indicator.js';
+/** Drizzle: the application's Drizzle database, through its pg or mysql2 pool. */
+export {
+  DrizzleHealthIndicator,
+  type DrizzleDatabaseLike,
+  type DrizzleIndicatorSettings,
+} from './indicators/drizzle.indicator.js';
 export {
   RedisHealthIndicator,
   type IoRedisClientLike,

@@ -167,9 +167,15 @@ describe('TypeOrmHealthIndicator start-up', () => {
     );
   });
 
-  it('stops when @nestjs/typeorm is not installed', async () => {
+  it('stops when @nestjs/typeorm, or typeorm, is not installed', async () => {
     expect(await startUpError([OrphanTypeOrmHealthIndicator.register({})])).toBe(
       'OrphanTypeOrmHealthIndicator(typeorm) needs the "not-an-installed-package-nestjs-probes" package, which is not installed. Install it: npm install not-an-installed-package-nestjs-probes',
+    );
+    class NoTypeOrmHealthIndicator extends TypeOrmHealthIndicator {
+      static override readonly peer: string = 'typeorm-not-installed-nestjs-probes';
+    }
+    expect(await startUpError([NoTypeOrmHealthIndicator.register({ name: 'db' })])).toMatch(
+      /^NoTypeOrmHealthIndicator\(db\) needs the "typeorm-not-installed-nestjs-probes" package/,
     );
   });
 

@@ -108,7 +108,7 @@ export class MikroOrmHealthIndicator extends BuiltInIndicator<MikroOrmIndicatorS
     'contextName',
     'query',
   ] satisfies readonly (keyof MikroOrmIndicatorSettings)[];
-  static override readonly peer = CORE;
+  static override readonly peer: string = CORE;
 
   /**
    * The token `@mikro-orm/nestjs` provides the ORM under: the `MikroORM` class, or

@@ -86,7 +86,7 @@ export class SequelizeHealthIndicator extends BuiltInIndicator<SequelizeIndicato
     'connection',
     'query',
   ] satisfies readonly (keyof SequelizeIndicatorSettings)[];
-  static override readonly peer = 'sequelize';
+  static override readonly peer: string = 'sequelize';
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
     const name = settings.connection;

@@ -66,7 +66,7 @@ export class TypeOrmHealthIndicator extends BuiltInIndicator<TypeOrmIndicatorSet
     'dataSource',
     'query',
   ] satisfies readonly (keyof TypeOrmIndicatorSettings)[];
-  static override readonly peer = 'typeorm';
+  static override readonly peer: string = 'typeorm';
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
     const name = settings.dataSource;
