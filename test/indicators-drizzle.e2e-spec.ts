@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication, Provider } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import mysql from 'mysql2';
 import pg from 'pg';
 import { DrizzleHealthIndicator } from '../lib/index.js';
 import { createTestApp } from './support/app.js';
-import { outage, probe } from './support/orm.js';
+import { outage, probe, startUpError } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -105,15 +105,6 @@ await describeWithServer('postgres', 'DrizzleHealthIndicator on PostgreSQL and M
 });
 
 describe('DrizzleHealthIndicator start-up', () => {
-  const startUpError = (providers: Provider[]) =>
-    createTestApp({ providers }).then(
-      async (app) => {
-        await app.close();
-        throw new Error('start-up should have failed');
-      },
-      (error: Error) => error.message,
-    );
-
   it('needs the token of the application’s database', async () => {
     expect(await startUpError([DrizzleHealthIndicator.register({} as never)])).toBe(
       'DrizzleHealthIndicator(drizzle) needs a Drizzle database (drizzle(pool)) (an object with execute()), got undefined. Check the "client" token you registered it with.',

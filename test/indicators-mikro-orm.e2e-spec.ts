@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { MikroOrmHealthIndicator, type HealthReport } from '../lib/index.js';
 import type { ClientLocation } from '../lib/indicators/built-in.indicator.js';
 import { createTestApp } from './support/app.js';
-import { closeLeavesNothing, freshProbe, outage, probe } from './support/orm.js';
+import { closeLeavesNothing, freshProbe, outage, probe, startUpError } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -128,15 +128,6 @@ class OrphanMikroOrmHealthIndicator extends MikroOrmHealthIndicator {
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return { ...super.locate(settings), package: 'not-an-installed-package-nestjs-probes' };
   }
-}
-
-async function startUpError(providers: Provider[]): Promise<string> {
-  const app = await createTestApp({ providers }).catch((error: Error) => error);
-  if (!(app instanceof Error)) {
-    await app.close();
-    throw new Error('start-up should have failed');
-  }
-  return app.message;
 }
 
 describe('MikroOrmHealthIndicator start-up', () => {

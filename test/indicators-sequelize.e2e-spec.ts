@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication, Provider } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { SequelizeModule, getConnectionToken } from '@nestjs/sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { SequelizeHealthIndicator } from '../lib/index.js';
 import type { ClientLocation } from '../lib/indicators/built-in.indicator.js';
 import { createTestApp } from './support/app.js';
-import { closeLeavesNothing, freshProbe, outage, probe } from './support/orm.js';
+import { closeLeavesNothing, freshProbe, outage, probe, startUpError } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -129,15 +129,6 @@ class OrphanSequelizeHealthIndicator extends SequelizeHealthIndicator {
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return { ...super.locate(settings), package: 'not-an-installed-package-nestjs-probes' };
   }
-}
-
-async function startUpError(providers: Provider[]): Promise<string> {
-  const app = await createTestApp({ providers }).catch((error: Error) => error);
-  if (!(app instanceof Error)) {
-    await app.close();
-    throw new Error('start-up should have failed');
-  }
-  return app.message;
 }
 
 describe('SequelizeHealthIndicator start-up', () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication, Provider } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TypeOrmHealthIndicator } from '../lib/index.js';
 import type { ClientLocation } from '../lib/indicators/built-in.indicator.js';
 import { createTestApp } from './support/app.js';
-import { closeLeavesNothing, freshProbe, outage, probe } from './support/orm.js';
+import { closeLeavesNothing, freshProbe, outage, probe, startUpError } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -140,16 +140,6 @@ class OrphanTypeOrmHealthIndicator extends TypeOrmHealthIndicator {
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return { ...super.locate(settings), package: 'not-an-installed-package-nestjs-probes' };
   }
-}
-
-/** Boots an app that must fail to start, and returns why. */
-async function startUpError(providers: Provider[], imports: never[] = []): Promise<string> {
-  const app = await createTestApp({ providers, imports }).catch((error: Error) => error);
-  if (!(app instanceof Error)) {
-    await app.close();
-    throw new Error('start-up should have failed');
-  }
-  return app.message;
 }
 
 describe('TypeOrmHealthIndicator start-up', () => {

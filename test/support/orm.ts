@@ -1,6 +1,7 @@
 import { expect } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Provider } from '@nestjs/common';
 import { HealthService, type CheckReport, type HealthReport } from '../../lib/index.js';
+import { createTestApp } from './app.js';
 import type { TcpProxy } from './tcp-proxy.js';
 
 /**
@@ -124,4 +125,14 @@ export async function outage(o: Outage): Promise<void> {
 export async function closeLeavesNothing(app: INestApplication, proxy: TcpProxy): Promise<void> {
   await app.close();
   await until(() => proxy.openSockets === 0, 'every connection to close with the app', 2000);
+}
+
+/** Boots an app that must fail to start, and returns why. */
+export async function startUpError(providers: Provider[]): Promise<string> {
+  const app = await createTestApp({ providers }).catch((error: Error) => error);
+  if (!(app instanceof Error)) {
+    await app.close();
+    throw new Error('start-up should have failed');
+  }
+  return app.message;
 }
