@@ -61,6 +61,12 @@ export {
   type TypeOrmDataSourceLike,
   type TypeOrmIndicatorSettings,
 } from './indicators/typeorm.indicator.js';
+/** Prisma: the application's Prisma client (its PrismaService). */
+export {
+  PrismaHealthIndicator,
+  type PrismaClientLike,
+  type PrismaIndicatorSettings,
+} from './indicators/prisma.indicator.js';
 /** MikroORM: the MikroORM of @mikro-orm/nestjs (default or by contextName), through its Knex pool. */
 export {
   MikroOrmHealthIndicator,
