@@ -1,9 +1,4 @@
-import {
-  Inject,
-  type InjectionToken,
-  type OptionalFactoryDependency,
-  type Provider,
-} from '@nestjs/common';
+import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
@@ -11,6 +6,9 @@ import { messages } from '../health.messages.js';
 import { INDICATOR_OPTION_KEYS } from '../health.options.js';
 import type { CheckResult, HealthCheck } from '../interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
+import { locateClient, type ClientLocation } from './client-location.js';
+
+export type { ClientLocation } from './client-location.js';
 
 /** The `@HealthIndicator()` options of a built-in indicator: all optional, `name` has a default. */
 export type IndicatorOptions = Partial<HealthIndicatorOptions>;
@@ -30,19 +28,6 @@ export type RegisterOptions<S> = IndicatorOptions &
 export interface RegisterAsyncOptions<S> extends IndicatorOptions {
   inject?: (InjectionToken | OptionalFactoryDependency)[];
   useFactory: (...dependencies: never[]) => S | Promise<S>;
-}
-
-/**
- * Where an indicator finds its client when `register()` is given no `client` token: the provider
- * of a Nest integration (`@nestjs/typeorm`'s DataSource...), injected once the application starts.
- */
-export interface ClientLocation {
-  /** The integration package the token comes from; start-up stops when it is not installed. */
-  readonly package: string;
-  /** The injection token, loaded from that package only now. */
-  token(): Promise<InjectionToken>;
-  /** What the application lacks, and what to change, when nothing is provided under the token. */
-  readonly missing: string;
 }
 
 /** A concrete built-in indicator class, as its static methods see it. */
@@ -142,7 +127,10 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
       return bind(this, decorator, [ModuleRef], async (moduleRef: unknown) => {
         // A typo in a setting must not send the search elsewhere (to the default client).
         assertKnownKeys({ name: label, settingKeys: this.settingKeys }, settings);
-        const found = await locate(moduleRef as ModuleRef, location, label, this.peer);
+        for (const pkg of [this.peer, location.package]) {
+          if (pkg && !isInstalled(pkg)) throw new Error(messages.peerMissing(label, pkg));
+        }
+        const found = await locateClient(moduleRef as ModuleRef, location, label);
         return { ...settings, client: found } as S;
       });
     }
@@ -208,33 +196,6 @@ function assertKnownKeys(cls: { name: string; settingKeys?: readonly string[] },
 /** The name of a registration: `PostgresHealthIndicator(database)`. */
 function labelOf(cls: { name: string; defaults: IndicatorOptions }, decorator: IndicatorOptions) {
   return `${cls.name}(${String(decorator.name ?? cls.defaults.name)})`;
-}
-
-/**
- * The application's provider under the location's token, injected as a constructor parameter
- * would be: Nest creates it first if it has not yet (an async factory, such as a connection, is
- * awaited), and only the providers this module can see are found.
- */
-async function locate(
-  moduleRef: ModuleRef,
-  location: ClientLocation,
-  label: string,
-  peer: string | undefined,
-): Promise<unknown> {
-  for (const pkg of [peer, location.package]) {
-    if (pkg && !isInstalled(pkg)) throw new Error(messages.peerMissing(label, pkg));
-  }
-  const token = await location.token();
-  class Located {
-    constructor(readonly client: unknown) {}
-  }
-  Inject(token)(Located, undefined, 0);
-  try {
-    return (await moduleRef.create(Located)).client;
-  } catch (error) {
-    if ((error as object | null)?.constructor?.name !== 'UnknownDependenciesException') throw error;
-    throw new Error(messages.clientNotFound(label, location.missing), { cause: error });
-  }
 }
 
 /** @internal Throws at start-up unless `client` has every method named. */
