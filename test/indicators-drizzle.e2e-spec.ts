@@ -6,7 +6,7 @@ import mysql from 'mysql2';
 import pg from 'pg';
 import { DrizzleHealthIndicator } from '../lib/index.js';
 import { createTestApp } from './support/app.js';
-import { outage, probe, startUpError } from './support/orm.js';
+import { outage, probe, startUpError, until } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -52,11 +52,19 @@ await describeWithServer('postgres', 'DrizzleHealthIndicator on PostgreSQL and M
     });
   });
 
-  afterAll(async () => {
+  /** Closes the app, then the pools it was given (Drizzle leaves them to the application). */
+  let closed = false;
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
     await app?.close();
     await pgPool?.end();
     await new Promise((resolve) => (mysqlPool ? mysqlPool.end(resolve) : resolve(undefined)));
     await pgClient?.end();
+  }
+
+  afterAll(async () => {
+    await close();
     await Promise.all([postgres?.stop(), mariadb?.stop()]);
   });
 
@@ -101,6 +109,14 @@ await describeWithServer('postgres', 'DrizzleHealthIndicator on PostgreSQL and M
       refused: /^could not get a connection from the pool: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
       leftOpen: [0, 0, 0],
     });
+  });
+
+  it('leaves no connection open once the app and its pools are closed', async () => {
+    await close();
+    await until(
+      () => postgres.openSockets + mariadb.openSockets === 0,
+      'every connection to close',
+    );
   });
 });
 
