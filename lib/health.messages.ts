@@ -54,6 +54,8 @@ export const messages = {
     `${indicator} needs the "${pkg}" package, which is not installed. Install it: npm install ${pkg}`,
   clientTokenMissing: (indicator: string) =>
     `${indicator}.register() needs "client": the injection token of your application's client (for example the class of the client, or the token you provide it under).`,
+  clientNotFound: (indicator: string, missing: string) =>
+    `${indicator} found no client to check: ${missing}`,
   badClient: (indicator: string, expected: string, methods: readonly string[], got: unknown) =>
     `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
   unknownSetting: (

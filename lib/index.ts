@@ -29,6 +29,7 @@ export type {
 // Built-in indicators: each registers in a line (`X.register({...})`) or is extended.
 export {
   BuiltInIndicator,
+  type ClientLocation,
   type IndicatorOptions,
   type RegisterAsyncOptions,
   type RegisterOptions,
@@ -54,6 +55,38 @@ export {
   type SqlClient,
   type SqlIndicatorSettings,
 } from './indicators/sql.indicator.js';
+/** TypeORM: the DataSource of @nestjs/typeorm (default or named), through its pg or mysql2 pool. */
+export {
+  TypeOrmHealthIndicator,
+  type TypeOrmDataSourceLike,
+  type TypeOrmIndicatorSettings,
+} from './indicators/typeorm.indicator.js';
+/** Prisma: the application's Prisma client (its PrismaService). */
+export {
+  PrismaHealthIndicator,
+  type PrismaClientLike,
+  type PrismaIndicatorSettings,
+} from './indicators/prisma.indicator.js';
+/** MikroORM: the MikroORM of @mikro-orm/nestjs (default or by contextName), through its Knex pool. */
+export {
+  MikroOrmHealthIndicator,
+  type MikroOrmConnectionLike,
+  type MikroOrmIndicatorSettings,
+  type MikroOrmLike,
+} from './indicators/mikro-orm.indicator.js';
+/** Sequelize: the connection of @nestjs/sequelize (default or named), through its pool. */
+export {
+  SequelizeHealthIndicator,
+  type SequelizeConnectionManagerLike,
+  type SequelizeIndicatorSettings,
+  type SequelizeLike,
+} from './indicators/sequelize.indicator.js';
+/** Drizzle: the application's Drizzle database, through its pg or mysql2 pool. */
+export {
+  DrizzleHealthIndicator,
+  type DrizzleDatabaseLike,
+  type DrizzleIndicatorSettings,
+} from './indicators/drizzle.indicator.js';
 export {
   RedisHealthIndicator,
   type IoRedisClientLike,

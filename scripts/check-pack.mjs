@@ -50,6 +50,17 @@ const OPTIONAL_PEERS = [
   '@nestjs/swagger',
   '@nestjs/platform-fastify',
   '@nestjs/platform-express',
+  'typeorm',
+  '@nestjs/typeorm',
+  'sequelize',
+  'sequelize-typescript',
+  '@nestjs/sequelize',
+  '@mikro-orm/core',
+  '@mikro-orm/nestjs',
+  '@prisma/client',
+  '@prisma/adapter-pg',
+  'prisma',
+  'drizzle-orm',
 ];
 
 const started = Date.now();

@@ -6,7 +6,7 @@ import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
 import { HealthModule } from '../health.module.js';
 import { HealthService } from '../health.service.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, isInstalled } from './built-in.indicator.js';
+import { BuiltInIndicator, isInstalled, type ClientLocation } from './built-in.indicator.js';
 
 /** A stand-in client, provided by the application under its own token. */
 interface Thermometer {
@@ -40,6 +40,36 @@ class TemperatureHealthIndicator extends BuiltInIndicator<TemperatureSettings> {
 
 class QuantumHealthIndicator extends TemperatureHealthIndicator {
   static override readonly peer = 'not-an-installed-package-nestjs-probes';
+}
+
+/** The token a (pretend) Nest integration provides its thermometers under. */
+const thermometerToken = (room?: string) => (room ? `${room}Thermometer` : THERMOMETER);
+
+interface ThermostatSettings {
+  client?: Thermometer;
+  room?: string;
+}
+
+/** An indicator of a client a Nest integration provides: found with no `client` token. */
+class ThermostatHealthIndicator extends BuiltInIndicator<ThermostatSettings> {
+  static override readonly defaults = { name: 'thermostat', componentType: 'system' };
+  static override readonly settingKeys = ['client', 'room'];
+  static tokenLoads = 0;
+
+  static override locate(settings: Record<string, unknown>): ClientLocation {
+    return {
+      package: '@nestjs/core',
+      token: async () => {
+        ThermostatHealthIndicator.tokenLoads++;
+        return thermometerToken(settings.room as string | undefined);
+      },
+      missing: `no thermometer${settings.room ? ` in room "${settings.room}"` : ''}. Import ThermometerModule.`,
+    };
+  }
+
+  async check(): Promise<CheckResult> {
+    return { observedValue: await this.settings.client!.read(), observedUnit: 'celsius' };
+  }
 }
 
 let app: INestApplication | undefined;
@@ -168,6 +198,66 @@ describe('BuiltInIndicator', () => {
     });
     const report = await app.get(HealthService).check('ready');
     expect(report).toMatchObject({ status: 'warn', output: 'server-room: 35 °C, above 30 °C' });
+  });
+
+  describe('with no client token, for an indicator of a Nest integration (locate())', () => {
+    it('injects the integration’s provider, waiting for its async factory', async () => {
+      const loadsBefore = ThermostatHealthIndicator.tokenLoads;
+      app = await createTestApp({
+        providers: [
+          {
+            provide: THERMOMETER,
+            // A connection that takes a while to open, as an ORM's does.
+            useFactory: () => new Promise((resolve) => setTimeout(resolve, 50, thermometer(19))),
+          },
+          { provide: 'kitchenThermometer', useValue: thermometer(24) },
+          ThermostatHealthIndicator.register({}),
+          ThermostatHealthIndicator.register({ name: 'kitchen', room: 'kitchen' }),
+        ],
+      });
+      const report = await app.get(HealthService).check('ready');
+      expect(report.checks!['thermostat:responseTime'][0].observedValue).toBe(19);
+      expect(report.checks!['kitchen:responseTime'][0].observedValue).toBe(24);
+      // The token is loaded when the application starts, not when the module is declared.
+      expect(ThermostatHealthIndicator.tokenLoads).toBe(loadsBefore + 2);
+    });
+
+    it('takes a client token all the same', async () => {
+      app = await createTestApp({
+        providers: [
+          { provide: 'MY_THERMOMETER', useValue: thermometer(30) },
+          ThermostatHealthIndicator.register({ client: 'MY_THERMOMETER' }),
+        ],
+      });
+      const report = await app.get(HealthService).check('ready');
+      expect(report.checks!['thermostat:responseTime'][0].observedValue).toBe(30);
+    });
+
+    it('stops start-up when nothing is provided under the token, saying what to change', async () => {
+      expect(await failure([ThermostatHealthIndicator.register({ room: 'attic' })])).toBe(
+        'ThermostatHealthIndicator(thermostat) found no client to check: no thermometer in room "attic". Import ThermometerModule.',
+      );
+    });
+
+    it('stops start-up on a typo in a setting, before looking anywhere', async () => {
+      expect(
+        await failure([
+          { provide: THERMOMETER, useValue: thermometer(1) },
+          ThermostatHealthIndicator.register({ ...({ rooom: 'attic' } as object) }),
+        ]),
+      ).toMatch(/^ThermostatHealthIndicator\(thermostat\) has no setting or option "rooom"/);
+    });
+
+    it('stops start-up when the integration package is not installed', async () => {
+      class OrphanHealthIndicator extends ThermostatHealthIndicator {
+        static override locate(settings: Record<string, unknown>): ClientLocation {
+          return { ...super.locate(settings), package: 'not-an-installed-package-nestjs-probes' };
+        }
+      }
+      expect(await failure([OrphanHealthIndicator.register({})])).toMatch(
+        /^OrphanHealthIndicator\(thermostat\) needs the "not-an-installed-package-nestjs-probes" package/,
+      );
+    });
   });
 
   describe('stops start-up, saying what to change, when', () => {

@@ -1,20 +1,28 @@
 import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
 import { messages } from '../health.messages.js';
 import { INDICATOR_OPTION_KEYS } from '../health.options.js';
 import type { CheckResult, HealthCheck } from '../interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
+import { locateClient, type ClientLocation } from './client-location.js';
+
+export type { ClientLocation } from './client-location.js';
 
 /** The `@HealthIndicator()` options of a built-in indicator: all optional, `name` has a default. */
 export type IndicatorOptions = Partial<HealthIndicatorOptions>;
 
 /**
  * What `register()` takes: the indicator's settings and its decorator options in one object. For
- * an indicator of a client, `client` is the DI token of the application's own client.
+ * an indicator of a client, `client` is the DI token of the application's own client (optional
+ * where the indicator finds the client of a Nest integration itself).
  */
 export type RegisterOptions<S> = IndicatorOptions &
-  (S extends { client: unknown } ? Omit<S, 'client'> & { client: InjectionToken } : S);
+  ('client' extends keyof S
+    ? Omit<S, 'client'> &
+        (undefined extends S['client'] ? { client?: InjectionToken } : { client: InjectionToken })
+    : S);
 
 /** What `registerAsync()` takes: decorator options, and a factory of the settings. */
 export interface RegisterAsyncOptions<S> extends IndicatorOptions {
@@ -28,6 +36,8 @@ export interface BuiltInClass<S> {
   readonly name: string;
   readonly defaults: IndicatorOptions;
   readonly settingKeys?: readonly string[];
+  readonly peer?: string;
+  locate?(settings: Record<string, unknown>): ClientLocation | undefined;
 }
 
 const require = createRequire(import.meta.url);
@@ -67,11 +77,7 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     if (typeof settings !== 'object' || settings === null) {
       throw new Error(messages.badSetting(cls.name, 'settings', settings, 'an object'));
     }
-    const known = cls.settingKeys;
-    const unknown = known && Object.keys(settings).find((key) => !known.includes(key));
-    if (unknown !== undefined) {
-      throw new Error(messages.unknownSetting(cls.name, unknown, known!, INDICATOR_OPTION_KEYS));
-    }
+    assertKnownKeys(cls, settings);
     this.validate(settings);
   }
 
@@ -94,6 +100,12 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     return this.pendingCall as Promise<T>;
   }
 
+  /**
+   * Where `register()` finds the client when given no `client` token; undefined (the default):
+   * `client` is required. An indicator of a Nest integration's client returns its token here.
+   */
+  static locate?(settings: Record<string, unknown>): ClientLocation | undefined;
+
   /** Throws, at start-up, what to change when the settings cannot work. */
   protected validate(_settings: S): void {}
 
@@ -108,6 +120,19 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     const client = settings.client as InjectionToken | undefined;
     if ('client' in settings && client === undefined) {
       throw new Error(messages.clientTokenMissing(this.name));
+    }
+    const location = client === undefined ? this.locate?.(settings) : undefined;
+    if (location) {
+      const label = labelOf(this, decorator);
+      return bind(this, decorator, [ModuleRef], async (moduleRef: unknown) => {
+        // A typo in a setting must not send the search elsewhere (to the default client).
+        assertKnownKeys({ name: label, settingKeys: this.settingKeys }, settings);
+        for (const pkg of [this.peer, location.package]) {
+          if (pkg && !isInstalled(pkg)) throw new Error(messages.peerMissing(label, pkg));
+        }
+        const found = await locateClient(moduleRef as ModuleRef, location, label);
+        return { ...settings, client: found } as S;
+      });
     }
     const inject = client === undefined ? [] : [client];
     return bind(
@@ -150,13 +175,27 @@ function bind<S>(
 ): Provider {
   const options = { ...cls.defaults, ...decorator } as HealthIndicatorOptions;
   const Bound = class extends (cls as unknown as new (settings: S) => HealthCheck) {};
-  Object.defineProperty(Bound, 'name', { value: `${cls.name}(${String(options.name)})` });
+  Object.defineProperty(Bound, 'name', { value: labelOf(cls, decorator) });
   HealthIndicator(options)(Bound);
   return {
     provide: Bound,
     inject,
     useFactory: async (...deps: unknown[]) => new Bound(await toSettings(...deps)),
   };
+}
+
+/** Throws, at start-up, on a key that is not one of the indicator's settings (a typo). */
+function assertKnownKeys(cls: { name: string; settingKeys?: readonly string[] }, settings: object) {
+  const known = cls.settingKeys;
+  const unknown = known && Object.keys(settings).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw new Error(messages.unknownSetting(cls.name, unknown, known!, INDICATOR_OPTION_KEYS));
+  }
+}
+
+/** The name of a registration: `PostgresHealthIndicator(database)`. */
+function labelOf(cls: { name: string; defaults: IndicatorOptions }, decorator: IndicatorOptions) {
+  return `${cls.name}(${String(decorator.name ?? cls.defaults.name)})`;
 }
 
 /** @internal Throws at start-up unless `client` has every method named. */

@@ -1,0 +1,77 @@
+import type { CheckResult } from '../interfaces/health-check.interface.js';
+import {
+  BuiltInIndicator,
+  abortable,
+  assertClient,
+  assertQuery,
+  elapsed,
+} from './built-in.indicator.js';
+
+/*
+ * The Prisma type is declared here, as far as the indicator uses it: `@prisma/client` is an
+ * optional peer (and each application generates its own client), so the library imports nothing
+ * from it, not even types.
+ */
+
+/** A Prisma client (`new PrismaClient({ adapter })`), or a `PrismaService` extending it. */
+export interface PrismaClientLike {
+  $queryRawUnsafe(query: string): PromiseLike<unknown>;
+}
+
+/** Settings of `PrismaHealthIndicator`. */
+export interface PrismaIndicatorSettings {
+  /**
+   * The application's Prisma client: the indicator opens no connection of its own. Required (with
+   * `register()`, the injection token it is provided under, such as your `PrismaService`).
+   */
+  client: PrismaClientLike;
+  /** The statement to run. Default `'SELECT 1'`. */
+  query?: string;
+}
+
+const DEFAULT_QUERY = 'SELECT 1';
+
+/**
+ * The reason, out of Prisma's wrapping: its errors begin with lines that say where the call was
+ * made ("Invalid `prisma.$queryRawUnsafe()` invocation:"), and end with what went wrong.
+ */
+function reason(error: unknown): unknown {
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string' || !message.trim().includes('\n')) return error;
+  const name = (error as { name?: unknown }).name;
+  const failure = new Error(message.trim().split('\n').at(-1)!.trim());
+  if (typeof name === 'string') failure.name = name;
+  return failure;
+}
+
+/**
+ * A Prisma client on a SQL database: passes when `SELECT 1` answers, through the client's own
+ * connections (its driver adapter's pool). Prisma cannot cancel a query: one given up on at the
+ * timeout runs on, and the next runs wait for it rather than queue more behind it.
+ */
+export class PrismaHealthIndicator extends BuiltInIndicator<PrismaIndicatorSettings> {
+  static override readonly defaults = { name: 'prisma', componentType: 'datastore' };
+  static override readonly settingKeys = [
+    'client',
+    'query',
+  ] satisfies readonly (keyof PrismaIndicatorSettings)[];
+  static override readonly peer: string = '@prisma/client';
+
+  protected override validate(settings: PrismaIndicatorSettings): void {
+    const name = this.constructor.name;
+    assertClient(name, settings.client, ['$queryRawUnsafe'], 'a Prisma client (PrismaClient)');
+    assertQuery(name, settings.query, DEFAULT_QUERY);
+  }
+
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    signal.throwIfAborted();
+    const { client } = this.settings;
+    const query = this.settings.query ?? DEFAULT_QUERY;
+    const started = performance.now();
+    const running = this.singleFlight(() => Promise.resolve(client.$queryRawUnsafe(query)));
+    await abortable(running, signal).catch((error: unknown) => {
+      throw new Error(`${query} failed`, { cause: reason(error) });
+    });
+    return { observedValue: elapsed(started), observedUnit: 'ms' };
+  }
+}

@@ -1,0 +1,138 @@
+import { expect } from '@jest/globals';
+import type { INestApplication, Provider } from '@nestjs/common';
+import { HealthService, type CheckReport, type HealthReport } from '../../lib/index.js';
+import { createTestApp } from './app.js';
+import type { TcpProxy } from './tcp-proxy.js';
+
+/**
+ * What the ORM indicators' suites share: probing one indicator of a running app, and the outage
+ * every one of them goes through (refused, then a black hole, each healed).
+ */
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition` holds, or fails saying what it was waiting for. */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  withinMs = 1000,
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting, after ${withinMs} ms, for ${what}`);
+    await sleep(10);
+  }
+}
+
+export interface Probe {
+  report: HealthReport;
+  entry: CheckReport;
+  /** How long the probe took, in ms. */
+  ms: number;
+}
+
+/** One readiness probe, as the route would serve it, and the indicator's entry in it. */
+export async function probe(app: INestApplication, name: string): Promise<Probe> {
+  const started = performance.now();
+  const report = await app.get(HealthService).check('ready');
+  const ms = performance.now() - started;
+  const entry = report.checks?.[`${name}:responseTime`]?.[0];
+  if (!entry) throw new Error(`no "${name}" check in ${JSON.stringify(report)}`);
+  return { report, entry, ms };
+}
+
+/** A probe that runs the indicator again, not one served from its cache of `ttlMs`. */
+export async function freshProbe(app: INestApplication, name: string, ttlMs: number) {
+  await sleep(ttlMs + 20);
+  return probe(app, name);
+}
+
+/** Probes until the indicator passes; resolves with how long that took. */
+export async function untilPasses(app: INestApplication, name: string, withinMs: number) {
+  const started = performance.now();
+  for (;;) {
+    const { entry } = await probe(app, name);
+    if (entry.status === 'pass') return performance.now() - started;
+    if (performance.now() - started > withinMs) {
+      throw new Error(`still failing after ${withinMs} ms: ${JSON.stringify(entry)}`);
+    }
+    await sleep(20);
+  }
+}
+
+export interface Outage {
+  app: INestApplication;
+  /** The indicator's name. */
+  name: string;
+  /** The proxy between the ORM and its server. */
+  proxy: TcpProxy;
+  timeoutMs: number;
+  ttlMs: number;
+  /** The output of a check whose server refuses connections. */
+  refused: RegExp;
+  /**
+   * Connections left open after each of three runs given up on in a black hole: 0 when the run
+   * closed what it started (the pooled connection its query hung on, destroyed; or the one being
+   * opened for it, closed); 1 when the ORM cannot be told to (a connection being opened, left to
+   * the pool's timeouts; a query Prisma cannot cancel): the next runs wait for it, opening none.
+   */
+  leftOpen: readonly [number, number, number];
+}
+
+/**
+ * Passes; fails fast and says why while the server refuses connections, and passes within a TTL
+ * of its return; fails at its timeout, run after run, while the server hangs (a black hole); and
+ * passes again within a TTL once the server is back. Nothing the runs opened is left behind.
+ */
+export async function outage(o: Outage): Promise<void> {
+  const { app, name, proxy, timeoutMs, ttlMs } = o;
+  const within = ttlMs + timeoutMs + 200;
+  expect((await probe(app, name)).entry.status).toBe('pass');
+
+  await proxy.refuse();
+  const refused = await freshProbe(app, name, ttlMs);
+  expect(refused.entry.status).toBe('fail');
+  expect(refused.entry.output).toMatch(o.refused);
+  expect(refused.ms).toBeLessThan(timeoutMs);
+  await proxy.heal();
+  expect(await untilPasses(app, name, within)).toBeLessThan(within);
+
+  proxy.blackhole();
+  const acceptedBefore = proxy.accepted;
+  for (let run = 1; run <= 3; run++) {
+    const { entry, ms } = await freshProbe(app, name, ttlMs);
+    expect(entry).toMatchObject({ status: 'fail', output: `timed out after ${timeoutMs} ms` });
+    expect(ms).toBeGreaterThanOrEqual(timeoutMs - 5);
+    expect(ms).toBeLessThan(timeoutMs + 150);
+    const left = o.leftOpen[run - 1];
+    // The proxy holds two sockets per connection: the client's and its own to the server.
+    await until(
+      () => proxy.openSockets <= 2 * left,
+      `at most ${left} connection(s) left open after run ${run}`,
+      500,
+    );
+  }
+  // A run opens a connection only when the one before left none open (run 1 uses the pool's).
+  const opened = o.leftOpen.slice(0, 2).filter((left) => left === 0).length;
+  expect(proxy.accepted - acceptedBefore).toBeLessThanOrEqual(opened);
+  // Whatever still hangs (connections the ORM keeps through a black hole) ends with the network.
+  await proxy.refuse();
+  await proxy.heal();
+  expect(await untilPasses(app, name, within)).toBeLessThan(within);
+}
+
+/** Closes the app (its ORM with it) and checks that no connection through the proxy is left. */
+export async function closeLeavesNothing(app: INestApplication, proxy: TcpProxy): Promise<void> {
+  await app.close();
+  await until(() => proxy.openSockets === 0, 'every connection to close with the app', 2000);
+}
+
+/** Boots an app that must fail to start, and returns why. */
+export async function startUpError(providers: Provider[]): Promise<string> {
+  const app = await createTestApp({ providers }).catch((error: Error) => error);
+  if (!(app instanceof Error)) {
+    await app.close();
+    throw new Error('start-up should have failed');
+  }
+  return app.message;
+}
