@@ -103,6 +103,7 @@ const strings = (valid: string) =>
 const ACCESS: readonly unknown[] = ['public', 'status', 'internal'];
 const PROBE_NAMES: readonly string[] = PROBES.map((probe) => probe.name);
 const accessRule = is((v) => ACCESS.includes(v), "'public', 'status' or 'internal'");
+const INCLUDE_VALID = 'a non-empty array of check names, such as ["database", "cache"]';
 const groupRule = shape(
   {
     include: arrayOf(
@@ -126,6 +127,14 @@ const groupsRule: Rule = (value, at) => {
     }
     const problem = entry === undefined ? undefined : groupRule(entry, `${at}.${key}`);
     if (problem) return problem;
+    if (isObject(entry) && entry.include === undefined) {
+      return {
+        kind: 'invalid',
+        at: `${at}.${key}.include`,
+        value: undefined,
+        valid: INCLUDE_VALID,
+      };
+    }
   }
   return undefined;
 };
