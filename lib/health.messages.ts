@@ -42,6 +42,8 @@ export const messages = {
     `${indicator} needs the "${pkg}" package, which is not installed. Install it: npm install ${pkg}`,
   clientTokenMissing: (indicator: string) =>
     `${indicator}.register() needs "client": the injection token of your application's client (for example the class of the client, or the token you provide it under).`,
+  handleMissing: (indicator: string, what: string, token: unknown, how: string) =>
+    `${indicator} found no ${what}: nothing is provided under ${typeof token === 'string' ? `"${token}"` : String(token)}. ${how}`,
   badClient: (indicator: string, expected: string, methods: readonly string[], got: unknown) =>
     `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
   unknownSetting: (

@@ -77,6 +77,15 @@ export {
   type MqttClientLike,
   type MqttIndicatorSettings,
 } from './indicators/mqtt.indicator.js';
+/** A BullMQ queue of `@nestjs/bullmq`: its connection, its workers and its backlog. */
+export {
+  BullMqHealthIndicator,
+  type BullMqIndicatorSettings,
+  type BullMqRegisterOptions,
+  type BullQueueLike,
+  type BullRedisClientLike,
+  type BullWorkerLike,
+} from './indicators/bullmq.indicator.js';
 export { HttpHealthIndicator, type HttpIndicatorSettings } from './indicators/http.indicator.js';
 export { TcpHealthIndicator, type TcpIndicatorSettings } from './indicators/tcp.indicator.js';
 export { DiskHealthIndicator, type DiskIndicatorSettings } from './indicators/disk.indicator.js';

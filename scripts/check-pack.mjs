@@ -45,6 +45,8 @@ const OPTIONAL_PEERS = [
   'nats',
   'mqtt',
   'knex',
+  'bullmq',
+  '@nestjs/bullmq',
   'prom-client',
   '@nestjs/terminus',
   '@nestjs/swagger',
