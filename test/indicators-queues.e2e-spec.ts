@@ -54,6 +54,16 @@ async function entryUntil(
   }
 }
 
+/** Starts an app that must fail to start, and returns why. */
+const failure = (providers: Provider[]) =>
+  createTestApp({ providers }).then(
+    async (app) => {
+      await app.close();
+      throw new Error('start-up should have failed');
+    },
+    (error: Error) => error.message,
+  );
+
 /** A stand-in queue, never called: for the start-up errors. */
 const fakeQueue = {
   name: 'settings',
@@ -246,7 +256,7 @@ await describeWithServer('redis', 'BullMqHealthIndicator', () => {
 
     await proxy.refuse();
     // The first run may still find the client ready, and time out; then it fails at once.
-    const refused = await entryUntil(app, (e) => /^not connected/.test(e.output ?? ''));
+    const refused = await entryUntil(app, (e) => (e.output ?? '').startsWith('not connected'));
     expect(refused.output).toMatch(/^not connected \(status: (reconnecting|connecting|connect)\)$/);
     expect(refused.observedValue).toBeLessThan(100);
     await proxy.heal();
@@ -266,15 +276,6 @@ await describeWithServer('redis', 'BullMqHealthIndicator', () => {
   });
 
   describe('start-up errors', () => {
-    const failure = (providers: Provider[]) =>
-      createTestApp({ providers }).then(
-        async (app) => {
-          await app.close();
-          throw new Error('start-up should have failed');
-        },
-        (error: Error) => error.message,
-      );
-
     it('says which queue is missing, and how to register it', async () => {
       const message = await failure([BullMqHealthIndicator.register({ queue: 'nowhere' })]);
       expect(message).toBe(
