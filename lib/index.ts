@@ -86,6 +86,13 @@ export {
   type BullRedisClientLike,
   type BullWorkerLike,
 } from './indicators/bullmq.indicator.js';
+/** The application's memcached client (memjs): a `stats` round trip to each of its servers. */
+export {
+  MemcachedHealthIndicator,
+  type MemcachedIndicatorSettings,
+  type MemjsClientLike,
+  type MemjsServerLike,
+} from './indicators/memcached.indicator.js';
 export { HttpHealthIndicator, type HttpIndicatorSettings } from './indicators/http.indicator.js';
 export { TcpHealthIndicator, type TcpIndicatorSettings } from './indicators/tcp.indicator.js';
 export { DiskHealthIndicator, type DiskIndicatorSettings } from './indicators/disk.indicator.js';

@@ -47,6 +47,7 @@ const OPTIONAL_PEERS = [
   'knex',
   'bullmq',
   '@nestjs/bullmq',
+  'memjs',
   'prom-client',
   '@nestjs/terminus',
   '@nestjs/swagger',
