@@ -126,7 +126,7 @@ export class MicroserviceServerHealthIndicator
         const registry = (modules as Partial<ModulesContainer>).getRpcTargetRegistry;
         if (typeof registry !== 'function') {
           throw new Error(
-            `${indicator} needs the registry of transport servers of @nestjs/core 11.1 or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
+            `${indicator} needs the registry of transport servers of @nestjs/core 11.1.6 or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
           );
         }
         return { servers: registry.call(modules) };
