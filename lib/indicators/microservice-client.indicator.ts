@@ -108,6 +108,9 @@ export class MicroserviceClientHealthIndicator
       ['connect', 'unwrap', 'send'],
       'a ClientProxy (ClientsModule.register(), ClientProxyFactory.create())',
     );
+    const unsupported = unsupportedTransport(settings.client);
+    if (unsupported !== undefined)
+      throw new Error(messages.transportUnsupported(name, unsupported));
     const { pattern } = settings;
     const isPattern =
       (typeof pattern === 'string' && pattern !== '') ||
@@ -221,6 +224,14 @@ export class MicroserviceClientHealthIndicator
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** Kafka and gRPC clients, which no server here could test: not supported yet. */
+function unsupportedTransport(client: unknown): string | undefined {
+  const methods = client as Record<string, unknown>;
+  if (typeof methods.subscribeToResponseOf === 'function') return 'Kafka';
+  if (typeof methods.getService === 'function') return 'gRPC';
+  return undefined;
 }
 
 /** What `unwrap()` gives, or `undefined` while the client has no connection. */

@@ -74,6 +74,8 @@ interface Watched {
 }
 
 const UP = new Set(['connected', 'unblocked']);
+/** `Transport.GRPC` and `Transport.KAFKA`: no server of either could be tested here. */
+const UNSUPPORTED: Record<number, string> = { 4: 'gRPC', 6: 'Kafka' };
 const DEGRADED: Record<string, string> = {
   blocked: 'the broker blocked the connection (resource alarm)',
   rebalancing: 'the consumer group is rebalancing',
@@ -161,6 +163,13 @@ export class MicroserviceServerHealthIndicator
 
   /** No server to watch once the application has started: a server created too late, or none. */
   onApplicationBootstrap(): void {
+    const unsupported = this.watched.find(({ server }) => UNSUPPORTED[Number(server.transportId)]);
+    if (unsupported !== undefined) {
+      const transport = UNSUPPORTED[Number(unsupported.server.transportId)];
+      throw new Error(
+        `${messages.transportUnsupported(this.constructor.name, transport)} With other servers in the application, choose theirs with "transport".`,
+      );
+    }
     if (this.watched.length > 0) return;
     const { transport } = this.settings;
     const which =
