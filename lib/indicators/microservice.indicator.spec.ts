@@ -100,13 +100,14 @@ describe('MicroserviceClientHealthIndicator', () => {
   });
 });
 
-describe('MicroserviceServerHealthIndicator', () => {
-  const server = (transportId: number, handle: unknown, status?: string) => {
-    const status$ = new ReplaySubject<string>(1);
-    if (status !== undefined) status$.next(status);
-    return { transportId, status: status$, unwrap: () => handle };
-  };
+/** A transport server as Nest's registry gives it, with its status so far. */
+const server = (transportId: number, handle: unknown, status?: string) => {
+  const status$ = new ReplaySubject<string>(1);
+  if (status !== undefined) status$.next(status);
+  return { transportId, status: status$, unwrap: () => handle };
+};
 
+describe('MicroserviceServerHealthIndicator', () => {
   it('reports each of several servers, and fails with the one that is down', async () => {
     const servers = new ReplaySubject<unknown>();
     servers.next(server(1, [redis()], 'connected'));
