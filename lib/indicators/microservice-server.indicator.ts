@@ -118,12 +118,20 @@ export class MicroserviceServerHealthIndicator
 
   /** A provider in one line, watching the application's servers (all, or those of `transport`). */
   static override register<S>(this: BuiltInClass<S>, options: RegisterOptions<S>): Provider {
-    const name = (options as IndicatorOptions).name ?? this.defaults.name;
+    // Servers given (an observable of your own): registered as they are.
+    if ((options as { servers?: unknown } | undefined)?.servers !== undefined) {
+      return BuiltInIndicator.register.call<BuiltInClass<S>, [RegisterOptions<S>], Provider>(
+        this,
+        options,
+      );
+    }
+    const name = (options as IndicatorOptions | undefined)?.name ?? this.defaults.name;
     const indicator = `${this.name}(${String(name)})`;
     return registerWithHandle(this, (options ?? {}) as Record<string, unknown>, {
       key: 'servers',
       token: ModulesContainer,
-      missing: messages.handleMissing(indicator, "application's modules", 'ModulesContainer', ''),
+      // Always there: @nestjs/core provides it to every module.
+      missing: `${indicator} found no ModulesContainer of @nestjs/core.`,
       settings: (modules) => {
         const registry = (modules as Partial<ModulesContainer>).getRpcTargetRegistry;
         if (typeof registry !== 'function') {

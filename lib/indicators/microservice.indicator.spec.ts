@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import type { FactoryProvider } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { BehaviorSubject, ReplaySubject } from 'rxjs';
 import { MicroserviceClientHealthIndicator } from './microservice-client.indicator.js';
 import { MicroserviceServerHealthIndicator } from './microservice-server.indicator.js';
@@ -143,6 +145,18 @@ describe('MicroserviceServerHealthIndicator', () => {
     ).resolves.toMatchObject({
       output: 'not started (app.startAllMicroservices() or listen() not called yet)',
     });
+  });
+
+  it('watches the servers it is given, or else the application’s own, from Nest’s registry', async () => {
+    const servers = new ReplaySubject<unknown>();
+    servers.next(server(1, [redis()], 'connected'));
+    const given = MicroserviceServerHealthIndicator.register({ servers }) as FactoryProvider;
+    expect(given.inject).toEqual([]);
+    await expect((await given.useFactory()).check(signal())).resolves.toMatchObject({
+      status: 'pass',
+    });
+    const own = MicroserviceServerHealthIndicator.register({}) as FactoryProvider;
+    expect(own.inject).toEqual([{ token: ModulesContainer, optional: true }]);
   });
 
   it('stops start-up with a Kafka or gRPC server it would watch, and watches only the transport asked for', () => {
