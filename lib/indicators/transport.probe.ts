@@ -1,8 +1,6 @@
-/**
- * @internal What the microservice indicators check on the connection under a Nest transport
- * (`unwrap()` of a `ClientProxy` or a transport server): at once whether it is up, then a round
- * trip on that same connection where its library has one that changes nothing.
- */
+// What the microservice indicators check on the connection under a Nest transport (`unwrap()` of
+// a `ClientProxy` or a transport server): at once whether it is up, then a round trip on that same
+// connection where its library has one that changes nothing. Internal, but `ObservableLike`.
 
 /** An rxjs-style observable, typed structurally: the library imports no rxjs type it exposes. */
 export interface ObservableLike<T> {
