@@ -196,7 +196,7 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     return client;
   }
 
-  private async read(redis: BullRedisClientLike) {
+  private async read(redis: BullRedisClientLike): Promise<QueueState> {
     const { queue, failedWindowMs = 900_000 } = this.settings;
     const [paused, workers, counts, failedRecent] = await Promise.all([
       queue.isPaused(),
@@ -207,58 +207,79 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     return { paused, workers, counts, failedRecent, failedWindowMs };
   }
 
-  private judge(state: Awaited<ReturnType<BullMqHealthIndicator['read']>>): CheckResult {
-    const {
-      minWorkers = 1,
-      maxWaiting,
-      maxDelayed,
-      maxFailed,
-      backlogStatus = 'warn',
-    } = this.settings;
-    const { paused, counts, failedRecent, failedWindowMs } = state;
-    const local = this.settings.workers?.() ?? [];
-    const closed = local.filter((w) => w.closing !== undefined || !w.isRunning()).length;
-    const localPaused = local.filter((w) => w.closing === undefined && w.isPaused()).length;
-    // A paused worker keeps its connection, so Redis still lists it.
-    const running = Math.max(0, state.workers - localPaused);
-    const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
-    const failures: string[] = [];
-    if (paused) failures.push(`queue "${this.settings.queue.name}" is paused`);
-    if (localPaused > 0) failures.push(`${localPaused} of this application's workers paused`);
-    if (closed > 0) failures.push(`${closed} of this application's workers closed`);
-    if (running < minWorkers) {
-      failures.push(
-        `${running} running worker${running === 1 ? '' : 's'}, below minWorkers ${minWorkers}`,
-      );
-    }
-    const backlog: string[] = [];
-    const above = (what: string, value: number, max: number | undefined, setting: string) => {
-      if (max !== undefined && value > max)
-        backlog.push(`${value} ${what}, above ${setting} ${max}`);
-    };
-    above('waiting', waiting, maxWaiting, 'maxWaiting');
-    above('delayed', counts.delayed ?? 0, maxDelayed, 'maxDelayed');
-    above(`failed in the last ${failedWindowMs / 1000} s`, failedRecent, maxFailed, 'maxFailed');
+  private judge(state: QueueState): CheckResult {
+    const { backlogStatus = 'warn', queue } = this.settings;
+    const { counts } = state;
+    const workers = this.workers(state);
+    const backlog = this.backlog(state);
     const status: HealthStatus =
-      failures.length > 0 ? 'fail' : backlog.length > 0 ? backlogStatus : 'pass';
+      workers.failures.length > 0 ? 'fail' : backlog.length > 0 ? backlogStatus : 'pass';
     const result: CheckResult = {
       status,
       details: {
-        queue: this.settings.queue.name,
-        paused,
-        workers: running,
-        ...(local.length > 0 && { localWorkers: local.length - closed - localPaused }),
-        waiting,
+        queue: queue.name,
+        paused: state.paused,
+        workers: workers.running,
+        ...(workers.local !== undefined && { localWorkers: workers.local }),
+        waiting: waitingOf(state),
         active: counts.active ?? 0,
         delayed: counts.delayed ?? 0,
         failed: counts.failed ?? 0,
-        failedRecent,
-        failedWindowMs,
+        failedRecent: state.failedRecent,
+        failedWindowMs: state.failedWindowMs,
       },
     };
-    if (status !== 'pass') result.output = [...failures, ...backlog].join('; ');
+    if (status !== 'pass') result.output = [...workers.failures, ...backlog].join('; ');
     return result;
   }
+
+  /** Whether the queue's workers run: what fails, how many run, how many of this app's do. */
+  private workers(state: QueueState) {
+    const { minWorkers = 1, queue } = this.settings;
+    const local = this.settings.workers?.() ?? [];
+    const closed = local.filter((w) => w.closing !== undefined || !w.isRunning()).length;
+    const paused = local.filter((w) => w.closing === undefined && w.isPaused()).length;
+    // A paused worker keeps its connection, so Redis still lists it.
+    const running = Math.max(0, state.workers - paused);
+    const failures: string[] = [];
+    if (state.paused) failures.push(`queue "${queue.name}" is paused`);
+    if (paused > 0) failures.push(`${paused} of this application's workers paused`);
+    if (closed > 0) failures.push(`${closed} of this application's workers closed`);
+    if (running < minWorkers) {
+      const plural = running === 1 ? '' : 's';
+      failures.push(`${running} running worker${plural}, below minWorkers ${minWorkers}`);
+    }
+    const stillLocal = local.length > 0 ? local.length - closed - paused : undefined;
+    return { failures, running, local: stillLocal };
+  }
+
+  /** The thresholds the backlog is above, each said in words. */
+  private backlog(state: QueueState): string[] {
+    const { maxWaiting, maxDelayed, maxFailed } = this.settings;
+    const above: string[] = [];
+    const check = (what: string, value: number, max: number | undefined, setting: string) => {
+      if (max !== undefined && value > max) above.push(`${value} ${what}, above ${setting} ${max}`);
+    };
+    check('waiting', waitingOf(state), maxWaiting, 'maxWaiting');
+    check('delayed', state.counts.delayed ?? 0, maxDelayed, 'maxDelayed');
+    const failed = `failed in the last ${state.failedWindowMs / 1000} s`;
+    check(failed, state.failedRecent, maxFailed, 'maxFailed');
+    return above;
+  }
+}
+
+/** What one read of the queue found. */
+interface QueueState {
+  paused: boolean;
+  workers: number;
+  counts: Record<string, number>;
+  failedRecent: number;
+  failedWindowMs: number;
+}
+
+/** Jobs waiting to be taken: waiting, and prioritized (a set of their own since bullmq 4). */
+function waitingOf({ counts }: QueueState): number {
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
 }
 
 /**
