@@ -56,6 +56,10 @@ export const messages = {
     `${indicator}.register() needs "client": the injection token of your application's client (for example the class of the client, or the token you provide it under).`,
   clientNotFound: (indicator: string, missing: string) =>
     `${indicator} found no client to check: ${missing}`,
+  handleMissing: (indicator: string, what: string, token: unknown, how: string) =>
+    `${indicator} found no ${what}: nothing is provided under ${typeof token === 'string' ? `"${token}"` : String(token)}. ${how}`,
+  transportUnsupported: (indicator: string, transport: string) =>
+    `${indicator} does not support ${transport} yet. Cover it with an indicator of your own, or keep terminus' check through TerminusHealthIndicator (README: "MongoDB, Mongoose and Kafka").`,
   badClient: (indicator: string, expected: string, methods: readonly string[], got: unknown) =>
     `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
   unknownSetting: (

@@ -110,6 +110,36 @@ export {
   type MqttClientLike,
   type MqttIndicatorSettings,
 } from './indicators/mqtt.indicator.js';
+/** A BullMQ queue of `@nestjs/bullmq`: its connection, its workers and its backlog. */
+export {
+  BullMqHealthIndicator,
+  type BullMqIndicatorSettings,
+  type BullMqRegisterOptions,
+  type BullQueueLike,
+  type BullRedisClientLike,
+  type BullWorkerLike,
+} from './indicators/bullmq.indicator.js';
+/** The application's memcached client (memjs): a `stats` round trip to each of its servers. */
+export {
+  MemcachedHealthIndicator,
+  type MemcachedIndicatorSettings,
+  type MemjsClientLike,
+  type MemjsServerLike,
+} from './indicators/memcached.indicator.js';
+/** A Nest microservice client (`ClientProxy`) of the application, on its own connection. */
+export {
+  MicroserviceClientHealthIndicator,
+  type ClientProxyLike,
+  type MicroserviceClientIndicatorSettings,
+} from './indicators/microservice-client.indicator.js';
+/** The application's own microservice servers (consumers), through their status events. */
+export {
+  MicroserviceServerHealthIndicator,
+  type MicroserviceServerIndicatorSettings,
+  type RpcServerLike,
+} from './indicators/microservice-server.indicator.js';
+/** An rxjs-style observable, as the microservice indicators take them. */
+export type { ObservableLike } from './indicators/transport.probe.js';
 export { HttpHealthIndicator, type HttpIndicatorSettings } from './indicators/http.indicator.js';
 export { TcpHealthIndicator, type TcpIndicatorSettings } from './indicators/tcp.indicator.js';
 export { DiskHealthIndicator, type DiskIndicatorSettings } from './indicators/disk.indicator.js';

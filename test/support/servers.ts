@@ -1,5 +1,7 @@
 import { describe, it } from '@jest/globals';
-import { connect } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 
 /**
  * The real servers the integration tests talk to: addresses from env vars, loopback defaults.
@@ -68,4 +70,77 @@ export async function describeWithServer(
   console.warn(`Skipping "${title}": ${reason}`);
   // Skipped on purpose, with the reason above: the server is not running here.
   describe.skip(title, body);
+}
+
+/** Servers the tests start themselves, each its own instance on a free port, from a binary here. */
+export type BinaryName = 'memcached';
+
+/** Whether a binary can be run here. */
+export function hasBinary(binary: BinaryName): boolean {
+  return spawnSync(binary, ['-h'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * `describe` for tests that start a server of their own from `binary`. Missing: under CI=true, a
+ * failing test saying so (`.ci/run` installs it); elsewhere the block is skipped, with the reason.
+ */
+export function describeWithBinary(binary: BinaryName, title: string, body: () => void): void {
+  if (hasBinary(binary)) {
+    describe(title, body);
+    return;
+  }
+  const reason = `the "${binary}" binary is not installed (Debian package ${binary}; .ci/run installs it)`;
+  if (process.env.CI === 'true') {
+    describe(title, () => {
+      it(`needs ${binary}`, () => {
+        throw new Error(`${reason}; CI=true requires it`);
+      });
+    });
+    return;
+  }
+  console.warn(`Skipping "${title}": ${reason}`);
+  // Skipped on purpose, with the reason above: the binary is not installed here.
+  describe.skip(title, body);
+}
+
+/** A free TCP port on the loopback, to start a server on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A server process the test started, and how to stop it (only it). */
+export interface OwnServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a memcached of the test's own on a free loopback port; resolves once it accepts. */
+export async function startMemcached(): Promise<OwnServer> {
+  const port = await freePort();
+  const args = ['-p', String(port), '-U', '0', '-l', '127.0.0.1', '-m', '16'];
+  // memcached refuses to run as root unless told which user to be.
+  if (process.getuid?.() === 0) args.push('-u', 'root');
+  const child: ChildProcess = spawn('memcached', args, { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  const deadline = Date.now() + 5000;
+  while (!(await reachable({ host: '127.0.0.1', port }))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`memcached did not start on port ${port} (exit code ${child.exitCode})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    port,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
 }

@@ -1,0 +1,314 @@
+import type { Provider } from '@nestjs/common';
+import { ModulesContainer, Reflector } from '@nestjs/core';
+import { messages } from '../health.messages.js';
+import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
+import {
+  abortable,
+  BuiltInIndicator,
+  elapsed,
+  isInstalled,
+  type BuiltInClass,
+  type IndicatorOptions,
+  type RegisterOptions,
+} from './built-in.indicator.js';
+import { registerWithHandle } from './handle.registration.js';
+
+/** The part of the queue's ioredis client the indicator uses. */
+export interface BullRedisClientLike {
+  /** `'ready'` when commands can be served. */
+  readonly status?: string;
+  zcount(key: string, min: number | string, max: number | string): Promise<number>;
+}
+
+/** The part of a BullMQ `Queue` (bullmq 5 or 6) the indicator uses. */
+export interface BullQueueLike {
+  readonly name: string;
+  /** Redis keys of the queue; `failed` is the sorted set of failed jobs, scored by `finishedOn`. */
+  readonly keys: { readonly failed: string };
+  /** The queue's own Redis client (bullmq 5). */
+  readonly client?: Promise<BullRedisClientLike>;
+  /** The queue's backend, whose `client` is its Redis client (bullmq 6). */
+  getBackend?(): { readonly client?: Promise<BullRedisClientLike> };
+  isPaused(): Promise<boolean>;
+  getWorkersCount(): Promise<number>;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}
+
+/** The part of a BullMQ `Worker` the indicator uses. */
+export interface BullWorkerLike {
+  isRunning(): boolean;
+  isPaused(): boolean;
+  /** Set once `close()` has been called. */
+  readonly closing?: Promise<void>;
+}
+
+/** Settings of `BullMqHealthIndicator`. */
+export interface BullMqIndicatorSettings {
+  /** The application's queue; `register()` takes its name and finds it in DI. */
+  queue: BullQueueLike;
+  /** This application's workers of the queue; `register()` finds its `@Processor()` classes. */
+  workers?: () => readonly BullWorkerLike[];
+  /** Fewer running workers (in any process, as Redis lists them) fails. Default 1; 0 turns it off. */
+  minWorkers?: number;
+  /** More jobs waiting (waiting + prioritized) than this reports `backlogStatus`. */
+  maxWaiting?: number;
+  /** More delayed jobs than this reports `backlogStatus`. */
+  maxDelayed?: number;
+  /** More jobs failed within `failedWindowMs` than this reports `backlogStatus`. */
+  maxFailed?: number;
+  /** The window of `maxFailed`, in ms. Default 900000 (15 minutes). */
+  failedWindowMs?: number;
+  /** What a backlog above a threshold reports. Default `'warn'`. */
+  backlogStatus?: 'warn' | 'fail';
+}
+
+/** What `register()` takes: the queue's name instead of the queue. */
+export type BullMqRegisterOptions = IndicatorOptions &
+  Omit<BullMqIndicatorSettings, 'queue' | 'workers'> & { queue: string };
+
+/** The metadata key of `@Processor()` in `@nestjs/bullmq`, whose classes are the queue's workers. */
+const PROCESSOR_METADATA = 'bullmq:processor_metadata';
+const reflector = new Reflector();
+
+/**
+ * Checks a BullMQ queue of the application (`@nestjs/bullmq`): its own Redis connection (fails at
+ * once while it is not ready), that its workers run (`minWorkers` across every process, none of
+ * this application's paused or closed, the queue not paused), and its backlog (`maxWaiting`,
+ * `maxDelayed`, `maxFailed` within `failedWindowMs`), which warns by default.
+ *
+ * @example
+ * BullMqHealthIndicator.register({ queue: 'emails', maxWaiting: 1000 })
+ */
+export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSettings> {
+  static override readonly defaults = { name: 'bullmq', componentType: 'component' };
+  static override readonly settingKeys = [
+    'queue',
+    'workers',
+    'minWorkers',
+    'maxWaiting',
+    'maxDelayed',
+    'maxFailed',
+    'failedWindowMs',
+    'backlogStatus',
+  ] satisfies readonly (keyof BullMqIndicatorSettings)[];
+  static override readonly peer = 'bullmq';
+
+  private redis?: BullRedisClientLike;
+
+  /**
+   * A provider in one line, the queue found by its name (`BullModule.registerQueue({ name })`):
+   * `BullMqHealthIndicator.register({ queue: 'emails', maxWaiting: 1000 })`.
+   */
+  static override register<S>(
+    this: BuiltInClass<S>,
+    options: BullMqRegisterOptions | RegisterOptions<S>,
+  ): Provider {
+    const queue = (options as { queue?: unknown })?.queue;
+    if (typeof queue !== 'string' || queue === '') {
+      throw new Error(
+        messages.badSetting(
+          this.name,
+          'queue',
+          queue,
+          'the name of a queue, as registered with BullModule.registerQueue({ name })',
+        ),
+      );
+    }
+    const token = queueToken(this.name, queue);
+    const name = (options as IndicatorOptions).name ?? this.defaults.name;
+    return registerWithHandle(this, options as Record<string, unknown>, {
+      key: 'queue',
+      token,
+      missing: messages.handleMissing(
+        `${this.name}(${String(name)})`,
+        `BullMQ queue "${queue}"`,
+        token,
+        `Register it with BullModule.registerQueue({ name: '${queue}' }) in this module or in a module it imports.`,
+      ),
+      inject: [ModulesContainer],
+      settings: (found, modules) => ({
+        queue: found,
+        workers: () => processorWorkers(modules as ModulesContainer, queue),
+      }),
+    });
+  }
+
+  protected override validate(settings: BullMqIndicatorSettings): void {
+    const name = this.constructor.name;
+    const bad = (key: string, valid: string) =>
+      new Error(
+        messages.badSetting(
+          name,
+          key,
+          (settings as unknown as Record<string, unknown>)[key],
+          valid,
+        ),
+      );
+    const queue = settings.queue as unknown as Record<string, unknown> | undefined;
+    const methods = ['isPaused', 'getWorkersCount', 'getJobCounts'];
+    if (
+      typeof queue !== 'object' ||
+      queue === null ||
+      methods.some((m) => typeof queue[m] !== 'function')
+    ) {
+      throw new Error(messages.badClient(name, 'a BullMQ Queue', methods, queue));
+    }
+    for (const key of ['minWorkers', 'maxWaiting', 'maxDelayed', 'maxFailed'] as const) {
+      const value = settings[key];
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+        throw bad(key, 'an integer >= 0');
+      }
+    }
+    const window = settings.failedWindowMs;
+    if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
+      throw bad('failedWindowMs', 'an integer number of ms > 0');
+    }
+    if (
+      settings.backlogStatus !== undefined &&
+      !['warn', 'fail'].includes(settings.backlogStatus)
+    ) {
+      throw bad('backlogStatus', '"warn" or "fail"');
+    }
+    if (settings.workers !== undefined && typeof settings.workers !== 'function') {
+      throw bad('workers', "a function returning the application's workers of the queue");
+    }
+  }
+
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    const started = performance.now();
+    // The client resolves once connected: while it never was, the check waits for its timeout.
+    const redis = (this.redis ??= await abortable(this.clientOf(), signal));
+    if (redis.status !== undefined && redis.status !== 'ready') {
+      throw new Error(`not connected (status: ${redis.status})`);
+    }
+    // A read still unanswered (its check timed out) is waited for: no pile of them in the client.
+    const state = await abortable(
+      this.singleFlight(() => this.read(redis)),
+      signal,
+    );
+    return { ...this.judge(state), observedValue: elapsed(started), observedUnit: 'ms' };
+  }
+
+  private clientOf(): Promise<BullRedisClientLike> {
+    const { queue } = this.settings;
+    const client = queue.getBackend?.().client ?? queue.client;
+    if (client === undefined) return Promise.reject(new Error('the queue has no Redis client'));
+    return client;
+  }
+
+  private async read(redis: BullRedisClientLike): Promise<QueueState> {
+    const { queue, failedWindowMs = 900_000 } = this.settings;
+    const [paused, workers, counts, failedRecent] = await Promise.all([
+      queue.isPaused(),
+      queue.getWorkersCount(),
+      queue.getJobCounts('waiting', 'prioritized', 'delayed', 'failed', 'active'),
+      redis.zcount(queue.keys.failed, Date.now() - failedWindowMs, '+inf'),
+    ]);
+    return { paused, workers, counts, failedRecent, failedWindowMs };
+  }
+
+  private judge(state: QueueState): CheckResult {
+    const { backlogStatus = 'warn', queue } = this.settings;
+    const { counts } = state;
+    const workers = this.workers(state);
+    const backlog = this.backlog(state);
+    const status: HealthStatus =
+      workers.failures.length > 0 ? 'fail' : backlog.length > 0 ? backlogStatus : 'pass';
+    const result: CheckResult = {
+      status,
+      details: {
+        queue: queue.name,
+        paused: state.paused,
+        workers: workers.running,
+        ...(workers.local !== undefined && { localWorkers: workers.local }),
+        waiting: waitingOf(state),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+        failedRecent: state.failedRecent,
+        failedWindowMs: state.failedWindowMs,
+      },
+    };
+    if (status !== 'pass') result.output = [...workers.failures, ...backlog].join('; ');
+    return result;
+  }
+
+  /** Whether the queue's workers run: what fails, how many run, how many of this app's do. */
+  private workers(state: QueueState) {
+    const { minWorkers = 1, queue } = this.settings;
+    const local = this.settings.workers?.() ?? [];
+    const closed = local.filter((w) => w.closing !== undefined || !w.isRunning()).length;
+    const paused = local.filter((w) => w.closing === undefined && w.isPaused()).length;
+    // A paused worker keeps its connection, so Redis still lists it.
+    const running = Math.max(0, state.workers - paused);
+    const failures: string[] = [];
+    if (state.paused) failures.push(`queue "${queue.name}" is paused`);
+    if (paused > 0) failures.push(`${paused} of this application's workers paused`);
+    if (closed > 0) failures.push(`${closed} of this application's workers closed`);
+    if (running < minWorkers) {
+      const plural = running === 1 ? '' : 's';
+      failures.push(`${running} running worker${plural}, below minWorkers ${minWorkers}`);
+    }
+    const stillLocal = local.length > 0 ? local.length - closed - paused : undefined;
+    return { failures, running, local: stillLocal };
+  }
+
+  /** The thresholds the backlog is above, each said in words. */
+  private backlog(state: QueueState): string[] {
+    const { maxWaiting, maxDelayed, maxFailed } = this.settings;
+    const above: string[] = [];
+    const check = (what: string, value: number, max: number | undefined, setting: string) => {
+      if (max !== undefined && value > max) above.push(`${value} ${what}, above ${setting} ${max}`);
+    };
+    check('waiting', waitingOf(state), maxWaiting, 'maxWaiting');
+    check('delayed', state.counts.delayed ?? 0, maxDelayed, 'maxDelayed');
+    const failed = `failed in the last ${state.failedWindowMs / 1000} s`;
+    check(failed, state.failedRecent, maxFailed, 'maxFailed');
+    return above;
+  }
+}
+
+/** What one read of the queue found. */
+interface QueueState {
+  paused: boolean;
+  workers: number;
+  counts: Record<string, number>;
+  failedRecent: number;
+  failedWindowMs: number;
+}
+
+/** Jobs waiting to be taken: waiting, and prioritized (a set of their own since bullmq 4). */
+function waitingOf({ counts }: QueueState): number {
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+}
+
+/**
+ * The DI token of a queue, as `getQueueToken(name)` of `@nestjs/bullmq` makes it; computed, so the
+ * library never loads the package.
+ */
+function queueToken(indicator: string, queue: string): string {
+  if (!isInstalled('@nestjs/bullmq')) {
+    throw new Error(messages.peerMissing(indicator, '@nestjs/bullmq'));
+  }
+  return `BullQueue_${queue}`;
+}
+
+/** The workers of `@Processor(queue)` classes (`WorkerHost`), as `@nestjs/bullmq` creates them. */
+function processorWorkers(modules: ModulesContainer, queue: string): BullWorkerLike[] {
+  const workers: BullWorkerLike[] = [];
+  for (const module of modules.values()) {
+    for (const wrapper of module.providers.values()) {
+      const instance = wrapper.instance as { worker?: BullWorkerLike } | undefined;
+      const type = instance?.constructor;
+      if (!type || !wrapper.isDependencyTreeStatic()) continue;
+      const metadata = reflector.get<{ name?: string } | undefined>(PROCESSOR_METADATA, type);
+      if (metadata?.name !== queue) continue;
+      try {
+        workers.push(instance!.worker!);
+      } catch {
+        // Not created yet (before onModuleInit, or manualRegistration): nothing to judge.
+      }
+    }
+  }
+  return workers.filter((worker) => typeof worker?.isRunning === 'function');
+}

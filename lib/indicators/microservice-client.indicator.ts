@@ -1,0 +1,253 @@
+import type { InjectionToken, OnModuleDestroy, Provider } from '@nestjs/common';
+import { messages } from '../health.messages.js';
+import type { CheckResult } from '../interfaces/health-check.interface.js';
+import {
+  abortable,
+  assertClient,
+  BuiltInIndicator,
+  elapsed,
+  type BuiltInClass,
+  type IndicatorOptions,
+  type RegisterOptions,
+} from './built-in.indicator.js';
+import { registerWithHandle } from './handle.registration.js';
+import {
+  Latest,
+  NotConnected,
+  TransportProbe,
+  type ObservableLike,
+  type TransportReading,
+} from './transport.probe.js';
+
+/** The part of a Nest `ClientProxy` (`@nestjs/microservices`, Nest 11 or 12) the indicator uses. */
+export interface ClientProxyLike {
+  /** Connects, or resolves with the connection under way or made: idempotent. */
+  connect(): Promise<unknown>;
+  /** The connection under the client (a socket, an ioredis pair, a NATS connection...). */
+  unwrap<T>(): T;
+  send(pattern: unknown, data: unknown): ObservableLike<unknown>;
+  /** Status changes (`connected`, `disconnected`, `reconnecting`...), Nest 11 and later. */
+  readonly status?: ObservableLike<string>;
+}
+
+/** Settings of `MicroserviceClientHealthIndicator`. */
+export interface MicroserviceClientIndicatorSettings {
+  /** The application's own client (`ClientsModule.register([{ name }])`); `register()` takes its token. */
+  client: ClientProxyLike;
+  /**
+   * A message pattern the other service answers (its `@MessagePattern('health')`): sent on each
+   * check, proving the service itself answers, not only the broker. Default: none.
+   */
+  pattern?: string | Record<string, string | number>;
+  /** The data sent with `pattern`. Default `{}`. */
+  data?: unknown;
+  /** MQTT only: where the health message is published. Default `health/<clientId>`. */
+  topic?: string;
+}
+
+/**
+ * Checks a Nest microservice client (`ClientProxy` of TCP, Redis, NATS, RabbitMQ or MQTT) on its
+ * own connection: connects a lazy client once, as its first message would (never a connection per
+ * check), fails at once while its connection is down, then makes a round trip on that connection
+ * (Redis PING, NATS PING, RabbitMQ passive declare of its queue, MQTT publish QoS 1; TCP has none).
+ * With `pattern`, it also sends that message and waits for the service's answer.
+ *
+ * @example
+ * MicroserviceClientHealthIndicator.register({ client: 'ORDERS', pattern: 'health' })
+ */
+export class MicroserviceClientHealthIndicator
+  extends BuiltInIndicator<MicroserviceClientIndicatorSettings>
+  implements OnModuleDestroy
+{
+  static override readonly defaults = { name: 'microservice', componentType: 'component' };
+  static override readonly settingKeys = [
+    'client',
+    'pattern',
+    'data',
+    'topic',
+  ] satisfies readonly (keyof MicroserviceClientIndicatorSettings)[];
+  static override readonly peer = '@nestjs/microservices';
+
+  private readonly status: Latest<string>;
+  private readonly probe: TransportProbe;
+  private connecting?: Promise<void>;
+
+  constructor(settings: MicroserviceClientIndicatorSettings) {
+    super(settings);
+    this.status = new Latest(settings.client.status);
+    const queue = (settings.client as { queue?: unknown }).queue;
+    this.probe = new TransportProbe(typeof queue === 'string' ? queue : undefined, settings.topic);
+  }
+
+  /**
+   * A provider in one line, the client found by its token (`ClientsModule.register([{ name }])`):
+   * `MicroserviceClientHealthIndicator.register({ client: 'ORDERS', pattern: 'health' })`.
+   */
+  static override register<S>(this: BuiltInClass<S>, options: RegisterOptions<S>): Provider {
+    const { client: token } = options as { client?: InjectionToken };
+    if (token === undefined) throw new Error(messages.clientTokenMissing(this.name));
+    const name = (options as IndicatorOptions).name ?? this.defaults.name;
+    const named = typeof token === 'function' ? token.name : String(token);
+    return registerWithHandle(this, options as Record<string, unknown>, {
+      key: 'client',
+      token,
+      missing: messages.handleMissing(
+        `${this.name}(${String(name)})`,
+        'microservice client',
+        token,
+        `Register it with ClientsModule.register([{ name: ${typeof token === 'string' ? `'${named}'` : named}, transport, options }]) in this module or in a module it imports.`,
+      ),
+    });
+  }
+
+  protected override validate(settings: MicroserviceClientIndicatorSettings): void {
+    const name = this.constructor.name;
+    assertClient(
+      name,
+      settings.client,
+      ['connect', 'unwrap', 'send'],
+      'a ClientProxy (ClientsModule.register(), ClientProxyFactory.create())',
+    );
+    const unsupported = unsupportedTransport(settings.client);
+    if (unsupported !== undefined)
+      throw new Error(messages.transportUnsupported(name, unsupported));
+    const { pattern } = settings;
+    const isPattern =
+      (typeof pattern === 'string' && pattern !== '') ||
+      (typeof pattern === 'object' && pattern !== null && !Array.isArray(pattern));
+    if (pattern !== undefined && !isPattern) {
+      throw new Error(
+        messages.badSetting(
+          name,
+          'pattern',
+          pattern,
+          "a message pattern the service answers, such as 'health' or { cmd: 'health' }",
+        ),
+      );
+    }
+    if ('data' in settings && (settings.data === undefined || settings.data === null)) {
+      throw new Error(
+        messages.badSetting(
+          name,
+          'data',
+          settings.data,
+          'a value (Nest refuses to send null or undefined)',
+        ),
+      );
+    }
+  }
+
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    const started = performance.now();
+    const handle = await this.connection(signal);
+    // A down connection fails at once, even while a round trip is still pending on it.
+    let reading: TransportReading;
+    try {
+      this.probe.assertUp(handle);
+      // A round trip still unanswered (its check timed out) is waited for, not repeated.
+      reading = await abortable(
+        this.singleFlight(() => this.probe.roundTrip(handle)),
+        signal,
+      );
+    } catch (error) {
+      const status = this.status.value;
+      throw error instanceof NotConnected && status !== undefined && status !== 'connected'
+        ? new Error(`not connected (status: ${status})`)
+        : error;
+    }
+    const details: Record<string, unknown> = { transport: reading.transport, ...reading.details };
+    if (this.status.value !== undefined) details.status = this.status.value;
+    const { pattern } = this.settings;
+    if (pattern !== undefined) {
+      await this.ask(pattern, signal);
+      details.pattern = pattern;
+    }
+    const result: CheckResult = { observedValue: elapsed(started), observedUnit: 'ms', details };
+    const warn =
+      this.status.value === 'blocked'
+        ? 'the broker blocked the connection (resource alarm)'
+        : reading.warn;
+    if (warn !== undefined) Object.assign(result, { status: 'warn', output: warn });
+    return result;
+  }
+
+  /** Lets go of the client's status. */
+  onModuleDestroy(): void {
+    this.status.stop();
+    this.probe.close();
+  }
+
+  /**
+   * The connection under the client. None yet (Nest clients are lazy) or dropped (TCP): the client
+   * connects, as the application's next message would, on its one connection; a connection under
+   * way is waited for, never started twice.
+   */
+  private async connection(signal: AbortSignal): Promise<unknown> {
+    const { client } = this.settings;
+    const handle = unwrapped(client);
+    if (handle !== undefined) return handle;
+    if (this.connecting === undefined) {
+      const connecting = client.connect().then(
+        () => undefined,
+        (reason: unknown) => {
+          // Nest rejects with a string while a broker transport reconnects.
+          throw typeof (reason as Error | null)?.message === 'string'
+            ? reason
+            : new Error(String(reason));
+        },
+      );
+      const clear = () => (this.connecting = undefined);
+      connecting.then(clear, clear);
+      this.connecting = connecting;
+    }
+    await abortable(this.connecting, signal);
+    return unwrapped(client);
+  }
+
+  /** Sends `pattern` and waits for the answer; withdrawn (unsubscribed) when the check ends first. */
+  private ask(pattern: unknown, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        subscription.unsubscribe();
+        reject(signal.reason);
+      };
+      const done = (error?: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(errorOf(error));
+      };
+      const subscription = this.settings.client.send(pattern, this.settings.data ?? {}).subscribe({
+        error: done,
+        complete: () => done(),
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/** Kafka and gRPC clients, which no server here could test: not supported yet. */
+function unsupportedTransport(client: unknown): string | undefined {
+  const methods = client as Record<string, unknown>;
+  if (typeof methods.subscribeToResponseOf === 'function') return 'Kafka';
+  if (typeof methods.getService === 'function') return 'gRPC';
+  return undefined;
+}
+
+/** What `unwrap()` gives, or `undefined` while the client has no connection. */
+function unwrapped(client: ClientProxyLike): unknown {
+  try {
+    return client.unwrap();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A remote error (Nest sends `{ status, message }` objects, or strings) as an `Error`. */
+function errorOf(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return new Error(
+    `the service answered with an error: ${typeof message === 'string' ? message : String(error)}`,
+  );
+}
