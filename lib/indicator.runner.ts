@@ -58,6 +58,8 @@ export class IndicatorRunner {
   private consecutiveFailures = 0;
   private schedule?: NodeJS.Timeout;
   private refreshing = false;
+  /** A run has begun and not yet recorded its outcome. */
+  private running = false;
 
   constructor(
     readonly options: ResolvedIndicatorOptions,
@@ -104,15 +106,18 @@ export class IndicatorRunner {
   }
 
   /**
-   * When a watcher should look again: as the cached result expires (but not sooner than `floorMs`
-   * from now, for a check cached for no time), or, on a background schedule, when the latest
-   * result would turn stale (its runs are announced as they happen).
+   * When a watcher should look again: as the cached result expires (a check cached for no time:
+   * `uncachedIntervalMs` after its last run), or, on a background schedule, when the latest result
+   * would turn stale. Runs are announced as they end (`RunObserver`): one in flight sets no time.
    */
-  dueAt(now: number, floorMs: number): number {
-    if (this.refreshing && this.latest !== undefined) {
-      return this.latest.observedAt + this.staleAfterMs() + 1;
-    }
-    return Math.max(this.expiresAt, now + floorMs);
+  dueAt(now: number, uncachedIntervalMs: number): number {
+    const latest = this.latest;
+    // A run in flight announces itself when it ends.
+    if (this.running) return Infinity;
+    if (latest === undefined) return now;
+    if (this.refreshing) return latest.observedAt + this.staleAfterMs() + 1;
+    const { cacheTtlMs } = this.options;
+    return Math.max(latest.observedAt + (cacheTtlMs > 0 ? cacheTtlMs : uncachedIntervalMs), now);
   }
 
   /**
@@ -139,6 +144,7 @@ export class IndicatorRunner {
   }
 
   private async run(): Promise<CheckOutcome> {
+    this.running = true;
     const started = performance.now();
     const waiting = this.abandoned.wait(Date.now());
     const settled = waiting !== undefined ? { waiting } : await this.settle();
@@ -153,6 +159,7 @@ export class IndicatorRunner {
     const previous = this.latest;
     this.latest = outcome;
     this.expiresAt = outcome.observedAt + this.options.cacheTtlMs;
+    this.running = false;
     try {
       this.observer?.ran(this.name, outcome, previous);
     } catch {

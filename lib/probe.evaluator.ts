@@ -85,12 +85,18 @@ export class ProbeEvaluator {
     });
   }
 
-  /** The checks that decide a probe now: its own, and the start-up checks while it waits on them. */
+  /**
+   * The checks whose next result can change a probe now: none while a gate decides for good (a
+   * shutdown, a latched start-up), the start-up checks while it waits on them, else its own.
+   */
   deciding(definition: ProbeDefinition): readonly IndicatorRunner[] {
-    const waits = !this.started && (definition.latches || definition.gates.includes('startup'));
-    const startup = waits ? this.registry.probes.find((probe) => probe.latches) : undefined;
-    const own = this.registry.runnersOf(definition);
-    return startup ? [...new Set([...own, ...this.registry.runnersOf(startup)])] : own;
+    if (definition.latches) return this.started ? [] : this.registry.runnersOf(definition);
+    const { gates } = definition;
+    if (gates.includes('shutdown') && this.state.override !== undefined) return [];
+    if (gates.includes('bootstrap') && !this.state.bootstrapped) return [];
+    const startup = this.registry.probes.find((probe) => probe.latches);
+    if (gates.includes('startup') && !this.started && startup) return this.deciding(startup);
+    return this.registry.runnersOf(definition);
   }
 
   private resolve(

@@ -14,8 +14,10 @@ import type { ProbeDefinition } from './probe.definitions.js';
 import { ProbeEvaluator, type ProbeResult } from './probe.evaluator.js';
 import { ReadinessState } from './readiness.state.js';
 
-/** A watched check cached for less than this (`cacheTtlMs: 0`) runs this often, not back to back. */
-const MIN_INTERVAL_MS = 1000;
+/** Never sooner than this between two looks, whatever the results say. */
+const MIN_DELAY_MS = 10;
+/** A watched check cached for no time (`cacheTtlMs: 0`) runs this often, not back to back. */
+const UNCACHED_INTERVAL_MS = 1000;
 
 /**
  * @internal Follows a probe while anyone watches it, with no probe traffic needed: its checks are
@@ -66,11 +68,13 @@ export class ProbeWatcher implements OnModuleDestroy {
       if (stopped) return;
       const now = Date.now();
       const due = Math.min(
-        ...this.evaluator.deciding(definition).map((runner) => runner.dueAt(now, MIN_INTERVAL_MS)),
+        ...this.evaluator
+          .deciding(definition)
+          .map((runner) => runner.dueAt(now, UNCACHED_INTERVAL_MS)),
       );
       // No check to follow: only a change of start-up or readiness can change it.
       if (!Number.isFinite(due)) return;
-      timer = setTimeout(tick, Math.max(due - now, 0));
+      timer = setTimeout(tick, Math.max(due - now, MIN_DELAY_MS));
       timer.unref();
     };
     const tick = () => {
