@@ -1,5 +1,6 @@
 import { DETAILS_LIMITS, OUTPUT_MAX_LENGTH } from './health.constants.js';
 import { fromTerminusShape, isError, verdictOf } from './check-result.conventions.js';
+import { boundText } from './bounded-text.js';
 import { describe } from './health.messages.js';
 import type { ComponentType, HealthStatus } from './interfaces/health-check.interface.js';
 
@@ -14,15 +15,11 @@ export interface NormalizedResult {
   details?: unknown;
 }
 
-/** @internal Truncates a text to the output bound, on one line. */
-export function boundText(text: string, max = OUTPUT_MAX_LENGTH): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
-
 function fail(output: string): NormalizedResult {
   return { status: 'fail', output };
 }
+
+export { boundText };
 
 /**
  * @internal Turns whatever `check()` resolved with into a result: nothing, `true` or a

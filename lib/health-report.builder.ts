@@ -1,4 +1,4 @@
-import { boundText } from './check-result.normalizer.js';
+import { boundText } from './bounded-text.js';
 import { EXCLUDE_LIMITS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import type {

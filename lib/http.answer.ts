@@ -1,7 +1,7 @@
 import { EXCLUDE_LIMITS, HEALTH_JSON } from './health.constants.js';
 import { renderText } from './health-text.renderer.js';
 import type { HealthStatus } from './interfaces/health-check.interface.js';
-import { rawRequest, type HttpRequest } from './internal-network.guard.js';
+import { rawRequest, type HttpRequest } from './http.request.js';
 import type { ProbeResult } from './probe.evaluator.js';
 
 /** @internal The media type of `?verbose` answers. */

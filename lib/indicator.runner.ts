@@ -1,4 +1,5 @@
 import { AbandonedCalls } from './abandoned-calls.js';
+import { staleAfterMs, staleOutcome, type CheckOutcome } from './check-outcome.js';
 import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
 import type { ResolvedIndicatorOptions } from './health.options.js';
 import type {
@@ -8,26 +9,6 @@ import type {
 } from './interfaces/health-check.interface.js';
 import type { Redactor } from './redactor.js';
 
-/** @internal One finished run of an indicator: immutable, shared by every probe that reads it. */
-export interface CheckOutcome {
-  /** The indicator's name. */
-  readonly check: string;
-  /** `<name>:<measurement>`: its key in a report's `checks`. */
-  readonly key: string;
-  /** Whether its failure fails a probe (else it degrades it). */
-  readonly critical: boolean;
-  readonly status: HealthStatus;
-  /** The entry served under `checks["<name>:<measurement>"]`. */
-  readonly report: CheckReport;
-  /** When the run finished (ms since the epoch). */
-  readonly observedAt: number;
-  readonly durationMs: number;
-  /** Whether the run itself failed, even when `failureThreshold` reports it as `warn`. */
-  readonly failed: boolean;
-  /** Whether the run timed out (or waited for an earlier call that did), rather than answering. */
-  readonly timedOut: boolean;
-}
-
 type Settled =
   | { value: unknown }
   | { error: unknown }
@@ -35,13 +16,12 @@ type Settled =
   /** Earlier calls timed out and have not settled: check() is not called now, for this reason. */
   | { waiting: string };
 
+export type { CheckOutcome } from './check-outcome.js';
+
 /** @internal Told of every run, with the outcome it replaces (status changes, metrics). */
 export interface RunObserver {
   ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void;
 }
-
-/** A background result older than this many intervals (plus the timeout) is stale. */
-const STALE_AFTER_INTERVALS = 3;
 
 /**
  * @internal Runs one indicator: under its timeout, at most once at a time (concurrent callers
@@ -186,21 +166,13 @@ export class IndicatorRunner {
   }
 
   /** A background result that is too old counts as failed: the schedule has stalled. */
-  private staleAfterMs(): number {
-    const { refreshIntervalMs, timeoutMs } = this.options;
-    return refreshIntervalMs! * STALE_AFTER_INTERVALS + timeoutMs;
+  /** How old a background result may be before it counts as failed. */
+  staleAfterMs(): number {
+    return staleAfterMs(this.options.refreshIntervalMs!, this.options.timeoutMs);
   }
 
   private stale(latest: CheckOutcome, now: number): CheckOutcome | undefined {
-    const age = now - latest.observedAt;
-    if (age <= this.staleAfterMs()) return undefined;
-    const output = `stale: the last result is ${(age / 1000).toFixed(1)} s old`;
-    return {
-      ...latest,
-      failed: true,
-      status: 'fail',
-      report: Object.freeze({ ...latest.report, status: 'fail', output }),
-    };
+    return staleOutcome(latest, this.staleAfterMs(), now);
   }
 
   /**

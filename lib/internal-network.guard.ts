@@ -7,15 +7,10 @@ import {
   type HttpException,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { rawRequest, type HttpRequest } from './http.request.js';
 import { NetworkPolicy } from './network.policy.js';
 
-/** The request a guard sees: Express' (Node's own) or Fastify's (which wraps Node's as `raw`). */
-export type HttpRequest = IncomingMessage | { raw: IncomingMessage };
-
-/** @internal Node's request, under Express' or Fastify's. */
-export function rawRequest(request: HttpRequest): IncomingMessage {
-  return 'raw' in request && request.raw ? request.raw : (request as IncomingMessage);
-}
+export type { HttpRequest } from './http.request.js';
 
 /**
  * Admits only clients from the internal networks, as the module's options define them (see
