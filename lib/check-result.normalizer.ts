@@ -1,4 +1,4 @@
-import { DETAILS_LIMITS, OUTPUT_MAX_LENGTH } from './health.constants.js';
+import { DETAILS_LIMITS } from './health.constants.js';
 import { fromTerminusShape, isError, verdictOf } from './check-result.conventions.js';
 import { boundText } from './bounded-text.js';
 import { describe } from './health.messages.js';

@@ -6,7 +6,7 @@ import type {
   HealthReport,
   HealthStatus,
 } from './interfaces/health-check.interface.js';
-import type { CheckOutcome } from './indicator.runner.js';
+import type { CheckOutcome } from './check-outcome.js';
 
 /**
  * @internal The one aggregation rule: any critical check failing fails the probe; otherwise any
@@ -61,6 +61,19 @@ export function buildReport(
   if (status !== 'pass') report.output = summarize(outcomes);
   if (extras.notes?.length) report.notes = [...extras.notes];
   if (extras.checks !== false) report.checks = Object.freeze(checks);
+  return Object.freeze(report);
+}
+
+/** @internal The report of one check read on its own: its own status decides, critical or not. */
+export function buildCheckReport(
+  identity: ResolvedHealthOptions['identity'],
+  outcome: CheckOutcome,
+): HealthReport {
+  const report: HealthReport = { status: outcome.status, ...identity };
+  if (outcome.report.output !== undefined) report.output = outcome.report.output;
+  report.checks = Object.freeze({
+    [outcome.key]: Object.freeze([outcome.report]) as CheckReport[],
+  });
   return Object.freeze(report);
 }
 

@@ -7,6 +7,9 @@ export const DEFAULT_MODULE_OPTIONS = {
   deniedStatus: 403,
   probeTimeoutMs: 1000,
   slowCheckMs: 250,
+  probeServer: { host: '0.0.0.0', maxStallMs: 10_000 },
+  /** Background runs when the probe server is on and no refreshIntervalMs is given: at least this. */
+  probeServerRefreshMs: 1000,
   shutdown: {
     signals: ['SIGTERM', 'SIGINT'] as NodeJS.Signals[],
     kubernetesDelayMs: 5000,

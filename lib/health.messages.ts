@@ -83,6 +83,34 @@ export const messages = {
       : `Health check "${check}" recovered after ${((at - since) / 1000).toFixed(1)} s down`,
   nest11ShutdownHooks:
     'On NestJS 11, app.enableShutdownHooks() closes the application as soon as SIGTERM arrives, before the shutdown delay and the drain. Remove the call: HealthModule handles the signal and runs the same hooks after the delay (or upgrade to NestJS 12, where both work together).',
+  probeServerListening: (host: string, port: number) =>
+    `Probe server listening on ${host.includes(':') ? `[${host}]` : host}:${port}`,
+  probeServerCannotListen: (
+    server: { host: string; port: number },
+    code: string,
+    message: string,
+  ) => {
+    const where = `${server.host}:${server.port}`;
+    if (code === 'EADDRINUSE') {
+      return `HealthModule option "probeServer.port": port ${server.port} is already in use on ${server.host}. Choose a free port for the probe server, and the probes' port in the manifest with it.`;
+    }
+    if (code === 'EACCES') {
+      return `HealthModule option "probeServer.port": listening on port ${server.port} needs privileges the process does not have (EACCES). Use a port above 1023, such as 9000.`;
+    }
+    if (['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAFNOSUPPORT', 'EINVAL'].includes(code)) {
+      return `HealthModule option "probeServer.host": "${server.host}" is not an address this machine can listen on (${code}). Use '0.0.0.0' (every IPv4 interface), '::' (every interface) or an address of the pod.`;
+    }
+    return `The probe server could not listen on ${where}: ${message}`;
+  },
+  probeServerScriptMissing: (path: string) =>
+    `The probe server's worker script is missing (${path}): the probe server runs from the built package, not from its TypeScript sources. Build it (npm run build) or install the package.`,
+  probeServerExited: (code: number) => `The probe server's worker stopped (exit code ${code})`,
+  probeServerDied: (code: number, restartMs: number) =>
+    `The probe server's worker stopped (exit code ${code}); starting it again in ${restartMs} ms`,
+  probeServerGuard: (guard: string) =>
+    `HealthModule: the guard ${guard} decides who is internal on the application's port only. The probe server decides by internalNetworks and trustProxy, in its own thread: keep its port out of the Service (as a containerPort only the kubelet and in-cluster callers reach).`,
+  standaloneShutdownHooks:
+    'In an application context with no HTTP server and no microservice, app.enableShutdownHooks() closes it as soon as SIGTERM arrives, before the shutdown delay. Remove the call: HealthModule handles the signal, then runs the same hooks after the delay.',
   unknownProbe: (probe: string, known: readonly string[]) =>
     `Unknown probe or group "${probe}": use ${list(known)}.`,
   unknownGroupCheck: (group: string, check: string, known: readonly string[]) =>

@@ -29,6 +29,7 @@ import { documentHealthRoutes } from './health.swagger.js';
 import { defineProbeRoutes } from './health.controller.js';
 import { ProbeEvaluator } from './probe.evaluator.js';
 import { ProbeWatcher } from './probe.watcher.js';
+import { ProbeServer } from './probe-server.js';
 
 const ignore = () => undefined;
 /** The `logger: false` option: nothing is written. */
@@ -90,6 +91,23 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     ShutdownCoordinator,
     ProbeEvaluator,
     ProbeWatcher,
+    {
+      provide: ProbeServer,
+      inject: [
+        RESOLVED_HEALTH_OPTIONS,
+        HEALTH_LOGGER,
+        ProbeWatcher,
+        IndicatorRegistry,
+        HealthMetrics,
+      ],
+      // Started while providers are created, before any onModuleInit: a slow start-up answers
+      // `starting` on the probe port instead of refusing connections.
+      useFactory: async (...dependencies: ConstructorParameters<typeof ProbeServer>) => {
+        const server = new ProbeServer(...dependencies);
+        await server.start();
+        return server;
+      },
+    },
     HealthService,
   ],
   exports: [HealthService, NetworkPolicy, Redactor, InternalNetworkGuard],

@@ -6,6 +6,7 @@ import type { LoggerService } from '@nestjs/common';
 import { constants } from 'node:os';
 import type {
   HealthModuleOptions,
+  ProbeServerOptions,
   ShutdownOptions,
 } from './interfaces/health-module-options.interface.js';
 import type { ProbeName } from './interfaces/health-check.interface.js';
@@ -43,6 +44,7 @@ export interface ResolvedHealthOptions {
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
+  probeServer: false | Required<ProbeServerOptions>;
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -157,6 +159,20 @@ const shutdown = either(
 );
 
 const refresh = is(integer(100, MAX_TIMER_MS), ms('100'));
+const probeServer = either(
+  shape(
+    {
+      port: is(integer(0, 65_535), 'a port number from 1 to 65535 (0: any free port)'),
+      host: is(
+        (v) => typeof v === 'string' && /^[A-Za-z0-9.:_%-]{1,253}$/.test(v),
+        "an address or host name such as '0.0.0.0', '::' or 'localhost'",
+      ),
+      maxStallMs: is(integer(500, MAX_TIMER_MS), ms('500')),
+    },
+    '{ port, host?, maxStallMs? }, or false',
+  ),
+  is((v) => v === false, 'false'),
+);
 const threshold = is(integer(1, 100), 'an integer from 1 to 100');
 
 const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
@@ -211,6 +227,7 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
     'false, or a LoggerService (an object with log(), warn() and error())',
   ),
   refreshIntervalMs: refresh,
+  probeServer,
   metrics: either(
     shape({ registry: is(() => true, 'a prom-client Registry') }, 'true, false, or { registry }'),
     bool,
@@ -261,8 +278,9 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     controllerDecorators: given.controllerDecorators ?? [],
     slowCheckMs: given.slowCheckMs ?? DEFAULT_MODULE_OPTIONS.slowCheckMs,
     logger: given.logger,
-    refreshIntervalMs: given.refreshIntervalMs,
+    refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
+    probeServer: resolveProbeServer(given.probeServer),
   };
 }
 
@@ -276,6 +294,34 @@ function resolveProbes(given: HealthModuleOptions): readonly ProbeDefinition[] {
     .filter(([, group]) => group !== undefined)
     .map(([name, group]) => groupDefinition(name, group));
   return Object.freeze([...probes, ...groups]);
+}
+
+/** The probe server with its defaults; `port` is required. */
+function resolveProbeServer(
+  given: HealthModuleOptions['probeServer'],
+): ResolvedHealthOptions['probeServer'] {
+  if (given === undefined || given === false) return false;
+  if (given.port === undefined) {
+    const problem = { kind: 'invalid' as const, at: 'probeServer.port', value: undefined };
+    throw new Error(
+      messages.moduleOptionProblem({ ...problem, valid: 'a port number, such as 9000' }),
+    );
+  }
+  return { ...DEFAULT_MODULE_OPTIONS.probeServer, ...definedOnly(given), port: given.port };
+}
+
+/**
+ * The probe server answers from results published by the main thread, never by asking it: the
+ * checks then run in the background, as often as they are cached for (at least every second).
+ */
+function probeServerRefresh(given: HealthModuleOptions): number | undefined {
+  if (!given.probeServer) return undefined;
+  const cacheTtlMs = given.cacheTtlMs ?? DEFAULT_MODULE_OPTIONS.cacheTtlMs;
+  return Math.max(cacheTtlMs, DEFAULT_MODULE_OPTIONS.probeServerRefreshMs);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** In Kubernetes the endpoints are withdrawn a few seconds after SIGTERM: wait that long there. */

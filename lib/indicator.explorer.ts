@@ -10,6 +10,7 @@ import { IndicatorRegistry } from './indicator.registry.js';
 import { HealthEvents } from './health.events.js';
 import { IndicatorRunner } from './indicator.runner.js';
 import { Redactor } from './redactor.js';
+import { InternalNetworkGuard } from './internal-network.guard.js';
 
 /**
  * @internal Finds every `@HealthIndicator()` provider once, at start-up, validates it and hands it
@@ -56,6 +57,9 @@ export class IndicatorExplorer implements OnModuleInit {
     }
     if (shutdown && shutdown.gracePeriodMs > 0 && shutdown.delayMs >= shutdown.gracePeriodMs) {
       this.logger.warn(messages.delayExceedsGrace(shutdown.delayMs, shutdown.gracePeriodMs));
+    }
+    if (this.options.probeServer && this.options.guard !== InternalNetworkGuard) {
+      this.logger.warn(messages.probeServerGuard(this.options.guard.name));
     }
     for (const pattern of this.redactor.unsafeRules()) {
       this.logger.warn(messages.unsafeRedactionRule(String(pattern)));

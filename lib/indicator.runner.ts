@@ -2,11 +2,7 @@ import { AbandonedCalls } from './abandoned-calls.js';
 import { staleAfterMs, staleOutcome, type CheckOutcome } from './check-outcome.js';
 import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
 import type { ResolvedIndicatorOptions } from './health.options.js';
-import type {
-  CheckReport,
-  HealthCheck,
-  HealthStatus,
-} from './interfaces/health-check.interface.js';
+import type { CheckReport, HealthCheck } from './interfaces/health-check.interface.js';
 import type { Redactor } from './redactor.js';
 
 type Settled =

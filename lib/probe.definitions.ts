@@ -118,7 +118,7 @@ export function checkAccess(probe: ProbeDefinition): ProbeAccess {
 }
 
 /** Whether a probe can fail at all. */
-export function canFail(probe: ProbeDefinition): boolean {
+export function canFail(probe: Pick<ProbeDefinition, 'runsChecks' | 'gates'>): boolean {
   return probe.runsChecks || probe.gates.length > 0;
 }
 

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DIAGNOSTICS_COMPONENT, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './health.options.js';
-import { buildReport, excludeNotes, failedReport } from './health-report.builder.js';
+import {
+  buildCheckReport,
+  buildReport,
+  excludeNotes,
+  failedReport,
+} from './health-report.builder.js';
 import type { HealthReport, HealthStatus } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
@@ -16,6 +21,8 @@ export interface ProbeResult {
   readonly status: HealthStatus;
   /** Frozen; the same object while nothing has changed, so a transport may keep what it made of it. */
   readonly report: HealthReport;
+  /** The outcomes its checks aggregated to; absent when a gate decided. */
+  readonly outcomes?: readonly CheckOutcome[];
 }
 
 /** Where outcomes come from: a run (or the cache), or only what is at hand (`undefined` if none). */
@@ -30,8 +37,11 @@ interface Memo {
   result: ProbeResult;
 }
 
-const result = (probe: string, report: HealthReport): ProbeResult =>
-  Object.freeze({ probe, status: report.status, report });
+const result = (
+  probe: string,
+  report: HealthReport,
+  outcomes?: readonly CheckOutcome[],
+): ProbeResult => Object.freeze({ probe, status: report.status, report, outcomes });
 
 /**
  * @internal Turns a probe's definition into its result: its gates first, then the checks it
@@ -77,12 +87,9 @@ export class ProbeEvaluator {
   evaluateCheck(definition: ProbeDefinition, name: string): Maybe<ProbeResult> | undefined {
     const runner = this.registry.runnersOf(definition).find((r) => r.name === name);
     if (runner === undefined) return undefined;
-    return andThen(runner.outcome(), (outcome) => {
-      const report: HealthReport = { status: outcome.status, ...this.options.identity };
-      if (outcome.report.output !== undefined) report.output = outcome.report.output;
-      report.checks = { [outcome.key]: [outcome.report] };
-      return result(definition.name, Object.freeze(report));
-    });
+    return andThen(runner.outcome(), (outcome) =>
+      result(definition.name, buildCheckReport(this.options.identity, outcome), [outcome]),
+    );
   }
 
   /**
@@ -135,7 +142,8 @@ export class ProbeEvaluator {
         diagnostics: diagnostics ? this.diagnostics.read() : undefined,
         checks: definition.runsChecks,
       };
-      const fresh = result(definition.name, buildReport(this.options.identity, settled, extras));
+      const report = buildReport(this.options.identity, settled, extras);
+      const fresh = result(definition.name, report, settled);
       if (reusable) this.memo.set(definition.name, { outcomes: settled, result: fresh });
       return fresh;
     });
@@ -175,7 +183,11 @@ export class ProbeEvaluator {
     if (this.latch) {
       const kept = new Set(runners.map((runner) => runner.name));
       const outcomes = this.latchedWith.filter((outcome) => kept.has(outcome.check));
-      return result(definition.name, buildReport(this.options.identity, outcomes, { notes }));
+      return result(
+        definition.name,
+        buildReport(this.options.identity, outcomes, { notes }),
+        outcomes,
+      );
     }
     const outcomes = this.outcomes(runners, source, true);
     if (outcomes === undefined) return undefined;
@@ -192,7 +204,7 @@ export class ProbeEvaluator {
         return result(definition.name, failedReport(report, 'bootstrapping'));
       // Not started: the kubelet must not see a success and move on to liveness.
       if (held) return result(definition.name, failedReport(report, report.output ?? 'starting'));
-      const done = result(definition.name, report);
+      const done = result(definition.name, report, settled);
       if (report.status !== 'fail' && !partial) {
         this.latch = done;
         this.latchedWith = settled;

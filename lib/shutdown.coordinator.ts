@@ -16,6 +16,7 @@ import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { ReadinessState } from './readiness.state.js';
+import { TransportServers } from './transport.servers.js';
 
 type Listener = (signal: NodeJS.Signals) => void;
 
@@ -39,6 +40,8 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   private closed = false;
   /** A signal or beginShutdown() started the shutdown (not a plain app.close()). */
   private signalled = false;
+  /** The microservice servers: they stop taking messages once the delay is over. */
+  private readonly servers: TransportServers;
 
   constructor(
     @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
@@ -46,7 +49,9 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,
     private readonly modules: ModulesContainer,
-  ) {}
+  ) {
+    this.servers = new TransportServers(modules, () => this.closing());
+  }
 
   onApplicationBootstrap(): void {
     this.holdCloseForTheDelay();
@@ -57,9 +62,11 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     const nest11 =
       typeof (NestApplication.prototype as unknown as { prepareClose?: unknown }).prepareClose !==
       'function';
-    if (nest11 && shutdown.signals.some((signal) => process.listenerCount(signal) > 0)) {
-      this.logger.warn(messages.nest11ShutdownHooks);
-    }
+    const nestListens = shutdown.signals.some((signal) => process.listenerCount(signal) > 0);
+    if (nest11 && nestListens) this.logger.warn(messages.nest11ShutdownHooks);
+    // A standalone context gives Nest's close nothing to hold: it would close at once.
+    const standalone = !this.adapterHost.httpAdapter && this.servers.size === 0;
+    if (!nest11 && standalone && nestListens) this.logger.warn(messages.standaloneShutdownHooks);
     for (const signal of shutdown.signals) {
       const listener: Listener = (received) => this.onSignal(received);
       this.listeners.set(signal, listener);
@@ -69,6 +76,7 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationShutdown(): void {
     this.closed = true;
+    this.servers.dispose();
     // After a signal, Nest re-raises it once closed: stay subscribed to turn it into exit(0).
     if (!this.signalled) this.unsubscribe();
   }
@@ -109,15 +117,24 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     if (!adapter) return;
     const original = adapter.beforeClose?.bind(adapter);
     adapter.beforeClose = async () => {
-      this.nestIsClosing = true;
-      // Closing for any reason (app.close() included): readiness must not pass any more.
-      this.state.shuttingDown = true;
-      if (this.delay) {
-        await this.delay;
-        await this.drain();
-      }
+      await this.closing();
+      if (this.delay) await this.drain();
+      // The microservices of a hybrid app stop taking messages too, before any hook runs.
+      await this.servers.close();
       await original?.();
     };
+  }
+
+  /**
+   * Nest has begun closing (its adapter or a transport server is being closed), for any reason:
+   * readiness fails from now on, and after a signal the delay runs out first.
+   */
+  private async closing(): Promise<void> {
+    this.nestIsClosing = true;
+    this.state.shuttingDown = true;
+    // Nest's signal handler may get here before this coordinator's own handler has begun.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.delay;
   }
 
   /**
@@ -150,7 +167,9 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   private async closeWithoutNestHooks(signal?: NodeJS.Signals): Promise<void> {
     try {
       const adapter = this.adapterHost.httpAdapter;
-      await adapter?.beforeClose?.();
+      // The delay, the drain, and no more messages: what Nest's own close would do first.
+      if (adapter?.beforeClose) await adapter.beforeClose();
+      else await this.servers.close();
       // The order Nest uses: modules by distance, descending, reversed.
       const modules = [...this.modules.values()]
         .toSorted((a, b) => b.distance - a.distance)

@@ -94,6 +94,11 @@ export interface HealthModuleOptions {
   refreshIntervalMs?: number;
   /** `GET <path>/metrics` in Prometheus format, through `prom-client`. Default `false`. */
   metrics?: boolean | MetricsOptions;
+  /**
+   * A probe server of its own, on its own port, in a worker thread: it answers the probes
+   * whatever the main event loop is doing, and serves apps without an HTTP server. Default off.
+   */
+  probeServer?: false | ProbeServerOptions;
 }
 
 /** A health group: the checks it answers for, and who may read it. */
@@ -107,6 +112,19 @@ export interface HealthGroupOptions {
    * readiness does. Default `false`: a group tells what its checks say, whatever the lifecycle.
    */
   readinessGates?: boolean;
+}
+
+/** Options of the probe server (see the README's "Probe server"). */
+export interface ProbeServerOptions {
+  /** Its port, such as 9000: a `containerPort` your Service does not expose. `0` picks a free one. */
+  port: number;
+  /** The address it listens on. Default `'0.0.0.0'`: every IPv4 interface, the pod's address too. */
+  host?: string;
+  /**
+   * Liveness fails when the main event loop has not turned for this long (ms), and passes again as
+   * soon as it does; readiness fails meanwhile too. Default 10000.
+   */
+  maxStallMs?: number;
 }
 
 /** Options of the metrics route. */

@@ -1,0 +1,62 @@
+import type { ModulesContainer } from '@nestjs/core';
+
+/** @internal A microservice transport server, as far as the shutdown uses it. */
+interface TransportServer {
+  close(): unknown;
+}
+
+interface Subscribable {
+  subscribe(next: (value: unknown) => void): { unsubscribe(): void };
+}
+
+function isServer(value: unknown): value is TransportServer {
+  return typeof (value as Partial<TransportServer> | null)?.close === 'function';
+}
+
+/**
+ * @internal The application's microservice transport servers (`app.connectMicroservice()`,
+ * `NestFactory.createMicroservice()`), from Nest's registry of them (`@nestjs/core` 11.1.6 and
+ * later). Their `close()` is made to wait for the shutdown's delay and to run once: whoever
+ * closes first (the shutdown, or Nest) stops them taking messages, later calls share that.
+ */
+export class TransportServers {
+  private readonly servers = new Set<TransportServer>();
+  private readonly subscription?: { unsubscribe(): void };
+
+  constructor(
+    modules: ModulesContainer,
+    /** Awaited by every server's close() before it closes. */
+    private readonly before: () => Promise<void>,
+  ) {
+    const registry = (modules as { getRpcTargetRegistry?: () => Subscribable })
+      .getRpcTargetRegistry;
+    this.subscription = registry?.call(modules).subscribe((server) => {
+      if (isServer(server) && !this.servers.has(server)) this.hold(server);
+    });
+  }
+
+  /** How many the application has. */
+  get size(): number {
+    return this.servers.size;
+  }
+
+  /** Stops every server taking messages (after the delay), once. */
+  async close(): Promise<void> {
+    await Promise.all([...this.servers].map((server) => server.close()));
+  }
+
+  dispose(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private hold(server: TransportServer): void {
+    this.servers.add(server);
+    const original = server.close.bind(server);
+    let closing: Promise<void> | undefined;
+    server.close = () =>
+      (closing ??= (async () => {
+        await this.before();
+        await original();
+      })());
+  }
+}
