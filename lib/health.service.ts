@@ -8,6 +8,7 @@ import { andThen, type Maybe } from './maybe.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 import { ProbeEvaluator, type ProbeResult } from './probe.evaluator.js';
 import { ProbeWatcher } from './probe.watcher.js';
+import { ProbeServer } from './probe-server.js';
 import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
 
@@ -26,6 +27,7 @@ export class HealthService implements OnApplicationBootstrap {
     private readonly readiness: ReadinessState,
     private readonly shutdown: ShutdownCoordinator,
     private readonly events: HealthEvents,
+    private readonly probeServer: ProbeServer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -48,6 +50,14 @@ export class HealthService implements OnApplicationBootstrap {
   /** Every change of a check's status (`{ check, from, to, output, at }`), for alerts and webhooks. */
   get changes$(): Observable<StatusChange> {
     return this.events.changes.asObservable();
+  }
+
+  /**
+   * The port the probe server listens on: the `probeServer.port` option, or the free port it was
+   * given for `0`. `undefined` when the probe server is off.
+   */
+  get probeServerPort(): number | undefined {
+    return this.probeServer.port;
   }
 
   /** Whether a shutdown has begun (a signal, or `beginShutdown()`). */

@@ -16,6 +16,10 @@ export interface AppConfig {
   shutdownDelayMs?: number;
   /** Whether main.ts calls app.enableShutdownHooks(); the library drains either way. */
   shutdownHooks: boolean;
+  /** The probe server's port: the kubelet's, not the Service's (`0`: any free port). */
+  probePort: number;
+  /** Liveness fails when the event loop has not turned for this long. */
+  maxStallMs: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -33,6 +37,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ? integer(env, 'SHUTDOWN_DELAY_MS', 0, 120_000)
       : undefined,
     shutdownHooks: env.SHUTDOWN_HOOKS !== 'false',
+    probePort: integer(env, 'PROBE_PORT', 9000, 65_535),
+    maxStallMs: integer(env, 'MAX_STALL_MS', 10_000, 600_000),
   };
 }
 

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
+import { HealthService } from 'nestjs-probes';
 import { APP_CONFIG, type AppConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 
@@ -16,16 +17,22 @@ await app.listen(config.port);
 // With PORT=0 the system picks the port: print the one actually bound.
 const { port } = app.getHttpServer().address() as AddressInfo;
 const base = `http://localhost:${port}`;
-const health = [base, config.healthPath.replace(/^\/+|\/+$/g, '')].filter(Boolean).join('/');
+const path = config.healthPath.replace(/^\/+|\/+$/g, '');
+const health = [base, path].filter(Boolean).join('/');
+const probeBase = `http://localhost:${app.get(HealthService).probeServerPort}`;
+const probes = [probeBase, path].filter(Boolean).join('/');
 
 console.log(
   [
     `Orders sample listening on ${base}`,
     'Probes:',
     ...['live', 'ready', 'startup', 'deep'].map((probe) => `  ${health}/${probe}`),
+    'Probe server (a worker thread; what the kubelet probes):',
+    ...['live', 'ready', 'startup', 'deep'].map((probe) => `  ${probes}/${probe}`),
     'Orders:',
     `  ${base}/orders`,
     `  ${base}/orders/1001`,
+    `  ${base}/orders/report?cpuMs=20   (CPU work, to load the event loop)`,
     'Faults (database, cache; mode down, slow or up):',
     `  GET    ${base}/admin/faults`,
     `  POST   ${base}/admin/faults/database?mode=down`,
@@ -33,5 +40,6 @@ console.log(
     'Lifecycle:',
     `  POST   ${base}/admin/rotation/out   (and /admin/rotation/in)`,
     `  POST   ${base}/admin/shutdown`,
+    `  POST   ${base}/admin/stall?ms=15000   (blocks the event loop: liveness fails on the probe server)`,
   ].join('\n'),
 );

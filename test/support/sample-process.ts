@@ -13,6 +13,8 @@ const LIBRARY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 export interface Sample {
   child: ChildProcess;
   urls: Record<'live' | 'ready' | 'startup' | 'deep' | 'faults' | 'orders', string>;
+  /** The probe server's (a worker thread on a port of its own). */
+  probes: Record<'live' | 'ready' | 'startup' | 'deep', string>;
   output: () => string;
   /** Every line the process printed, with when it arrived. */
   lines: { at: number; text: string }[];
@@ -29,7 +31,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
       );
     }
   }
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PROBE_PORT: '0' };
   // Whatever the developer's shell exports must not change what is tested.
   for (const name of [
     'FAIL',
@@ -40,6 +42,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
     'SHUTDOWN_DELAY_MS',
     'SHUTDOWN_HOOKS',
     'KUBERNETES_SERVICE_HOST',
+    'MAX_STALL_MS',
   ]) {
     delete childEnv[name];
   }
@@ -66,6 +69,14 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
       for (const text of chunk.toString().split('\n')) if (text) lines.push({ at, text });
       const found = stdout.match(/http:\/\/localhost:\d+\/\S*/g) ?? [];
       const url = (suffix: string) => found.find((candidate) => candidate.endsWith(suffix));
+      // The app's port is printed first, the probe server's second.
+      const probe = (suffix: string) => found.filter((candidate) => candidate.endsWith(suffix))[1];
+      const probes = {
+        live: probe('/live'),
+        ready: probe('/ready'),
+        startup: probe('/startup'),
+        deep: probe('/deep'),
+      };
       const urls = {
         live: url('/live'),
         ready: url('/ready'),
@@ -74,9 +85,16 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
         faults: url('/admin/faults'),
         orders: url('/orders'),
       };
-      if (Object.values(urls).every((value) => value !== undefined)) {
+      if ([...Object.values(urls), ...Object.values(probes)].every((value) => value)) {
         clearTimeout(timer);
-        resolve({ child, urls: urls as Sample['urls'], output, lines, exited });
+        resolve({
+          child,
+          urls: urls as Sample['urls'],
+          probes: probes as Sample['probes'],
+          output,
+          lines,
+          exited,
+        });
       }
     });
     child.on('exit', (code, signal) => {

@@ -1,4 +1,13 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { HealthService, InternalNetworkGuard } from 'nestjs-probes';
 
 /**
@@ -23,6 +32,22 @@ export class LifecycleController {
   in() {
     this.health.markReady();
     return { ready: true };
+  }
+
+  /**
+   * Blocks the event loop for `ms`, as a stuck synchronous computation would: the probe server's
+   * liveness fails once maxStallMs has passed, and passes again as soon as the loop turns.
+   */
+  @Post('stall')
+  @HttpCode(HttpStatus.OK)
+  stall(@Query('ms') raw = '15000') {
+    const ms = Number(raw);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 120_000) {
+      throw new BadRequestException('ms must be an integer from 0 to 120000');
+    }
+    const until = Date.now() + ms;
+    while (Date.now() < until);
+    return { stalledMs: ms };
   }
 
   /** The same graceful shutdown as SIGTERM: readiness fails now, the process exits after the drain. */
