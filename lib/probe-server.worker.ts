@@ -145,14 +145,22 @@ function sendBody(
   response.end(head ? undefined : body);
 }
 
-/** Nest's own answer for a route that does not exist. */
-function notFound(request: IncomingMessage, response: ServerResponse, head: boolean): void {
+/**
+ * Nest's own answer for a route that does not exist; for a check a probe does not have, the same
+ * body, uncacheable like every answer of a health route.
+ */
+function notFound(
+  request: IncomingMessage,
+  response: ServerResponse,
+  head: boolean,
+  cache: string | null = null,
+): void {
   const body = {
     message: `Cannot ${request.method} ${request.url}`,
     error: 'Not Found',
     statusCode: 404,
   };
-  sendBody(response, 404, JSON_TYPE, JSON.stringify(body), head, null);
+  sendBody(response, 404, JSON_TYPE, JSON.stringify(body), head, cache);
 }
 
 function deny(request: IncomingMessage, response: ServerResponse, head: boolean): void {
@@ -200,7 +208,7 @@ function serveCheck(
 ) {
   if (probe.access !== 'public' && !internal(request)) return deny(request, response, head);
   const outcome = selections[probe.name]?.includes(name) ? latest.get(name) : undefined;
-  if (!outcome) return notFound(request, response, head);
+  if (!outcome) return notFound(request, response, head, 'no-store');
   const checked = fresh(outcome, Date.now());
   const result = stall(probe) ?? {
     probe: probe.name,

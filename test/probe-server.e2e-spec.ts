@@ -1,0 +1,398 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import {
+  Injectable,
+  Module,
+  type INestApplicationContext,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import type { HealthModuleOptions } from '../lib/index.js';
+import { built, ProbeServer } from './support/dist.js';
+import { rawGet, type RawResponse } from './support/http.js';
+
+const { HealthIndicator, HealthModule, HealthService } = built;
+
+let app: INestApplicationContext | undefined;
+
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+/** An indicator of the built package, whose behaviour a test can switch. */
+function indicator(name: string, options: object = {}, failing = { now: false }): Provider {
+  @HealthIndicator({ name, ...options })
+  @Injectable()
+  class Check {
+    check() {
+      if (failing.now) throw new Error('connection refused');
+    }
+  }
+  Object.defineProperty(Check, 'name', { value: `${name}Health` });
+  return Check;
+}
+
+async function start(
+  health: HealthModuleOptions,
+  providers: Provider[] = [indicator('db'), indicator('cache', { critical: false }, { now: true })],
+  kind: 'http' | 'context' | 'microservice' = 'http',
+) {
+  @Module({
+    imports: [HealthModule.forRoot({ logger: false, ...health })],
+    providers,
+  })
+  class AppModule {}
+  if (kind === 'context') {
+    app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+  } else if (kind === 'microservice') {
+    const microservice = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, {
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: 0 },
+      logger: false,
+      abortOnError: false,
+    });
+    await microservice.listen();
+    app = microservice;
+  } else {
+    const http = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await http.listen(0, '127.0.0.1');
+    app = http;
+  }
+  const probePort = app.get(HealthService).probeServerPort!;
+  const appPort =
+    kind === 'http'
+      ? ((app as unknown as { getHttpServer(): { address(): AddressInfo } })
+          .getHttpServer()
+          .address().port as number)
+      : undefined;
+  return { probePort, appPort };
+}
+
+/** Waits until `read` answers as `accept` says, up to `ms`. */
+async function until(
+  read: () => Promise<RawResponse>,
+  accept: (r: RawResponse) => boolean,
+  ms = 3000,
+) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const response = await read();
+    if (accept(response)) return response;
+    if (Date.now() > deadline) throw new Error(`still ${response.status} ${response.text}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A free TCP port, for a test that must know the port before the app listens. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * GETs `path` every `everyMs` for `forMs` from another process (this one's event loop is about to
+ * be blocked), and resolves with each answer: when it was sent (ms after the start), its status
+ * and its body.
+ */
+function pollFromAnotherProcess(port: number, path: string, everyMs: number, forMs: number) {
+  const script = `
+    const started = Date.now(); const seen = [];
+    const tick = async () => {
+      const at = Date.now() - started;
+      try {
+        const r = await fetch('http://127.0.0.1:${port}${path}', { signal: AbortSignal.timeout(1000) });
+        seen.push({ at, status: r.status, latency: Date.now() - started - at, body: await r.text() });
+      } catch (e) { seen.push({ at, status: 0, error: String(e) }); }
+      if (Date.now() - started < ${forMs}) setTimeout(tick, ${everyMs});
+      else console.log(JSON.stringify(seen));
+    };
+    tick();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise<{ at: number; status: number; latency: number; body: string }[]>((resolve) =>
+    child.on('exit', () => resolve(JSON.parse(out))),
+  );
+}
+
+/** Keeps this thread busy, as a stuck synchronous computation would. */
+function block(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+}
+
+describe('the probe server', () => {
+  it('serves every route of the app’s port, in the same formats', async () => {
+    const registry = new Registry();
+    const { probePort, appPort } = await start({
+      probeServer: { port: 0 },
+      groups: { payments: { include: ['db'] } },
+      metrics: { registry },
+    });
+    // Wait until the published results agree with what the app's port computes.
+    await until(
+      () => rawGet(probePort, { path: '/health/ready' }),
+      (r) => r.status === 200 && (r.body as { status: string }).status === 'warn',
+    );
+    for (const path of [
+      '/health/live',
+      '/health/ready',
+      '/health/startup',
+      '/health/payments',
+      '/health/payments/db',
+      '/health/ready/cache',
+      '/health/ready?verbose',
+      '/health/ready?exclude=cache&exclude=nope',
+      '/health/deep/db',
+      '/health/deep/nope',
+      '/health/nope',
+      '/health/payments/cache',
+    ]) {
+      const [ours, theirs] = await Promise.all([
+        rawGet(probePort, { path }),
+        rawGet(appPort!, { path }),
+      ]);
+      expect([path, ours.status, ours.headers['content-type'], ours.text]).toEqual([
+        path,
+        theirs.status,
+        theirs.headers['content-type'],
+        theirs.text,
+      ]);
+      expect([path, ours.headers['cache-control']]).toEqual([
+        path,
+        theirs.headers['cache-control'],
+      ]);
+    }
+    const deep = await rawGet(probePort, { path: '/health/deep' });
+    expect(Object.keys((deep.body as { checks: object }).checks)).toEqual(
+      expect.arrayContaining(['db:responseTime', 'cache:responseTime', 'process:uptime']),
+    );
+    const metrics = await rawGet(probePort, { path: '/health/metrics' });
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('health_check_status{check="db",status="pass"} 1');
+  });
+
+  it('gives external callers what the app’s port gives them', async () => {
+    const { probePort } = await start({
+      probeServer: { port: 0 },
+      internalNetworks: ['10.0.0.0/8'],
+    });
+    await until(
+      () => rawGet(probePort, { path: '/health/ready' }),
+      (r) => r.status === 200,
+    );
+    expect((await rawGet(probePort, { path: '/health/ready?verbose' })).text).toBe(
+      '{"status":"warn"}',
+    );
+    expect((await rawGet(probePort, { path: '/health/live' })).status).toBe(200);
+    const deep = await rawGet(probePort, { path: '/health/deep' });
+    expect([deep.status, deep.text]).toEqual([403, '{"message":"Forbidden","statusCode":403}']);
+    expect((await rawGet(probePort, { path: '/health/ready/db' })).status).toBe(403);
+  });
+
+  it('treats a relayed request as external, as the app’s port does', async () => {
+    const { probePort } = await start({ probeServer: { port: 0 }, deniedStatus: 404 });
+    await until(
+      () => rawGet(probePort, { path: '/health/ready' }),
+      (r) => r.status === 200,
+    );
+    const relayed = await rawGet(probePort, {
+      path: '/health/deep',
+      headers: { 'x-real-ip': '127.0.0.1' },
+    });
+    expect([relayed.status, relayed.headers['cache-control']]).toEqual([404, undefined]);
+    const ready = await rawGet(probePort, {
+      path: '/health/ready',
+      headers: { 'x-forwarded-for': '127.0.0.1' },
+    });
+    expect(ready.text).toBe('{"status":"warn"}');
+  });
+
+  it('answers while the main event loop is blocked, and fails liveness once it is stuck', async () => {
+    const { probePort } = await start({ probeServer: { port: 0, maxStallMs: 600 } });
+    await until(
+      () => rawGet(probePort, { path: '/health/live' }),
+      (r) => r.status === 200,
+    );
+    const polled = pollFromAnotherProcess(probePort, '/health/live', 50, 2500);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    block(1500);
+    const seen = await polled;
+    // Every request had its answer at once, the blocked ones included: none waited for this thread.
+    expect(seen.every((request) => request.status !== 0 && request.latency < 500)).toBe(true);
+    const failed = seen.filter((request) => request.status === 503);
+    expect(failed.length).toBeGreaterThan(2);
+    expect(JSON.parse(failed[0].body)).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(
+        /^the event loop has not turned for \d+\.\d s \(maxStallMs 600\)$/,
+      ),
+    });
+    // Live passes again as soon as the loop turns.
+    expect(seen.at(-1)!.status).toBe(200);
+    const firstFailure = seen.indexOf(failed[0]);
+    expect(seen.slice(0, firstFailure).every((request) => request.status === 200)).toBe(true);
+  });
+
+  it('fails a background result the main thread has not refreshed in time', async () => {
+    const { probePort } = await start(
+      { probeServer: { port: 0, maxStallMs: 60_000 }, refreshIntervalMs: 100 },
+      [indicator('db', { timeoutMs: 100 })],
+    );
+    await until(
+      () => rawGet(probePort, { path: '/health/ready' }),
+      (r) => r.status === 200,
+    );
+    const polled = pollFromAnotherProcess(probePort, '/health/ready', 100, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    block(1200);
+    const stale = (await polled).find((request) => request.status === 503);
+    expect(JSON.parse(stale!.body)).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(/^db: stale: the last result is \d\.\d s old$/),
+    });
+  });
+
+  it('listens before the app’s modules have finished initialising: startup answers 503 starting', async () => {
+    const port = await freePort();
+    let release = () => undefined as void;
+    @Injectable()
+    class SlowStart implements OnModuleInit {
+      onModuleInit() {
+        return new Promise<void>((resolve) => (release = resolve));
+      }
+    }
+    @Module({
+      imports: [HealthModule.forRoot({ logger: false, probeServer: { port } })],
+      providers: [SlowStart, indicator('db')],
+    })
+    class AppModule {}
+    const http = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    const initialising = http.init();
+    const startup = await until(
+      () => rawGet(port, { path: '/health/startup' }),
+      (r) => r.status !== 0,
+    );
+    expect([startup.status, startup.body]).toEqual([503, { status: 'fail', output: 'starting' }]);
+    expect((await rawGet(port, { path: '/health/live' })).status).toBe(200);
+    release();
+    await initialising;
+    app = http;
+    await until(
+      () => rawGet(port, { path: '/health/startup' }),
+      (r) => r.status === 200,
+    );
+  });
+
+  it.each(['context', 'microservice'] as const)(
+    'serves the probes of an app with no HTTP server (%s)',
+    async (kind) => {
+      const failing = { now: false };
+      const { probePort } = await start(
+        { probeServer: { port: 0 }, cacheTtlMs: 100 },
+        [indicator('queue', {}, failing)],
+        kind,
+      );
+      await until(
+        () => rawGet(probePort, { path: '/health/ready' }),
+        (r) => r.status === 200,
+      );
+      failing.now = true;
+      const down = await until(
+        () => rawGet(probePort, { path: '/health/ready' }),
+        (r) => r.status === 503,
+      );
+      expect(down.body).toMatchObject({ output: 'queue: connection refused' });
+    },
+  );
+
+  it('is started again when its worker dies, on the same port', async () => {
+    const { probePort } = await start({ probeServer: { port: 0 } });
+    await until(
+      () => rawGet(probePort, { path: '/health/ready' }),
+      (r) => r.status === 200,
+    );
+    const worker = (
+      app!.get(ProbeServer) as unknown as { worker: { terminate(): Promise<number> } }
+    ).worker;
+    await worker.terminate();
+    const again = await until(
+      () =>
+        rawGet(probePort, { path: '/health/ready' }).catch(() => ({ status: 0 }) as RawResponse),
+      (r) => r.status === 200,
+    );
+    expect(again.body).toMatchObject({ status: 'warn' });
+  });
+
+  it('leaves no handle behind when the app closes', async () => {
+    const before = process.getActiveResourcesInfo().length;
+    const { probePort } = await start({ probeServer: { port: 0 } });
+    await until(
+      () => rawGet(probePort, { path: '/health/live' }),
+      (r) => r.status === 200,
+    );
+    await app!.close();
+    app = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+    await expect(rawGet(probePort, { path: '/health/live' })).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  describe('stops start-up, naming the option, when', () => {
+    const failure = (health: HealthModuleOptions) =>
+      start(health).then(
+        () => {
+          throw new Error('start-up should have failed');
+        },
+        (error: Error) => error.message,
+      );
+
+    it('its port is in use', async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+      const { port } = taken.address() as AddressInfo;
+      try {
+        expect(await failure({ probeServer: { port } })).toBe(
+          `HealthModule option "probeServer.port": port ${port} is already in use on 0.0.0.0. Choose a free port for the probe server, and the probes' port in the manifest with it.`,
+        );
+      } finally {
+        taken.close();
+      }
+    });
+
+    it('its host is no address of this machine', async () => {
+      expect(await failure({ probeServer: { port: 0, host: '203.0.113.7' } })).toMatch(
+        /^HealthModule option "probeServer.host": "203.0.113.7" is not an address this machine can listen on \(EADDRNOTAVAIL\)/,
+      );
+    });
+
+    it.each([
+      [
+        { port: 70_000 },
+        /"probeServer.port" is number 70000; it must be a port number from 1 to 65535/,
+      ],
+      [{ port: '9000' }, /"probeServer.port" is "9000"; it must be a port number/],
+      [{}, /"probeServer.port" is undefined; it must be a port number, such as 9000/],
+      [{ port: 9000, host: 'a host' }, /"probeServer.host" is "a host"; it must be an address/],
+      [
+        { port: 9000, maxStallMs: 100 },
+        /"probeServer.maxStallMs" is number 100; it must be an integer number of milliseconds from 500/,
+      ],
+      [
+        { port: 9000, timeout: 1 },
+        /"probeServer" has no key "timeout". Known keys: "port", "host", "maxStallMs"/,
+      ],
+    ])('its options are wrong: %j', async (probeServer, message) => {
+      expect(await failure({ probeServer } as HealthModuleOptions)).toMatch(message);
+    });
+  });
+});
