@@ -109,8 +109,6 @@ export const messages = {
     `The probe server's worker stopped (exit code ${code}); starting it again in ${restartMs} ms`,
   probeServerGuard: (guard: string) =>
     `HealthModule: the guard ${guard} decides who is internal on the application's port only. The probe server decides by internalNetworks and trustProxy, in its own thread: keep its port out of the Service (as a containerPort only the kubelet and in-cluster callers reach).`,
-  standaloneShutdownHooks:
-    'In an application context with no HTTP server and no microservice, app.enableShutdownHooks() closes it as soon as SIGTERM arrives, before the shutdown delay. Remove the call: HealthModule handles the signal, then runs the same hooks after the delay.',
   unknownProbe: (probe: string, known: readonly string[]) =>
     `Unknown probe or group "${probe}": use ${list(known)}.`,
   unknownGroupCheck: (group: string, check: string, known: readonly string[]) =>

@@ -16,7 +16,7 @@ import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { ReadinessState } from './readiness.state.js';
-import { TransportServers } from './transport.servers.js';
+import { holdContextClose, TransportServers } from './transport.servers.js';
 
 type Listener = (signal: NodeJS.Signals) => void;
 
@@ -64,9 +64,6 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       'function';
     const nestListens = shutdown.signals.some((signal) => process.listenerCount(signal) > 0);
     if (nest11 && nestListens) this.logger.warn(messages.nest11ShutdownHooks);
-    // A standalone context gives Nest's close nothing to hold: it would close at once.
-    const standalone = !this.adapterHost.httpAdapter && this.servers.size === 0;
-    if (!nest11 && standalone && nestListens) this.logger.warn(messages.standaloneShutdownHooks);
     for (const signal of shutdown.signals) {
       const listener: Listener = (received) => this.onSignal(received);
       this.listeners.set(signal, listener);
@@ -111,10 +108,19 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     this.begin(signal);
   }
 
-  /** Makes Nest's close wait for the delay before the adapter stops serving and hooks run. */
+  /**
+   * Makes Nest's close wait for the delay before the adapter stops serving (or the microservices
+   * taking messages) and hooks run.
+   */
   private holdCloseForTheDelay(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (!adapter) return;
+    if (!adapter) {
+      holdContextClose(this.modules, async () => {
+        await this.closing();
+        await this.servers.close();
+      });
+      return;
+    }
     const original = adapter.beforeClose?.bind(adapter);
     adapter.beforeClose = async () => {
       await this.closing();
@@ -169,7 +175,10 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       const adapter = this.adapterHost.httpAdapter;
       // The delay, the drain, and no more messages: what Nest's own close would do first.
       if (adapter?.beforeClose) await adapter.beforeClose();
-      else await this.servers.close();
+      else {
+        await this.delay;
+        await this.servers.close();
+      }
       // The order Nest uses: modules by distance, descending, reversed.
       const modules = [...this.modules.values()]
         .toSorted((a, b) => b.distance - a.distance)

@@ -1,4 +1,4 @@
-import type { ModulesContainer } from '@nestjs/core';
+import { NestApplicationContext, type ModulesContainer } from '@nestjs/core';
 
 /** @internal A microservice transport server, as far as the shutdown uses it. */
 interface TransportServer {
@@ -59,4 +59,29 @@ export class TransportServers {
         await original();
       })());
   }
+}
+
+/** The holds of the applications in this process, by their modules (one container each). */
+const holds = new WeakMap<object, () => Promise<void>>();
+let patched = false;
+
+/**
+ * @internal Makes the close of an application with no HTTP server (a microservice, a standalone
+ * context) wait for `hold` before any hook runs, as the HTTP adapter's `beforeClose()` does for
+ * the others: Nest awaits `prepareClose()` first when it closes, on a signal included. NestJS 11
+ * has no `prepareClose()`; there, this does nothing.
+ */
+export function holdContextClose(modules: ModulesContainer, hold: () => Promise<void>): void {
+  holds.set(modules, hold);
+  if (patched) return;
+  const proto = NestApplicationContext.prototype as unknown as {
+    prepareClose?: (this: { container?: { getModules(): object } }) => Promise<void>;
+  };
+  const original = proto.prepareClose;
+  if (typeof original !== 'function') return;
+  patched = true;
+  proto.prepareClose = async function prepareClose() {
+    await holds.get(this.container?.getModules() ?? holds)?.();
+    return original.call(this);
+  };
 }

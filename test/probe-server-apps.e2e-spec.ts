@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { firstValueFrom, timeout } from 'rxjs';
+import './support/dist.js';
+import { rawGet } from './support/http.js';
+import { SERVERS } from './support/servers.js';
+
+/**
+ * Every kind of Nest app with the probe server, in a process of its own, sent SIGTERM as the
+ * kubelet sends it: readiness fails at once on the probe server while liveness passes, the app
+ * keeps working for the delay, a microservice stops taking messages before any hook runs, and the
+ * process exits 0.
+ */
+const FIXTURE = fileURLToPath(new URL('./fixtures/probe-server-app.mjs', import.meta.url));
+const DELAY_MS = 1200;
+
+interface Running {
+  child: ChildProcess;
+  ports: { probePort: number; appPort?: number; transportPort?: number };
+  /** Lines with their time, as the app printed them: `HANDLED <ms>`, `DESTROY <ms>`. */
+  events: () => { name: string; at: number }[];
+  exited: Promise<number | null>;
+}
+
+let running: Running | undefined;
+let client: ClientProxy | undefined;
+
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+  if (running?.child.exitCode === null) running.child.kill('SIGKILL');
+  running = undefined;
+});
+
+function launch(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [FIXTURE], {
+    env: { ...process.env, DELAY_MS: String(DELAY_MS), REDIS_URL: SERVERS.redis, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const events = () =>
+    out
+      .split('\n')
+      .map((line) => /^(HANDLED|DESTROY) (\d+)$/.exec(line))
+      .filter((match) => match !== null)
+      .map((match) => ({ name: match![1], at: Number(match![2]) }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no READY within 10 s\n${out}\n${err}`)),
+      10_000,
+    );
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const ready = /READY (\{.*\})/.exec(out);
+      if (ready) {
+        clearTimeout(timer);
+        resolve({ child, ports: JSON.parse(ready[1]), events, exited });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code} at start\n${out}\n${err}`)));
+  });
+}
+
+async function status(port: number, path: string) {
+  const response = await rawGet(port, { path });
+  return { status: response.status, body: response.body as { status: string; output?: string } };
+}
+
+async function until(read: () => Promise<{ status: number }>, wanted: number, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while ((await read()).status !== wanted) {
+    if (Date.now() > deadline) throw new Error(`never answered ${wanted}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Sends `ping` every 50 ms until stopped; resolves with when each was answered. */
+function pinging(proxy: ClientProxy) {
+  const answered: number[] = [];
+  let going = true;
+  const loop = (async () => {
+    while (going) {
+      const sent = Date.now();
+      try {
+        await firstValueFrom(proxy.send('ping', {}).pipe(timeout(300)));
+        answered.push(sent);
+      } catch {
+        // Refused, or not answered: the server has stopped taking messages.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    answered,
+    stop: async () => {
+      going = false;
+      await loop;
+    },
+  };
+}
+
+const KINDS = [
+  { kind: 'http', transport: undefined, hooks: 'false' },
+  { kind: 'hybrid', transport: 'tcp', hooks: 'true' },
+  { kind: 'microservice', transport: 'tcp', hooks: 'true' },
+  { kind: 'microservice', transport: 'redis', hooks: 'false' },
+  { kind: 'context', transport: undefined, hooks: 'false' },
+  { kind: 'context', transport: undefined, hooks: 'true' },
+] as const;
+
+describe('the probe server in every kind of app, through a SIGTERM', () => {
+  it.each(KINDS)('$kind app, transport $transport, enableShutdownHooks: $hooks', async (setup) => {
+    const { kind, hooks, transport } = setup;
+    running = await launch({ KIND: kind, HOOKS: hooks, TRANSPORT: transport ?? 'tcp' });
+    const { probePort, transportPort } = running.ports;
+    await until(() => status(probePort, '/health/ready'), 200);
+
+    let pings: ReturnType<typeof pinging> | undefined;
+    if (transport) {
+      client = ClientProxyFactory.create(
+        transport === 'tcp'
+          ? { transport: Transport.TCP, options: { host: '127.0.0.1', port: transportPort! } }
+          : { transport: Transport.REDIS, options: redisOptions() },
+      );
+      await client.connect();
+      pings = pinging(client);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const signalledAt = Date.now();
+    running.child.kill('SIGTERM');
+    // Readiness fails at once; liveness holds: the kubelet must not restart a draining pod.
+    await until(() => status(probePort, '/health/ready'), 503, 500);
+    expect((await status(probePort, '/health/ready')).body.output).toBe('shutting down');
+    expect((await status(probePort, '/health/live')).status).toBe(200);
+
+    const code = await running.exited;
+    await pings?.stop();
+    expect(code).toBe(0);
+    const destroyed = running.events().find((event) => event.name === 'DESTROY')!;
+    // The whole delay passed before the hooks ran.
+    expect(destroyed.at - signalledAt).toBeGreaterThanOrEqual(DELAY_MS - 50);
+    if (pings) {
+      // Messages were taken through the delay, and none once the hooks began.
+      expect(pings.answered.some((sent) => sent > signalledAt + DELAY_MS / 2)).toBe(true);
+      const handled = running.events().filter((event) => event.name === 'HANDLED');
+      expect(handled.every((event) => event.at < destroyed.at)).toBe(true);
+    }
+  });
+});
+
+function redisOptions() {
+  const url = new URL(SERVERS.redis);
+  return { host: url.hostname, port: Number(url.port || 6379) };
+}
