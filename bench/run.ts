@@ -18,6 +18,7 @@ const CONNECTIONS = 10;
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const MICRO = fileURLToPath(new URL('./micro.js', import.meta.url));
 const REDACTION = fileURLToPath(new URL('./redaction.js', import.meta.url));
+const PROBE_SERVER = fileURLToPath(new URL('./probe-server.js', import.meta.url));
 const OUT = new URL('../bench/', import.meta.url);
 
 const SERVERS = [
@@ -133,8 +134,32 @@ interface RedactionResult {
   }[];
 }
 
+interface Latencies {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+interface ProbeServerResult {
+  saturation: Record<'appPort' | 'probeServer' | 'terminus', Record<'live' | 'ready', Latencies>>;
+  stall: {
+    maxStallMs: number;
+    blockMs: number;
+    failsAfterMs: number | null;
+    passesAfterEndMs: number | null;
+  };
+  cost: { probeServerRps: number; rawRps: number; ratio: number };
+  worker: {
+    without: { rssBytes: number; startupMs: number };
+    with: { rssBytes: number; startupMs: number };
+    addedRssMB: number;
+    addedStartupMs: number;
+  };
+}
+
 function micro(name: string, program = MICRO): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, ['--expose-gc', program, name], {
+  const args = ['--expose-gc', program, name, ...(quick ? ['--quick'] : [])];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -158,6 +183,7 @@ const scenarios = {
   startup: await micro('startup'),
 };
 const redaction = (await micro('', REDACTION)) as unknown as RedactionResult;
+const probeServer = (await micro('', PROBE_SERVER)) as unknown as ProbeServerResult;
 
 const targets = {
   liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
@@ -175,6 +201,15 @@ const targets = {
   heapGrowthUnder5MB: (scenarios.memory.heapGrowthBytes as number) < 5 * 1024 * 1024,
   startupUnder50ms: (scenarios.startup.addedMs as number) < 50,
   redactionLinear: redaction.rows.every((row) => row.exponent < 1.5),
+  probeServerP99Within20msUnderSaturation:
+    probeServer.saturation.probeServer.live.p99 <= 20 &&
+    probeServer.saturation.probeServer.ready.p99 <= 20,
+  stallFailsWithinMaxStallPlus500ms:
+    probeServer.stall.failsAfterMs !== null &&
+    probeServer.stall.failsAfterMs <= probeServer.stall.maxStallMs + 500,
+  stallPassesWithin500msOfTheEnd:
+    probeServer.stall.passesAfterEndMs !== null && probeServer.stall.passesAfterEndMs <= 500,
+  probeServerAtLeast080OfRaw: probeServer.cost.ratio >= 0.8,
 };
 
 const results = {
@@ -191,6 +226,7 @@ const results = {
   scenario2Indicators20ms: slow,
   scenarios,
   redaction,
+  probeServer,
   targets,
   tookSeconds: Math.round((Date.now() - started) / 1000),
 };
@@ -246,6 +282,31 @@ ${redaction.rows
       `| \`${row.piece}\` | ${row.ms.join(' | ')} | ${row.exponent} | ${row.legacyMs.join(', ')} | ${row.legacyExponent} |`,
   )
   .join('\n')}
+
+## 9-12. The probe server
+
+**9. Probes under saturation** (a business route taking 20 ms of CPU, 20 connections; a \`live\`
+and a \`ready\` probe every 100 ms, each on a new connection; latency in ms):
+
+| probes answered by | live p50 | live p99 | live max | ready p50 | ready p99 | ready max |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${(['appPort', 'probeServer', 'terminus'] as const)
+  .map((id) => {
+    const { live, ready } = probeServer.saturation[id];
+    const label = {
+      appPort: "the app's port",
+      probeServer: 'the probe server',
+      terminus: '@nestjs/terminus',
+    }[id];
+    return `| ${label} | ${live.p50} | ${live.p99} | ${live.max} | ${ready.p50} | ${ready.p99} | ${ready.max} |`;
+  })
+  .join('\n')}
+
+**10. A stall** (the event loop blocked for ${probeServer.stall.blockMs / 1000} s, maxStallMs ${probeServer.stall.maxStallMs}): live fails ${probeServer.stall.failsAfterMs} ms after the block began, and passes again ${probeServer.stall.passesAfterEndMs} ms after it ended.
+
+**11. The cost of a probe**: \`ready\` on the probe server ${probeServer.cost.probeServerRps} req/s, a raw node:http server answering a constant body ${probeServer.cost.rawRps} req/s: **${probeServer.cost.ratio}×** raw.
+
+**12. The worker**: ${probeServer.worker.addedRssMB} MB of resident memory and ${probeServer.worker.addedStartupMs} ms of start-up added (${Math.round(probeServer.worker.with.rssBytes / 1024 / 1024)} MB and ${probeServer.worker.with.startupMs} ms with it, ${Math.round(probeServer.worker.without.rssBytes / 1024 / 1024)} MB and ${probeServer.worker.without.startupMs} ms without).
 
 ## Targets
 

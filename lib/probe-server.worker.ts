@@ -31,6 +31,8 @@ const METRICS_WAIT_MS = 2000;
 
 const probes = new Map<string, PublishedProbe>(config.probes.map((p) => [p.name, p]));
 const results = new Map<string, ProbeResult>();
+/** When each published result would have an outcome turn stale (Infinity: never). */
+const staleAt = new Map<string, number>();
 let selections: Record<string, readonly string[]> = {};
 let staleAfter: Record<string, number> = {};
 /** The latest outcome of each check, whichever probe published it. */
@@ -46,6 +48,7 @@ const send = (message: ToMainThread) => port.postMessage(message);
 port.on('message', (message: ToProbeServer) => {
   if (message.type === 'result') {
     results.set(message.result.probe, message.result);
+    staleAt.set(message.result.probe, firstStale(message.result));
     for (const outcome of message.result.outcomes ?? []) {
       const known = latest.get(outcome.check);
       if (!known || known.observedAt <= outcome.observedAt) latest.set(outcome.check, outcome);
@@ -53,6 +56,7 @@ port.on('message', (message: ToProbeServer) => {
   } else if (message.type === 'checks') {
     selections = message.selections;
     staleAfter = message.staleAfterMs;
+    for (const result of results.values()) staleAt.set(result.probe, firstStale(result));
   } else if (message.type === 'metrics') {
     pendingMetrics.get(message.id)?.(message);
     pendingMetrics.delete(message.id);
@@ -93,10 +97,21 @@ function resultOf(probe: PublishedProbe, exclude: readonly string[]): ProbeResul
   if (!published) return failing(probe.name, 'starting');
   if (!published.outcomes) return published;
   const now = Date.now();
+  if (exclude.length === 0 && now <= staleAt.get(probe.name)!) return published;
   const outcomes = published.outcomes.map((o) => fresh(o, now));
   const changed = outcomes.some((outcome, i) => outcome !== published.outcomes![i]);
   if (!changed && exclude.length === 0) return published;
   return rebuilt(probe, published, outcomes, exclude);
+}
+
+/** When the first of a result's outcomes turns stale. */
+function firstStale(result: ProbeResult): number {
+  let at = Infinity;
+  for (const outcome of result.outcomes ?? []) {
+    const maxAge = staleAfter[outcome.check];
+    if (maxAge !== undefined) at = Math.min(at, outcome.observedAt + maxAge);
+  }
+  return at;
 }
 
 /** A check's outcome, or a failure when its background schedule should have refreshed it. */

@@ -34,14 +34,34 @@ const QUERY_TIMEOUT_MS = 2000;
 const LONGEST_INDICATOR_TIMEOUT_MS = 500;
 
 describe('sample/k8s', () => {
-  it('probes the sample’s routes on its port', () => {
+  const env = (name: string) => container.env.find((e) => e.name === name)?.value;
+
+  it('probes the sample’s routes on the probe server’s port, which the Service does not expose', () => {
     expect(container.startupProbe.httpGet.path).toBe('/health/startup');
     expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
     expect(container.livenessProbe.httpGet.path).toBe('/health/live');
-    const port = container.ports.find((p) => p.name === 'http')!;
-    expect(port.containerPort).toBe(Number(container.env.find((e) => e.name === 'PORT')!.value));
-    expect(service.spec.ports[0].targetPort).toBe('http');
+    for (const probe of [
+      container.startupProbe,
+      container.readinessProbe,
+      container.livenessProbe,
+    ]) {
+      expect(probe.httpGet.port).toBe('probes');
+    }
+    const http = container.ports.find((p) => p.name === 'http')!;
+    const probes = container.ports.find((p) => p.name === 'probes')!;
+    expect(http.containerPort).toBe(Number(env('PORT')));
+    expect(probes.containerPort).toBe(Number(env('PROBE_PORT')));
+    expect(service.spec.ports.map((p: { targetPort: string }) => p.targetPort)).toEqual(['http']);
     expect(service.spec.selector).toEqual(deployment.spec.template.metadata.labels);
+  });
+
+  it('restarts a stuck pod, not a busy one: the stall budget fits inside liveness’ failures', () => {
+    const maxStallMs = Number(env('MAX_STALL_MS'));
+    const { periodSeconds, failureThreshold } = container.livenessProbe;
+    // A pause shorter than maxStallMs (a long GC, a burst of work) never fails liveness...
+    expect(maxStallMs).toBeGreaterThanOrEqual(5000);
+    // ...and a loop stuck for good is restarted within a minute.
+    expect(maxStallMs + periodSeconds * failureThreshold * 1000).toBeLessThanOrEqual(60_000);
   });
 
   it('gives the delay and the drain room inside terminationGracePeriodSeconds', () => {

@@ -1,0 +1,240 @@
+/**
+ * Scenarios 9-12 of the benchmark (`node probe-server.js [--quick]`, one JSON line): the probe
+ * server against the app's own port and @nestjs/terminus, each server in a process of its own
+ * (`busy-server.js`), loaded by autocannon over loopback.
+ *  9. probes under saturation: a business route taking 20 ms of CPU, 20 connections; the latency
+ *     of `live` and `ready` probes, one at a time on new connections, as the kubelet sends them;
+ * 10. a stall: the event loop blocked for 6 s with maxStallMs 2000: when live fails, when it
+ *     passes again;
+ * 11. the cost of a probe: `ready` on the probe server against a raw node:http server;
+ * 12. the worker's cost: resident memory and start-up time, with and without the probe server.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const quick = process.argv.includes('--quick');
+const SERVER = fileURLToPath(new URL('./busy-server.js', import.meta.url));
+const LOAD_S = quick ? 3 : 8;
+const RUNS = quick ? 1 : 3;
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  probePort?: number;
+  startupMs?: number;
+}
+
+function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /LISTENING (\{.*\})/.exec(out);
+      if (match) resolve({ child, ...JSON.parse(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`busy server exited with ${code}: ${out}`)));
+  });
+}
+
+async function stop({ child }: Started): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One GET on a new connection, as the kubelet sends it: its status and latency (ms). */
+function probe(
+  port: number,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; ms: number }> {
+  const sent = performance.now();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - sent }));
+    });
+    req.setTimeout(10_000, () => req.destroy());
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - sent }));
+    req.end();
+  });
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+function percentiles(values: number[]) {
+  const sorted = values.toSorted((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return {
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    max: round(sorted.at(-1)!),
+    count: sorted.length,
+  };
+}
+
+/** 9. Probes while 20 connections keep a 20 ms-of-CPU route busy. */
+async function saturation() {
+  const targets = [
+    { id: 'appPort', env: { BUSY_SERVER: 'probes' }, port: (s: Started) => s.port },
+    { id: 'probeServer', env: { BUSY_SERVER: 'probes' }, port: (s: Started) => s.probePort! },
+    { id: 'terminus', env: { BUSY_SERVER: 'terminus' }, port: (s: Started) => s.port },
+  ];
+  const results: Record<string, Record<string, ReturnType<typeof percentiles>>> = {};
+  for (const target of targets) {
+    const server = await start(target.env);
+    try {
+      const load = autocannon({
+        url: `http://127.0.0.1:${server.port}/work?cpuMs=20`,
+        connections: 20,
+        duration: LOAD_S,
+      });
+      await sleep(500);
+      // A probe of each every 100 ms, each on its own connection and none waiting for another,
+      // as independent kubelet probes and load balancer checks arrive.
+      const sent: Record<string, Promise<{ status: number; ms: number }>[]> = {
+        live: [],
+        ready: [],
+      };
+      const until = performance.now() + (LOAD_S - 1) * 1000;
+      while (performance.now() < until) {
+        for (const path of ['live', 'ready']) {
+          sent[path].push(probe(target.port(server), `/health/${path}`));
+        }
+        await sleep(100);
+      }
+      await load;
+      const latencies = async (path: string) =>
+        (await Promise.all(sent[path])).map(({ status, ms }) => (status === 200 ? ms : 10_000));
+      results[target.id] = {
+        live: percentiles(await latencies('live')),
+        ready: percentiles(await latencies('ready')),
+      };
+      process.stderr.write('.');
+    } finally {
+      await stop(server);
+    }
+  }
+  return results;
+}
+
+/** 10. The event loop blocked for 6 s, maxStallMs 2000: when live fails and passes again. */
+async function stall() {
+  const server = await start({ BUSY_SERVER: 'probes', MAX_STALL_MS: '2000' });
+  try {
+    await sleep(500);
+    const blockMs = 6000;
+    const blockedAt = performance.now();
+    const blocking = probe(server.port, `/block?ms=${blockMs}`, 'POST');
+    let failedAt: number | undefined;
+    let passedAt: number | undefined;
+    let endedAt: number | undefined;
+    void blocking.then(() => (endedAt = performance.now()));
+    while (passedAt === undefined && performance.now() - blockedAt < blockMs + 5000) {
+      const { status } = await probe(server.probePort!, '/health/live');
+      const now = performance.now();
+      if (status === 503 && failedAt === undefined) failedAt = now;
+      if (status === 200 && failedAt !== undefined && endedAt !== undefined) passedAt = now;
+      await sleep(20);
+    }
+    await blocking;
+    // The block's end, as the server saw it: its answer left when the loop turned again.
+    const blockEnd = blockedAt + blockMs;
+    return {
+      maxStallMs: 2000,
+      blockMs,
+      failsAfterMs: failedAt === undefined ? null : Math.round(failedAt - blockedAt),
+      passesAfterEndMs: passedAt === undefined ? null : Math.round(passedAt - blockEnd),
+    };
+  } finally {
+    await stop(server);
+  }
+}
+
+async function throughput(port: number, path: string): Promise<number> {
+  const url = `http://127.0.0.1:${port}${path}`;
+  await autocannon({ url, connections: 10, duration: 1 });
+  const result = await autocannon({ url, connections: 10, duration: quick ? 2 : 5 });
+  return Math.round(result.requests.average);
+}
+
+/** 11. `ready` on the probe server against a raw node:http server answering a constant body. */
+async function cost() {
+  const probeRps: number[] = [];
+  const rawRps: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const probes = await start({ BUSY_SERVER: 'probes' });
+    try {
+      probeRps.push(await throughput(probes.probePort!, '/health/ready'));
+    } finally {
+      await stop(probes);
+    }
+    const raw = await start({ BUSY_SERVER: 'raw' });
+    try {
+      rawRps.push(await throughput(raw.port, '/'));
+    } finally {
+      await stop(raw);
+    }
+    process.stderr.write('.');
+  }
+  const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
+  const probeServer = median(probeRps);
+  const raw = median(rawRps);
+  return {
+    probeServerRps: probeServer,
+    rawRps: raw,
+    ratio: Math.round((probeServer / raw) * 100) / 100,
+  };
+}
+
+/** 12. Resident memory and start-up time of the same app with and without the probe server. */
+async function workerCost() {
+  const measure = async (probeServer: 'on' | 'off') => {
+    const rss: number[] = [];
+    const startup: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const server = await start({ BUSY_SERVER: 'probes', PROBE_SERVER: probeServer });
+      try {
+        await sleep(1000);
+        const body = await new Promise<string>((resolve) => {
+          request({ host: '127.0.0.1', port: server.port, path: '/rss' }, (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve(text));
+          }).end();
+        });
+        rss.push((JSON.parse(body) as { rss: number }).rss);
+        startup.push(server.startupMs!);
+      } finally {
+        await stop(server);
+      }
+    }
+    const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
+    return { rssBytes: median(rss), startupMs: median(startup) };
+  };
+  const without = await measure('off');
+  const withWorker = await measure('on');
+  return {
+    without,
+    with: withWorker,
+    addedRssMB: Math.round(((withWorker.rssBytes - without.rssBytes) / 1024 / 1024) * 10) / 10,
+    addedStartupMs: round(withWorker.startupMs - without.startupMs),
+  };
+}
+
+const results = {
+  saturation: await saturation(),
+  stall: await stall(),
+  cost: await cost(),
+  worker: await workerCost(),
+};
+console.log(JSON.stringify(results));
+process.exit(0);
