@@ -70,6 +70,7 @@ function probe(
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
 function percentiles(values: number[]) {
   const sorted = values.toSorted((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -185,7 +186,6 @@ async function cost() {
     }
     process.stderr.write('.');
   }
-  const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
   const probeServer = median(probeRps);
   const raw = median(rawRps);
   return {
@@ -195,31 +195,32 @@ async function cost() {
   };
 }
 
+/** Resident memory and start-up time of the busy app, the median of a few runs. */
+async function measure(probeServer: 'on' | 'off') {
+  const rss: number[] = [];
+  const startup: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const server = await start({ BUSY_SERVER: 'probes', PROBE_SERVER: probeServer });
+    try {
+      await sleep(1000);
+      const body = await new Promise<string>((resolve) => {
+        request({ host: '127.0.0.1', port: server.port, path: '/rss' }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve(text));
+        }).end();
+      });
+      rss.push((JSON.parse(body) as { rss: number }).rss);
+      startup.push(server.startupMs!);
+    } finally {
+      await stop(server);
+    }
+  }
+  return { rssBytes: median(rss), startupMs: median(startup) };
+}
+
 /** 12. Resident memory and start-up time of the same app with and without the probe server. */
 async function workerCost() {
-  const measure = async (probeServer: 'on' | 'off') => {
-    const rss: number[] = [];
-    const startup: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const server = await start({ BUSY_SERVER: 'probes', PROBE_SERVER: probeServer });
-      try {
-        await sleep(1000);
-        const body = await new Promise<string>((resolve) => {
-          request({ host: '127.0.0.1', port: server.port, path: '/rss' }, (res) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            res.on('end', () => resolve(text));
-          }).end();
-        });
-        rss.push((JSON.parse(body) as { rss: number }).rss);
-        startup.push(server.startupMs!);
-      } finally {
-        await stop(server);
-      }
-    }
-    const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
-    return { rssBytes: median(rss), startupMs: median(startup) };
-  };
   const without = await measure('off');
   const withWorker = await measure('on');
   return {

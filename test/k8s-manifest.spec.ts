@@ -33,9 +33,9 @@ const QUERY_TIMEOUT_MS = 2000;
 /** The longest indicator timeout of the sample (database: 300 ms; the default is 500 ms). */
 const LONGEST_INDICATOR_TIMEOUT_MS = 500;
 
-describe('sample/k8s', () => {
-  const env = (name: string) => container.env.find((e) => e.name === name)?.value;
+const env = (name: string) => container.env.find((e) => e.name === name)?.value;
 
+describe('sample/k8s', () => {
   it('probes the sample’s routes on the probe server’s port, which the Service does not expose', () => {
     expect(container.startupProbe.httpGet.path).toBe('/health/startup');
     expect(container.readinessProbe.httpGet.path).toBe('/health/ready');

@@ -82,9 +82,9 @@ async function until(read: () => Promise<{ status: number }>, wanted: number, ms
 /** Sends `ping` every 50 ms until stopped; resolves with when each was answered. */
 function pinging(proxy: ClientProxy) {
   const answered: number[] = [];
-  let going = true;
+  const state = { going: true };
   const loop = (async () => {
-    while (going) {
+    while (state.going) {
       const sent = Date.now();
       try {
         await firstValueFrom(proxy.send('ping', {}).pipe(timeout(300)));
@@ -98,7 +98,7 @@ function pinging(proxy: ClientProxy) {
   return {
     answered,
     stop: async () => {
-      going = false;
+      state.going = false;
       await loop;
     },
   };

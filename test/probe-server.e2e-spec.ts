@@ -48,7 +48,10 @@ async function start(
   })
   class AppModule {}
   if (kind === 'context') {
-    app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+    app = await NestFactory.createApplicationContext(AppModule, {
+      logger: false,
+      abortOnError: false,
+    });
   } else if (kind === 'microservice') {
     const microservice = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, {
       transport: Transport.TCP,
@@ -126,9 +129,18 @@ function pollFromAnotherProcess(port: number, path: string, everyMs: number, for
 
 /** Keeps this thread busy, as a stuck synchronous computation would. */
 function block(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until);
+  const end = Date.now() + ms;
+  while (Date.now() < end);
 }
+
+/** Starts an app that must fail to start, and returns why. */
+const failure = (health: HealthModuleOptions) =>
+  start(health).then(
+    () => {
+      throw new Error('start-up should have failed');
+    },
+    (error: Error) => error.message,
+  );
 
 describe('the probe server', () => {
   it('serves every route of the app’s port, in the same formats', async () => {
@@ -264,11 +276,11 @@ describe('the probe server', () => {
 
   it('listens before the app’s modules have finished initialising: startup answers 503 starting', async () => {
     const port = await freePort();
-    let release = () => undefined as void;
+    const gate: { release?: () => void } = {};
     @Injectable()
     class SlowStart implements OnModuleInit {
       onModuleInit() {
-        return new Promise<void>((resolve) => (release = resolve));
+        return new Promise<void>((resolve) => (gate.release = resolve));
       }
     }
     @Module({
@@ -284,7 +296,7 @@ describe('the probe server', () => {
     );
     expect([startup.status, startup.body]).toEqual([503, { status: 'fail', output: 'starting' }]);
     expect((await rawGet(port, { path: '/health/live' })).status).toBe(200);
-    release();
+    gate.release!();
     await initialising;
     app = http;
     await until(
@@ -348,14 +360,6 @@ describe('the probe server', () => {
   });
 
   describe('stops start-up, naming the option, when', () => {
-    const failure = (health: HealthModuleOptions) =>
-      start(health).then(
-        () => {
-          throw new Error('start-up should have failed');
-        },
-        (error: Error) => error.message,
-      );
-
     it('its port is in use', async () => {
       const taken = createServer();
       await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
