@@ -158,13 +158,13 @@ describe('HealthService.watch()', () => {
     expect(await firstValueFrom(health.watch('payments'))).toBe('pass');
   });
 
-  it('completes when the application closes', async () => {
+  it('sees readiness fail as the application closes, then completes', async () => {
     const health = await service([defineIndicator({ name: 'database' })]);
     const statuses = firstValueFrom(health.watch('ready').pipe(take(5), toArray()));
     await sleep(50);
     await context!.close();
     context = undefined;
-    expect(await statuses).toEqual(['pass']);
+    expect(await statuses).toEqual(['pass', 'fail']);
   });
 
   it('fails to watch a probe the application does not have', async () => {

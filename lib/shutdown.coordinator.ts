@@ -50,7 +50,7 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     private readonly adapterHost: HttpAdapterHost,
     private readonly modules: ModulesContainer,
   ) {
-    this.servers = new TransportServers(modules, () => this.closing());
+    this.servers = new TransportServers(modules);
   }
 
   onApplicationBootstrap(): void {

@@ -16,18 +16,14 @@ function isServer(value: unknown): value is TransportServer {
 /**
  * @internal The application's microservice transport servers (`app.connectMicroservice()`,
  * `NestFactory.createMicroservice()`), from Nest's registry of them (`@nestjs/core` 11.1.6 and
- * later). Their `close()` is made to wait for the shutdown's delay and to run once: whoever
- * closes first (the shutdown, or Nest) stops them taking messages, later calls share that.
+ * later). The shutdown closes them after its delay, before any hook; their `close()` is made to
+ * run once, so that Nest closing them again later shares that close.
  */
 export class TransportServers {
   private readonly servers = new Set<TransportServer>();
   private readonly subscription?: { unsubscribe(): void };
 
-  constructor(
-    modules: ModulesContainer,
-    /** Awaited by every server's close() before it closes. */
-    private readonly before: () => Promise<void>,
-  ) {
+  constructor(modules: ModulesContainer) {
     const registry = (modules as { getRpcTargetRegistry?: () => Subscribable })
       .getRpcTargetRegistry;
     this.subscription = registry?.call(modules).subscribe((server) => {
@@ -40,7 +36,7 @@ export class TransportServers {
     return this.servers.size;
   }
 
-  /** Stops every server taking messages (after the delay), once. */
+  /** Stops every server taking messages, once. */
   async close(): Promise<void> {
     await Promise.all([...this.servers].map((server) => server.close()));
   }
@@ -52,12 +48,8 @@ export class TransportServers {
   private hold(server: TransportServer): void {
     this.servers.add(server);
     const original = server.close.bind(server);
-    let closing: Promise<void> | undefined;
-    server.close = () =>
-      (closing ??= (async () => {
-        await this.before();
-        await original();
-      })());
+    let closing: Promise<unknown> | undefined;
+    server.close = () => (closing ??= Promise.resolve().then(original));
   }
 }
 
