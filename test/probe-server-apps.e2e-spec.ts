@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,11 @@ interface Running {
   events: () => { name: string; at: number }[];
   exited: Promise<number | null>;
 }
+
+beforeAll(() => {
+  // The microservice clients of this suite log their connections through Nest's Logger.
+  Logger.overrideLogger(false);
+});
 
 let running: Running | undefined;
 let client: ClientProxy | undefined;
