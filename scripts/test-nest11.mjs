@@ -36,6 +36,7 @@ const DEFAULT_SUITES = [
   'test/internal-network.e2e-spec.ts',
   'test/indicators-system.e2e-spec.ts',
   'test/metrics.e2e-spec.ts',
+  'test/groups.e2e-spec.ts',
 ];
 
 const MANIFEST = {
