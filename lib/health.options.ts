@@ -5,6 +5,7 @@ import type { HealthIndicatorOptions } from './interfaces/health-indicator-optio
 import type { LoggerService } from '@nestjs/common';
 import { constants } from 'node:os';
 import type {
+  GrpcHealthOptions,
   HealthModuleOptions,
   ShutdownOptions,
 } from './interfaces/health-module-options.interface.js';
@@ -18,6 +19,7 @@ import {
   RESERVED_NAMES,
   type ProbeDefinition,
 } from './probe.definitions.js';
+import { GRPC_ALIASES } from './health.grpc.js';
 import { arrayOf, check, either, is, isObject, mapOf, shape, type Rule } from './option.rules.js';
 
 /** @internal Module options after validation, with every default applied. */
@@ -43,6 +45,7 @@ export interface ResolvedHealthOptions {
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
+  grpc: false | Required<GrpcHealthOptions>;
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -215,6 +218,13 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
     shape({ registry: is(() => true, 'a prom-client Registry') }, 'true, false, or { registry }'),
     bool,
   ),
+  grpc: either(
+    shape(
+      { maxWatchStreams: is(integer(1, 1_000_000), 'an integer from 1 to 1000000') },
+      'true, false, or { maxWatchStreams? }',
+    ),
+    bool,
+  ),
 };
 
 const INDICATOR_RULES: Record<keyof HealthIndicatorOptions, Rule> = {
@@ -263,6 +273,20 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     logger: given.logger,
     refreshIntervalMs: given.refreshIntervalMs,
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
+    grpc: resolveGrpc(given),
+  };
+}
+
+/** The gRPC health service, whose aliases no group may take while it is on. */
+function resolveGrpc(given: HealthModuleOptions): ResolvedHealthOptions['grpc'] {
+  if (!given.grpc) return false;
+  for (const name of Object.keys(given.groups ?? {})) {
+    const alias = GRPC_ALIASES.get(name);
+    if (alias !== undefined) throw new Error(messages.grpcAliasTaken(name, alias));
+  }
+  const settings = given.grpc === true ? {} : given.grpc;
+  return {
+    maxWatchStreams: settings.maxWatchStreams ?? DEFAULT_MODULE_OPTIONS.grpc.maxWatchStreams,
   };
 }
 

@@ -49,6 +49,9 @@ const OPTIONAL_PEERS = [
   '@nestjs/bullmq',
   'memjs',
   '@nestjs/microservices',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'grpc-health-check',
   '@nats-io/transport-node',
   'amqp-connection-manager',
   'prom-client',
@@ -171,6 +174,8 @@ function checkContents(files) {
     // Source maps are shipped only when self-contained (checked below).
     /^dist\/.+\.js\.map$/,
     /^dist\/.+\.d\.ts\.map$/,
+    // The gRPC health service's proto (HEALTH_PROTO_PATH).
+    /^dist\/health\.proto$/,
   ];
   const forbidden = [
     [/(^|\/)[^/]*\.(spec|e2e-spec|test)\.[^/]*$/, 'a test file'],
@@ -187,8 +192,14 @@ function checkContents(files) {
     else if (!allowed.some((pattern) => pattern.test(file)))
       fail(`tarball contains ${file}, which users do not need`);
   }
-  for (const required of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']) {
-    if (!files.includes(required)) fail(`tarball lacks ${required}`);
+  for (const file of [
+    'package.json',
+    'README.md',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/health.proto',
+  ]) {
+    if (!files.includes(file)) fail(`tarball lacks ${file}`);
   }
   if (existsSync(join(ROOT, 'LICENSE')) && !files.includes('LICENSE'))
     fail('tarball lacks LICENSE');
@@ -348,6 +359,11 @@ expect(
 
 const health = app.get(HealthService);
 expect(health && typeof health === 'object', 'HealthService is not injectable');
+
+// The proto of the gRPC health service ships next to the code that points to it.
+const { existsSync } = await import('node:fs');
+expect(existsSync(probes.HEALTH_PROTO_PATH), 'HEALTH_PROTO_PATH ' + probes.HEALTH_PROTO_PATH + ' does not exist');
+out('HEALTH_PROTO_PATH ' + probes.HEALTH_PROTO_PATH.replace(/.*node_modules/, 'node_modules'));
 
 out('CHECKS_OK');
 // Graceful shutdown on SIGTERM without enableShutdownHooks(): the module runs Nest's hooks itself
