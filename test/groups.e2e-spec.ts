@@ -187,16 +187,17 @@ describe('?exclude', () => {
   });
 });
 
-describe('groups that cannot work stop start-up, saying what to change', () => {
-  const failure = (groups: unknown) =>
-    createTestApp({ providers: indicators(), health: { groups } as HealthModuleOptions }).then(
-      (started) => {
-        app = started;
-        throw new Error('start-up should have failed');
-      },
-      (error: Error) => error.message,
-    );
+/** The start-up error of an application with these groups. */
+const failure = (groups: unknown) =>
+  createTestApp({ providers: indicators(), health: { groups } as HealthModuleOptions }).then(
+    (started) => {
+      app = started;
+      throw new Error('start-up should have failed');
+    },
+    (error: Error) => error.message,
+  );
 
+describe('groups that cannot work stop start-up, saying what to change', () => {
   it.each(['live', 'ready', 'startup', 'deep', 'metrics'])('a group named %j', async (name) => {
     expect(await failure({ [name]: { include: ['stripe'] } })).toBe(
       `HealthModule option "groups name" is "${name}"; it must be a name of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, other than "live", "ready", "startup", "deep", "metrics" (the module's own routes).`,
