@@ -56,6 +56,9 @@ async function until<T>(read: () => Promise<T>, expected: T, withinMs = 3000): P
   }
 }
 
+/** The running instance of a test indicator class. */
+const indicator = (cls: typeof Database): TestIndicator => started!.app.get(cls);
+
 const Database = defineIndicator({ name: 'database' });
 const Cache = defineIndicator({ name: 'cache', critical: false });
 const Stripe = defineIndicator({ name: 'stripe', probes: ['deep'] });
@@ -69,7 +72,6 @@ describe.each(['hybrid', 'grpc'] as const)(
         providers: [Database, Cache, Stripe],
         health: { cacheTtlMs: 50, groups: { payments: { include: ['stripe'] } }, ...health },
       });
-    const indicator = (cls: typeof Database): TestIndicator => started!.app.get(cls);
 
     it('answers SERVING for "", every probe, every group and the Kubernetes names', async () => {
       const client = await boot();
