@@ -16,6 +16,8 @@ export interface AppConfig {
   shutdownDelayMs?: number;
   /** Whether main.ts calls app.enableShutdownHooks(); the library drains either way. */
   shutdownHooks: boolean;
+  /** The port of the gRPC server (orders and the health service); unset: HTTP only. */
+  grpcPort?: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ? integer(env, 'SHUTDOWN_DELAY_MS', 0, 120_000)
       : undefined,
     shutdownHooks: env.SHUTDOWN_HOOKS !== 'false',
+    grpcPort: env.GRPC_PORT ? integer(env, 'GRPC_PORT', 0, 65_535) : undefined,
   };
 }
 

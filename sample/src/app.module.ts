@@ -27,6 +27,8 @@ import { WarmupModule } from './warmup/warmup.module.js';
         // Matches sample/k8s/deployment.yaml: terminationGracePeriodSeconds 30, probe timeout 1 s.
         shutdown: { delayMs: config.shutdownDelayMs, gracePeriodMs: 30_000 },
         probeTimeoutMs: 1000,
+        // grpc.health.v1.Health on the gRPC server, when main.ts starts one (GRPC_PORT).
+        grpc: config.grpcPort !== undefined,
       }),
     }),
     DatabaseModule,

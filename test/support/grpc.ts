@@ -43,8 +43,8 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
 export const HealthClientClass = loaded.grpc.health.v1.Health;
 
 /** A client on a new channel, as each kubelet probe opens one. */
-export function healthClient(address: string): HealthClient {
-  return new HealthClientClass(address, grpc.credentials.createInsecure()) as HealthClient;
+export function healthClient(address: string, options?: grpc.ChannelOptions): HealthClient {
+  return new HealthClientClass(address, grpc.credentials.createInsecure(), options) as HealthClient;
 }
 
 const codeName = (code: number) => grpc.status[code] ?? String(code);

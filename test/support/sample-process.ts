@@ -13,6 +13,8 @@ const LIBRARY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 export interface Sample {
   child: ChildProcess;
   urls: Record<'live' | 'ready' | 'startup' | 'deep' | 'faults' | 'orders', string>;
+  /** `127.0.0.1:<port>` of the gRPC server, when the sample was started with GRPC_PORT. */
+  grpc?: string;
   output: () => string;
   /** Every line the process printed, with when it arrived. */
   lines: { at: number; text: string }[];
@@ -40,6 +42,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
     'SHUTDOWN_DELAY_MS',
     'SHUTDOWN_HOOKS',
     'KUBERNETES_SERVICE_HOST',
+    'GRPC_PORT',
   ]) {
     delete childEnv[name];
   }
@@ -74,9 +77,12 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
         faults: url('/admin/faults'),
         orders: url('/orders'),
       };
-      if (Object.values(urls).every((value) => value !== undefined)) {
+      const grpcPort = /grpc:\/\/localhost:(\d+)/.exec(stdout)?.[1];
+      const grpc = grpcPort && `127.0.0.1:${grpcPort}`;
+      const complete = env.GRPC_PORT === undefined || grpc !== undefined;
+      if (complete && Object.values(urls).every((value) => value !== undefined)) {
         clearTimeout(timer);
-        resolve({ child, urls: urls as Sample['urls'], output, lines, exited });
+        resolve({ child, urls: urls as Sample['urls'], grpc, output, lines, exited });
       }
     });
     child.on('exit', (code, signal) => {
