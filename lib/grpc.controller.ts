@@ -136,11 +136,17 @@ export function createHealthGrpcController(): Type<unknown> {
       }));
     }
 
-    /**
-     * Ends every Watch stream with OK, and waits until each has sent its status: Nest closes the
-     * gRPC server next, which would cut the streams still open (a hybrid application, or a signal).
-     */
+    /** Ends the Watch streams before Nest closes the gRPC server. */
     async onModuleDestroy(): Promise<void> {
+      await this.endWatches();
+    }
+
+    /**
+     * Ends every Watch stream with OK (and takes no new one), and waits until each has sent its
+     * status: closing the gRPC server would cut the streams still open, and a graceful close
+     * (`tryShutdown`) would wait for them for ever.
+     */
+    async endWatches(): Promise<void> {
       this.closed = true;
       this.closing.next();
       this.closing.complete();
