@@ -18,6 +18,7 @@ const CONNECTIONS = 10;
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const MICRO = fileURLToPath(new URL('./micro.js', import.meta.url));
 const REDACTION = fileURLToPath(new URL('./redaction.js', import.meta.url));
+const GRPC = fileURLToPath(new URL('./grpc.js', import.meta.url));
 const OUT = new URL('../bench/', import.meta.url);
 
 const SERVERS = [
@@ -121,6 +122,14 @@ async function throughput(indicatorMs: number) {
   };
 }
 
+type GrpcMeasure = { requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number };
+interface GrpcResult {
+  settings: { repeats: number; durationSeconds: number; concurrency: number };
+  nest: GrpcMeasure;
+  bare: GrpcMeasure;
+  nestToBare: number;
+}
+
 interface RedactionResult {
   sizesKiB: number[];
   legacyMaxKiB: number;
@@ -158,6 +167,7 @@ const scenarios = {
   startup: await micro('startup'),
 };
 const redaction = (await micro('', REDACTION)) as unknown as RedactionResult;
+const grpcCheck = (await micro('', GRPC)) as unknown as GrpcResult;
 
 const targets = {
   liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
@@ -175,6 +185,7 @@ const targets = {
   heapGrowthUnder5MB: (scenarios.memory.heapGrowthBytes as number) < 5 * 1024 * 1024,
   startupUnder50ms: (scenarios.startup.addedMs as number) < 50,
   redactionLinear: redaction.rows.every((row) => row.exponent < 1.5),
+  grpcCheckAtLeast070OfBare: grpcCheck.nestToBare >= 0.7,
 };
 
 const results = {
@@ -191,6 +202,7 @@ const results = {
   scenario2Indicators20ms: slow,
   scenarios,
   redaction,
+  scenario9Grpc: grpcCheck,
   targets,
   tookSeconds: Math.round((Date.now() - started) / 1000),
 };
@@ -246,6 +258,17 @@ ${redaction.rows
       `| \`${row.piece}\` | ${row.ms.join(' | ')} | ${row.exponent} | ${row.legacyMs.join(', ')} | ${row.legacyExponent} |`,
   )
   .join('\n')}
+
+## 9. gRPC \`grpc.health.v1.Health/Check\` of readiness
+
+Each server in its own process, ${grpcCheck.settings.concurrency} calls in flight on one channel for ${grpcCheck.settings.durationSeconds} s, median of ${grpcCheck.settings.repeats}.
+
+| server | calls/s | p50 | p99 |
+| --- | ---: | ---: | ---: |
+| bare grpc-js health service, constant status | ${grpcCheck.bare.requestsPerSecond} | ${ms(grpcCheck.bare.p50Ms)} | ${ms(grpcCheck.bare.p99Ms)} |
+| nestjs-probes on a Nest gRPC microservice (ready, 3 cached) | ${grpcCheck.nest.requestsPerSecond} | ${ms(grpcCheck.nest.p50Ms)} | ${ms(grpcCheck.nest.p99Ms)} |
+
+nestjs-probes / bare **${grpcCheck.nestToBare}**
 
 ## Targets
 
