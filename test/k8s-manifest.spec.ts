@@ -87,6 +87,13 @@ interface GrpcContainer {
   livenessProbe: GrpcProbe;
 }
 
+/** What the gRPC patch must keep of each probe of deployment.yaml. */
+const timings = ({ periodSeconds, timeoutSeconds, failureThreshold }: Omit<Probe, 'httpGet'>) => ({
+  periodSeconds,
+  timeoutSeconds,
+  failureThreshold,
+});
+
 describe('sample/k8s/grpc-probes.yaml', () => {
   const patch = parse(read('grpc-probes.yaml'));
   const grpc: GrpcContainer = patch.spec.template.spec.containers[0];
@@ -113,15 +120,6 @@ describe('sample/k8s/grpc-probes.yaml', () => {
   });
 
   it('keeps the timings of deployment.yaml', () => {
-    const timings = ({
-      periodSeconds,
-      timeoutSeconds,
-      failureThreshold,
-    }: Omit<Probe, 'httpGet'>) => ({
-      periodSeconds,
-      timeoutSeconds,
-      failureThreshold,
-    });
     expect(timings(grpc.startupProbe)).toEqual(timings(container.startupProbe));
     expect(timings(grpc.readinessProbe)).toEqual(timings(container.readinessProbe));
     expect(timings(grpc.livenessProbe)).toEqual(timings(container.livenessProbe));
