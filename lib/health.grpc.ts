@@ -19,6 +19,7 @@ export const ServingStatus = Object.freeze({
   /** Only on `Watch`, for a service that does not exist. */
   SERVICE_UNKNOWN: 3,
 } as const);
+/** @internal A value of `ServingStatus`. */
 export type ServingStatus = (typeof ServingStatus)[keyof typeof ServingStatus];
 
 /** @internal The gRPC status codes the service ends a call with. */
