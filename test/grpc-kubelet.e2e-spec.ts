@@ -1,7 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { PostgresHealthIndicator } from '../lib/index.js';
-import { startGrpcApp, type GrpcApp } from './support/grpc.js';
+import {
+  healthClient,
+  startGrpcApp,
+  watch,
+  type GrpcApp,
+  type WatchStream,
+} from './support/grpc.js';
 import { ProbeSimulator, type ProbeSpec } from './support/kubelet.js';
 import { running, startSample, stopSample, type Sample } from './support/sample-process.js';
 import { describeWithServer, endpoint, freePort, via } from './support/servers.js';
@@ -67,6 +73,7 @@ describe('the sample’s gRPC probes', () => {
     let exit: Awaited<Sample['exited']>;
     let ready: ProbeSimulator;
     let live: ProbeSimulator;
+    let watched: WatchStream;
 
     beforeAll(async () => {
       const started = await startSample({
@@ -78,12 +85,23 @@ describe('the sample’s gRPC probes', () => {
       ready = grpcProbe(started.grpc!, undefined, { periodMs: 20, failureThreshold: 1 });
       live = grpcProbe(started.grpc!, 'liveness', { periodMs: 20, failureThreshold: 1 });
       await ready.until('success', 5000);
+      const client = healthClient(started.grpc!);
+      watched = watch(client, '');
+      await watched.received(1);
       await sleep(200);
       signalledAt = Date.now();
       started.child.kill('SIGTERM');
       exit = await started.exited;
       await Promise.all([ready.stop(), live.stop()]);
+      await watched.ended;
+      client.close();
     }, 20_000);
+
+    it('tells a Watch stream of "" at once, and ends it with OK when the app closes', async () => {
+      expect(watched.statuses).toEqual(['SERVING', 'NOT_SERVING']);
+      expect(watched.times[1] - signalledAt).toBeLessThanOrEqual(100);
+      expect(await watched.ended).toEqual({ code: 'OK' });
+    });
 
     it('turns "" NOT_SERVING within 100 ms, never SERVING again', () => {
       const after = ready.attempts.filter((a) => a.sentAt >= signalledAt + 10);

@@ -98,6 +98,8 @@ export function list(client: grpc.Client): Promise<Record<string, string> | Grpc
 /** A `Watch` stream: every status it sent, and how it ended. */
 export interface WatchStream {
   statuses: string[];
+  /** When each status arrived (epoch ms). */
+  times: number[];
   /** Settles when the stream ends: `OK` when the server ended it cleanly. */
   ended: Promise<GrpcAnswer>;
   /** Resolves once the stream has sent `count` statuses in all. */
@@ -112,9 +114,11 @@ export function watch(client: grpc.Client, service?: string): WatchStream {
   ) => grpc.ClientReadableStream<{ status: string }>;
   const call = open.call(client, service === undefined ? {} : { service });
   const statuses: string[] = [];
+  const times: number[] = [];
   const waiters: (() => void)[] = [];
   call.on('data', (reply: { status: string }) => {
     statuses.push(String(reply.status));
+    times.push(Date.now());
     for (const wake of waiters.splice(0)) wake();
   });
   const ended = new Promise<GrpcAnswer>((resolve) => {
@@ -139,7 +143,7 @@ export function watch(client: grpc.Client, service?: string): WatchStream {
       };
       look();
     });
-  return { statuses, ended, received, cancel: () => call.cancel(), call };
+  return { statuses, times, ended, received, cancel: () => call.cancel(), call };
 }
 
 /** The options of a gRPC microservice serving the health service (and nothing else) on `url`. */
