@@ -3,9 +3,11 @@ import {
   Inject,
   type LoggerService,
   type OnModuleDestroy,
+  type OnModuleInit,
   type Type,
 } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
 import { concat, distinctUntilChanged, EMPTY, map, NEVER, Observable, of, Subject } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import {
@@ -21,6 +23,7 @@ import {
 import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { HealthService } from './health.service.js';
+import { holdGrpcShutdowns } from './grpc.server-hold.js';
 import { isInstalled } from './indicators/built-in.indicator.js';
 import { all, andThen, attempt, type Maybe } from './maybe.js';
 import type { ProbeDefinition } from './probe.definitions.js';
@@ -49,18 +52,26 @@ const FLUSH_MS = 20;
  */
 export function createHealthGrpcController(): Type<unknown> {
   @Controller()
-  class HealthGrpcController implements OnModuleDestroy {
+  class HealthGrpcController implements OnModuleInit, OnModuleDestroy {
     private readonly closing = new Subject<void>();
     private closed = false;
     private watching = 0;
     /** The calls of the Watch streams, until each is over. */
     private readonly calls = new Set<WatchCall>();
+    private servers?: { unsubscribe(): void };
 
     constructor(
       private readonly health: HealthService,
       @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
       @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+      private readonly modules: ModulesContainer,
     ) {}
+
+    /** Ends the Watch streams before any gRPC server of the app shuts down. */
+    onModuleInit(): void {
+      if (this.options.grpc)
+        this.servers = holdGrpcShutdowns(this.modules, () => this.endWatches());
+    }
 
     /** Watch streams open now. */
     get openWatches(): number {
@@ -136,8 +147,9 @@ export function createHealthGrpcController(): Type<unknown> {
       }));
     }
 
-    /** Ends the Watch streams before Nest closes the gRPC server. */
+    /** Ends the Watch streams, if the server has not closed yet. */
     async onModuleDestroy(): Promise<void> {
+      this.servers?.unsubscribe();
       await this.endWatches();
     }
 

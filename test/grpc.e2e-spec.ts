@@ -244,13 +244,25 @@ describe('the gRPC health service, whatever the clients do', () => {
     for (const stream of [...warmup, ...streams]) stream.cancel();
   });
 
-  it('ends Watch streams with OK when a hybrid application closes', async () => {
-    const client = await start({ providers: [Database] });
+  it.each([
+    ['a hybrid application', { kind: 'hybrid' }],
+    ['a gRPC-only application', { kind: 'grpc' }],
+    ['a gRPC-only application with gracefulShutdown', { kind: 'grpc', graceful: true }],
+  ] as const)('ends Watch streams with OK when %s closes', async (_, { kind, ...more }) => {
+    const graceful = 'graceful' in more;
+    const client = await start({
+      kind,
+      providers: [Database],
+      transport: graceful ? { gracefulShutdown: true } : {},
+    });
     const ready = watch(client, 'ready');
     const unknown = watch(client, 'orders');
     await Promise.all([ready.received(1), unknown.received(1)]);
+    const closing = Date.now();
+    // Nest closes a gRPC-only app's transport before any hook: the streams end all the same.
     await started!.app.close();
     started = undefined;
+    expect(Date.now() - closing).toBeLessThan(1000);
     expect(await ready.ended).toEqual({ code: 'OK' });
     expect(await unknown.ended).toEqual({ code: 'OK' });
   });
