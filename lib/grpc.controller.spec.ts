@@ -2,12 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { firstValueFrom, Subject, toArray, type Observable } from 'rxjs';
-import {
-  createHealthGrpcController,
-  defineGrpcHandlers,
-  grpcHandlerKey,
-  type GrpcError,
-} from './grpc.controller.js';
+import { createHealthGrpcController, type GrpcError } from './grpc.controller.js';
+import { defineGrpcHandlers, grpcHandlerKey } from './grpc.handlers.js';
 import { ServingStatus } from './health.grpc.js';
 import type { HealthStatus } from './interfaces/health-check.interface.js';
 import { PROBES } from './probe.definitions.js';

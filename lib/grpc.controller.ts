@@ -13,7 +13,6 @@ import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import {
   GrpcCode,
   grpcServices,
-  HEALTH_GRPC_SERVICE,
   probeOfService,
   serviceOf,
   ServingStatus,
@@ -24,15 +23,14 @@ import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { HealthService } from './health.service.js';
 import { holdGrpcShutdowns } from './grpc.server-hold.js';
-import { isInstalled } from './indicators/built-in.indicator.js';
 import { all, andThen, attempt, type Maybe } from './maybe.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 
 /** @internal Makes the error that ends a call with a gRPC status (an `RpcException`). */
 export type GrpcError = (code: number, message: string) => Error;
 
-/** The part of a grpc-js server call the Watch handler looks at. */
-interface WatchCall {
+/** @internal The part of a grpc-js server call the Watch handler looks at. */
+export interface WatchCall {
   /** Set while the client has left earlier messages unread (the last write returned false). */
   readonly writableNeedDrain?: boolean;
   /** Set once the call is over: its status sent, or the client gone. */
@@ -202,57 +200,3 @@ export function createHealthGrpcController(): Type<unknown> {
   Reflect.defineMetadata(PATH_METADATA, [], HealthGrpcController);
   return HealthGrpcController;
 }
-
-/** @internal The part of `@nestjs/microservices` used here, typed locally: the declarations must not import it. */
-export interface Microservices {
-  GrpcMethod(service: string, method: string): MethodDecorator;
-  RpcException: new (error: object) => Error;
-}
-
-/** @internal Loads `@nestjs/microservices`. */
-export type MicroservicesLoader = () => Promise<unknown>;
-
-const loadMicroservices: MicroservicesLoader = () => import('@nestjs/microservices');
-
-/** @internal What serving gRPC takes: Nest's transport, and the gRPC packages it loads. */
-export const GRPC_PEERS = ['@nestjs/microservices', '@grpc/grpc-js', '@grpc/proto-loader'];
-
-interface GrpcServing {
-  serveCheck(request: unknown, error: GrpcError): unknown;
-  serveWatch(request: unknown, call: WatchCall, error: GrpcError): unknown;
-  serveList(): unknown;
-}
-
-/**
- * @internal Adds the `Check`, `Watch` and `List` handlers to the controller, as `@GrpcMethod()`
- * on written methods would. Called when the `grpc` option is on, once the options are resolved.
- */
-export async function defineGrpcHandlers(
-  controller: Type<unknown>,
-  { installed = isInstalled, load = loadMicroservices } = {},
-): Promise<void> {
-  const missing = GRPC_PEERS.filter((pkg) => !installed(pkg));
-  if (missing.length > 0) throw new Error(messages.grpcPeersMissing(missing));
-  const { GrpcMethod, RpcException } = (await load()) as Microservices;
-  const error: GrpcError = (code, message) => new RpcException({ code, message });
-  const handlers: Record<string, (this: GrpcServing, ...args: never[]) => unknown> = {
-    Check(request: unknown) {
-      return this.serveCheck(request, error);
-    },
-    Watch(request: unknown, _metadata: unknown, call: WatchCall) {
-      return this.serveWatch(request, call ?? {}, error);
-    },
-    List() {
-      return this.serveList();
-    },
-  };
-  const proto = controller.prototype as Record<string, unknown>;
-  for (const [rpc, handler] of Object.entries(handlers)) {
-    const key = grpcHandlerKey(rpc);
-    Object.defineProperty(proto, key, { value: handler, configurable: true, writable: true });
-    GrpcMethod(HEALTH_GRPC_SERVICE, rpc)(proto, key, Object.getOwnPropertyDescriptor(proto, key)!);
-  }
-}
-
-/** @internal The controller method of an RPC of the health service. */
-export const grpcHandlerKey = (rpc: string) => `grpc ${rpc}`;

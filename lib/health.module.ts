@@ -28,7 +28,7 @@ import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
 import { documentHealthRoutes } from './health.swagger.js';
 import { defineProbeRoutes } from './health.controller.js';
-import { defineGrpcHandlers } from './grpc.controller.js';
+import { defineGrpcHandlers } from './grpc.handlers.js';
 import { ProbeEvaluator } from './probe.evaluator.js';
 import { ProbeWatcher } from './probe.watcher.js';
 
