@@ -19,6 +19,7 @@ const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const MICRO = fileURLToPath(new URL('./micro.js', import.meta.url));
 const REDACTION = fileURLToPath(new URL('./redaction.js', import.meta.url));
 const PROBE_SERVER = fileURLToPath(new URL('./probe-server.js', import.meta.url));
+const GRPC = fileURLToPath(new URL('./grpc.js', import.meta.url));
 const OUT = new URL('../bench/', import.meta.url);
 
 const SERVERS = [
@@ -122,6 +123,14 @@ async function throughput(indicatorMs: number) {
   };
 }
 
+type GrpcMeasure = { requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number };
+interface GrpcResult {
+  settings: { repeats: number; durationSeconds: number; concurrency: number };
+  nest: GrpcMeasure;
+  bare: GrpcMeasure;
+  nestToBare: number;
+}
+
 interface RedactionResult {
   sizesKiB: number[];
   legacyMaxKiB: number;
@@ -184,6 +193,7 @@ const scenarios = {
 };
 const redaction = (await micro('', REDACTION)) as unknown as RedactionResult;
 const probeServer = (await micro('', PROBE_SERVER)) as unknown as ProbeServerResult;
+const grpcCheck = (await micro('', GRPC)) as unknown as GrpcResult;
 
 const targets = {
   liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
@@ -210,6 +220,7 @@ const targets = {
   stallPassesWithin500msOfTheEnd:
     probeServer.stall.passesAfterEndMs !== null && probeServer.stall.passesAfterEndMs <= 500,
   probeServerAtLeast080OfRaw: probeServer.cost.ratio >= 0.8,
+  grpcCheckAtLeast070OfBare: grpcCheck.nestToBare >= 0.7,
 };
 
 const results = {
@@ -227,6 +238,7 @@ const results = {
   scenarios,
   redaction,
   probeServer,
+  scenario9Grpc: grpcCheck,
   targets,
   tookSeconds: Math.round((Date.now() - started) / 1000),
 };
@@ -307,6 +319,17 @@ ${(['appPort', 'probeServer', 'terminus'] as const)
 **11. The cost of a probe**: \`ready\` on the probe server ${probeServer.cost.probeServerRps} req/s, a raw node:http server answering a constant body ${probeServer.cost.rawRps} req/s: **${probeServer.cost.ratio}×** raw.
 
 **12. The worker**: ${probeServer.worker.addedRssMB} MB of resident memory and ${probeServer.worker.addedStartupMs} ms of start-up added (${Math.round(probeServer.worker.with.rssBytes / 1024 / 1024)} MB and ${probeServer.worker.with.startupMs} ms with it, ${Math.round(probeServer.worker.without.rssBytes / 1024 / 1024)} MB and ${probeServer.worker.without.startupMs} ms without).
+
+## 13. gRPC \`grpc.health.v1.Health/Check\` of readiness
+
+Each server in its own process, ${grpcCheck.settings.concurrency} calls in flight on one channel for ${grpcCheck.settings.durationSeconds} s, median of ${grpcCheck.settings.repeats}.
+
+| server | calls/s | p50 | p99 |
+| --- | ---: | ---: | ---: |
+| bare grpc-js health service, constant status | ${grpcCheck.bare.requestsPerSecond} | ${ms(grpcCheck.bare.p50Ms)} | ${ms(grpcCheck.bare.p99Ms)} |
+| nestjs-probes on a Nest gRPC microservice (ready, 3 cached) | ${grpcCheck.nest.requestsPerSecond} | ${ms(grpcCheck.nest.p50Ms)} | ${ms(grpcCheck.nest.p99Ms)} |
+
+nestjs-probes / bare **${grpcCheck.nestToBare}**
 
 ## Targets
 

@@ -10,6 +10,7 @@ export const DEFAULT_MODULE_OPTIONS = {
   probeServer: { host: '0.0.0.0', maxStallMs: 10_000 },
   /** Background runs when the probe server is on and no refreshIntervalMs is given: at least this. */
   probeServerRefreshMs: 1000,
+  grpc: { maxWatchStreams: 1000 },
   shutdown: {
     signals: ['SIGTERM', 'SIGINT'] as NodeJS.Signals[],
     kubernetesDelayMs: 5000,
@@ -61,6 +62,9 @@ export const RESOLVED_HEALTH_OPTIONS = Symbol('RESOLVED_HEALTH_OPTIONS');
 
 /** @internal Provider token of the controller class created for one module definition. */
 export const HEALTH_CONTROLLER_CLASS = Symbol('HEALTH_CONTROLLER_CLASS');
+
+/** @internal Provider token of the gRPC controller class created for one module definition. */
+export const HEALTH_GRPC_CONTROLLER_CLASS = Symbol('HEALTH_GRPC_CONTROLLER_CLASS');
 
 /** @internal Provider token of the logger the module writes to (the `logger` option). */
 export const HEALTH_LOGGER = Symbol('HEALTH_LOGGER');

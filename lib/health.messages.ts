@@ -111,6 +111,17 @@ export const messages = {
     `HealthModule: the guard ${guard} decides who is internal on the application's port only. The probe server decides by internalNetworks and trustProxy, in its own thread: keep its port out of the Service (as a containerPort only the kubelet and in-cluster callers reach).`,
   unknownProbe: (probe: string, known: readonly string[]) =>
     `Unknown probe or group "${probe}": use ${list(known)}.`,
+  grpcPeersMissing: (missing: readonly string[]) =>
+    `HealthModule option "grpc" serves the gRPC health service through Nest's gRPC transport, which needs ${list(missing)}: ${missing.length === 1 ? 'it is' : 'they are'} not installed. Install ${missing.length === 1 ? 'it' : 'them'}: npm install ${missing.join(' ')}`,
+  grpcAliasTaken: (group: string, alias: string) =>
+    `Health group "${group}" takes a name the gRPC health service gives the ${alias} probe (HealthModule option "grpc" is on). Give the group another name.`,
+  grpcUnknownService: (service: string, known: readonly string[]) =>
+    `Unknown health service "${service.length > 64 ? service.slice(0, 64) + '…' : service}": use ${list(known)}, "liveness" or "readiness".`,
+  grpcTooManyWatches: (max: number) =>
+    `Too many Watch streams are open (grpc.maxWatchStreams: ${max}); retry later, or use Check.`,
+  grpcWatchNotRead:
+    'The client has left this Watch stream unread while its status kept changing; it is closed. Read the stream, or use Check.',
+  grpcFailed: (subject: string) => `The gRPC health service failed unexpectedly on ${subject}`,
   unknownGroupCheck: (group: string, check: string, known: readonly string[]) =>
     `Health group "${group}" includes "${check}", which is not a health indicator of this application${known.length ? ` (its indicators: ${list(known)})` : ' (it has none)'}. Fix the name in groups.${group}.include, or provide the indicator.`,
 };

@@ -3,6 +3,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import {
   HEALTH_CONTROLLER_CLASS,
+  HEALTH_GRPC_CONTROLLER_CLASS,
   HEALTH_LOGGER,
   RESOLVED_HEALTH_OPTIONS,
 } from './health.constants.js';
@@ -27,6 +28,7 @@ import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
 import { documentHealthRoutes } from './health.swagger.js';
 import { defineProbeRoutes } from './health.controller.js';
+import { defineGrpcHandlers } from './grpc.handlers.js';
 import { ProbeEvaluator } from './probe.evaluator.js';
 import { ProbeWatcher } from './probe.watcher.js';
 import { ProbeServer } from './probe-server.js';
@@ -45,10 +47,21 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
   providers: [
     {
       provide: RESOLVED_HEALTH_OPTIONS,
-      inject: [HEALTH_MODULE_OPTIONS, HEALTH_CONTROLLER_CLASS, ModulesContainer],
-      // Runs when providers are instantiated, before Nest registers routes: the one place where
-      // options are validated (start-up fails here with what to change) and the prefix applied.
-      useFactory: async (raw: unknown, controller: Type<unknown>, modules: ModulesContainer) => {
+      inject: [
+        HEALTH_MODULE_OPTIONS,
+        HEALTH_CONTROLLER_CLASS,
+        HEALTH_GRPC_CONTROLLER_CLASS,
+        ModulesContainer,
+      ],
+      // Runs when providers are instantiated, before Nest registers routes and microservice
+      // handlers: the one place where options are validated (start-up fails here with what to
+      // change) and the controllers completed.
+      useFactory: async (
+        raw: unknown,
+        controller: Type<unknown>,
+        grpcController: Type<unknown>,
+        modules: ModulesContainer,
+      ) => {
         // A second copy would register the same routes again (Fastify refuses, Express serves
         // one of them) and discover every indicator twice.
         const copies = [...modules.values()].filter((module) => module.metatype === HealthModule);
@@ -57,6 +70,11 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         Reflect.defineMetadata(PATH_METADATA, options.path || '/', controller);
         defineProbeRoutes(controller, options.probes);
         for (const decorate of options.controllerDecorators) decorate(controller);
+        if (options.grpc) {
+          // The gRPC health service, when @nestjs/microservices is installed (else start-up stops).
+          await defineGrpcHandlers(grpcController);
+          for (const decorate of options.controllerDecorators) decorate(grpcController);
+        }
         // OpenAPI documentation of the routes, when @nestjs/swagger is installed (else a no-op).
         await documentHealthRoutes(controller, options.probes, {
           metrics: options.metrics !== false,

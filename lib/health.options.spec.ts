@@ -26,6 +26,7 @@ describe('resolveHealthOptions', () => {
       logger: undefined,
       refreshIntervalMs: undefined,
       metrics: false,
+      grpc: false,
     });
     expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
   });
@@ -125,9 +126,34 @@ describe('resolveHealthOptions', () => {
     [{ path: 'a/./b' }, /"path" is "a\/.\/b"/],
     [{ path: 'a//b' }, /"path" is "a\/\/b"/],
     [{ probeTimeoutMs: 0 }, /"probeTimeoutMs" is number 0/],
+    [{ grpc: 'on' }, /"grpc" is "on"; it must be true, false, or \{ maxWatchStreams\? \}/],
+    [
+      { grpc: { maxWatchStreams: 0 } },
+      /"grpc.maxWatchStreams" is number 0; it must be an integer from 1 to 1000000/,
+    ],
+    [{ grpc: { maxStreams: 5 } }, /"grpc" has no key "maxStreams". Known keys: "maxWatchStreams"/],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
   });
+
+  it('serves gRPC only when asked, with a bound on Watch streams', () => {
+    expect(resolveHealthOptions({ grpc: false }).grpc).toBe(false);
+    expect(resolveHealthOptions({ grpc: true }).grpc).toEqual({ maxWatchStreams: 1000 });
+    expect(resolveHealthOptions({ grpc: { maxWatchStreams: 50 } }).grpc).toEqual({
+      maxWatchStreams: 50,
+    });
+  });
+
+  it.each(['liveness', 'readiness'])(
+    'rejects a group named %s while gRPC is on: the health service gives that name to a probe',
+    (name) => {
+      const groups = { [name]: { include: ['db'] } };
+      expect(() => resolveHealthOptions({ grpc: true, groups })).toThrow(
+        `Health group "${name}" takes a name the gRPC health service gives the ${name === 'liveness' ? 'live' : 'ready'} probe (HealthModule option "grpc" is on). Give the group another name.`,
+      );
+      expect(resolveHealthOptions({ groups }).probes.at(-1)?.name).toBe(name);
+    },
+  );
 
   it('rejects an unknown option and lists the known ones', () => {
     expect(() => resolveHealthOptions({ cacheTTL: 5 })).toThrow(

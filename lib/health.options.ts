@@ -5,6 +5,7 @@ import type { HealthIndicatorOptions } from './interfaces/health-indicator-optio
 import type { LoggerService } from '@nestjs/common';
 import { constants } from 'node:os';
 import type {
+  GrpcHealthOptions,
   HealthModuleOptions,
   ProbeServerOptions,
   ShutdownOptions,
@@ -19,6 +20,7 @@ import {
   RESERVED_NAMES,
   type ProbeDefinition,
 } from './probe.definitions.js';
+import { GRPC_ALIASES } from './health.grpc.js';
 import { arrayOf, check, either, is, isObject, mapOf, shape, type Rule } from './option.rules.js';
 
 /** @internal Module options after validation, with every default applied. */
@@ -45,6 +47,7 @@ export interface ResolvedHealthOptions {
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
   probeServer: false | Required<ProbeServerOptions>;
+  grpc: false | Required<GrpcHealthOptions>;
 }
 
 /** @internal An indicator's options after validation, with the module's defaults applied. */
@@ -232,6 +235,13 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
     shape({ registry: is(() => true, 'a prom-client Registry') }, 'true, false, or { registry }'),
     bool,
   ),
+  grpc: either(
+    shape(
+      { maxWatchStreams: is(integer(1, 1_000_000), 'an integer from 1 to 1000000') },
+      'true, false, or { maxWatchStreams? }',
+    ),
+    bool,
+  ),
 };
 
 const INDICATOR_RULES: Record<keyof HealthIndicatorOptions, Rule> = {
@@ -281,6 +291,20 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
     probeServer: resolveProbeServer(given.probeServer),
+    grpc: resolveGrpc(given),
+  };
+}
+
+/** The gRPC health service, whose aliases no group may take while it is on. */
+function resolveGrpc(given: HealthModuleOptions): ResolvedHealthOptions['grpc'] {
+  if (!given.grpc) return false;
+  for (const name of Object.keys(given.groups ?? {})) {
+    const alias = GRPC_ALIASES.get(name);
+    if (alias !== undefined) throw new Error(messages.grpcAliasTaken(name, alias));
+  }
+  const settings = given.grpc === true ? {} : given.grpc;
+  return {
+    maxWatchStreams: settings.maxWatchStreams ?? DEFAULT_MODULE_OPTIONS.grpc.maxWatchStreams,
   };
 }
 

@@ -17,7 +17,9 @@ export type {
   ProbeName,
 } from './interfaces/health-check.interface.js';
 export type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
+export { HEALTH_GRPC_PACKAGE, HEALTH_PROTO_PATH } from './health.grpc.js';
 export type {
+  GrpcHealthOptions,
   HealthModuleAsyncOptions,
   HealthModuleOptions,
   HealthOptionsFactory,

@@ -6,7 +6,8 @@
  *   3. checks the published declarations import no optional peer dependency;
  *   4. installs the tarball in a fresh ESM app on Nest 12 and in a fresh CommonJS app on Nest 11
  *      (which loads it with `require()`), boots each with HealthModule.forRoot() and an indicator,
- *      probes /health/live, /health/ready and /health/deep, then shuts it down with SIGTERM;
+ *      probes /health/live, /health/ready and /health/deep, calls the gRPC health service (Check,
+ *      with grpc-js on the shipped proto) of its gRPC microservice, then shuts it down with SIGTERM;
  *   5. type-checks a consumer of the declarations (skipLibCheck off) in the Nest 12 app.
  * Prints progress, exits non-zero on any failure, removes its temp dirs.
  *
@@ -49,6 +50,9 @@ const OPTIONAL_PEERS = [
   '@nestjs/bullmq',
   'memjs',
   '@nestjs/microservices',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'grpc-health-check',
   '@nats-io/transport-node',
   'amqp-connection-manager',
   'prom-client',
@@ -171,6 +175,8 @@ function checkContents(files) {
     // Source maps are shipped only when self-contained (checked below).
     /^dist\/.+\.js\.map$/,
     /^dist\/.+\.d\.ts\.map$/,
+    // The gRPC health service's proto (HEALTH_PROTO_PATH).
+    /^dist\/health\.proto$/,
   ];
   const forbidden = [
     [/(^|\/)[^/]*\.(spec|e2e-spec|test)\.[^/]*$/, 'a test file'],
@@ -187,8 +193,14 @@ function checkContents(files) {
     else if (!allowed.some((pattern) => pattern.test(file)))
       fail(`tarball contains ${file}, which users do not need`);
   }
-  for (const required of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']) {
-    if (!files.includes(required)) fail(`tarball lacks ${required}`);
+  for (const file of [
+    'package.json',
+    'README.md',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/health.proto',
+  ]) {
+    if (!files.includes(file)) fail(`tarball lacks ${file}`);
   }
   if (existsSync(join(ROOT, 'LICENSE')) && !files.includes('LICENSE'))
     fail('tarball lacks LICENSE');
@@ -310,7 +322,9 @@ Injectable()(ShutdownWitness);
 
 class AppModule {}
 Module({
-  imports: [HealthModule.forRoot({ logger: false, shutdown: { delayMs: 0, gracePeriodMs: 10000 } })],
+  imports: [
+    HealthModule.forRoot({ logger: false, grpc: true, shutdown: { delayMs: 0, gracePeriodMs: 10000 } }),
+  ],
   providers: [{ provide: CLOCK, useValue: () => Date.now() }, DatabaseHealth, ShutdownWitness],
 })(AppModule);
 
@@ -319,6 +333,19 @@ function expect(condition, message) {
 }
 
 const app = await NestFactory.create(AppModule, { logger: ['error'] });
+// The gRPC health service on a hybrid app, from the proto the tarball ships.
+const { Transport } = await import('@nestjs/microservices');
+const grpcAddress = '127.0.0.1:' + (await new Promise((resolve) => {
+  const server = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address();
+    server.close(() => resolve(port));
+  });
+}));
+app.connectMicroservice({
+  transport: Transport.GRPC,
+  options: { url: grpcAddress, package: probes.HEALTH_GRPC_PACKAGE, protoPath: probes.HEALTH_PROTO_PATH },
+});
+await app.startAllMicroservices();
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address();
 out('listening on ' + port + ' (${format}, @nestjs/core ' + coreVersion + ')');
@@ -349,6 +376,30 @@ expect(
 const health = app.get(HealthService);
 expect(health && typeof health === 'object', 'HealthService is not injectable');
 
+const grpcJs = await import('@grpc/grpc-js');
+const loader = await import('@grpc/proto-loader');
+const grpc = grpcJs.default ?? grpcJs;
+const definition = (loader.default ?? loader).loadSync(probes.HEALTH_PROTO_PATH, { enums: String });
+const { Health } = grpc.loadPackageDefinition(definition).grpc.health.v1;
+const client = new Health(grpcAddress, grpc.credentials.createInsecure());
+const grpcCheck = (service) =>
+  new Promise((resolve) =>
+    client.Check({ service }, { deadline: Date.now() + 5000 }, (error, reply) =>
+      resolve(error ? grpc.status[error.code] : reply.status),
+    ),
+  );
+for (const [service, expected] of [['', 'SERVING'], ['liveness', 'SERVING'], ['orders', 'NOT_FOUND']]) {
+  const answer = await grpcCheck(service);
+  out('grpc Check "' + service + '" ' + answer);
+  expect(answer === expected, 'grpc Check "' + service + '": expected ' + expected);
+}
+client.close();
+
+// The proto of the gRPC health service ships next to the code that points to it.
+const { existsSync } = await import('node:fs');
+expect(existsSync(probes.HEALTH_PROTO_PATH), 'HEALTH_PROTO_PATH ' + probes.HEALTH_PROTO_PATH + ' does not exist');
+out('HEALTH_PROTO_PATH ' + probes.HEALTH_PROTO_PATH.replace(/.*node_modules/, 'node_modules'));
+
 out('CHECKS_OK');
 // Graceful shutdown on SIGTERM without enableShutdownHooks(): the module runs Nest's hooks itself
 // (deep imports of @nestjs/core/hooks) and exits 0.
@@ -356,6 +407,7 @@ process.kill(process.pid, 'SIGTERM');
 `;
 
 const ESM_LOAD = `import 'reflect-metadata';
+import net from 'node:net';
 import * as common from '@nestjs/common';
 import * as core from '@nestjs/core';
 import * as probes from 'nestjs-probes';
@@ -364,6 +416,7 @@ const coreVersion = createRequire(import.meta.url)('@nestjs/core/package.json').
 
 const CJS_LOAD = `'use strict';
 require('reflect-metadata');
+const net = require('node:net');
 const common = require('@nestjs/common');
 const core = require('@nestjs/core');
 const probes = require('nestjs-probes'); // an ES module, through require(esm)
@@ -382,6 +435,9 @@ import {
   HealthService,
   PostgresHealthIndicator,
   RedisHealthIndicator,
+  HEALTH_GRPC_PACKAGE,
+  HEALTH_PROTO_PATH,
+  type GrpcHealthOptions,
   type CheckResult,
   type HealthCheck,
   type HealthReport,
@@ -396,10 +452,13 @@ export class CacheHealth implements HealthCheck {
 }
 
 @Module({
-  imports: [HealthModule.forRoot({ path: 'health' })],
+  imports: [HealthModule.forRoot({ path: 'health', grpc: { maxWatchStreams: 100 } })],
   providers: [CacheHealth],
 })
 export class AppModule {}
+
+export const grpcServer = { package: HEALTH_GRPC_PACKAGE, protoPath: HEALTH_PROTO_PATH };
+export const grpcOptions: GrpcHealthOptions = { maxWatchStreams: 10 };
 
 // @ts-expect-error \`path\` is a string: an error only while forRoot()'s options are typed (not any).
 HealthModule.forRoot({ path: 42 });
@@ -419,6 +478,9 @@ async function checkApp({ name, format, nest, tarball, extraFlags = [], typechec
       '@nestjs/common': `^${nest}.0.0`,
       '@nestjs/core': `^${nest}.0.0`,
       '@nestjs/platform-express': `^${nest}.0.0`,
+      '@nestjs/microservices': `^${nest}.0.0`,
+      '@grpc/grpc-js': '^1.8.0',
+      '@grpc/proto-loader': '^0.8.0',
       'reflect-metadata': '^0.2.0',
       rxjs: '^7.8.0',
       'nestjs-probes': `file:${tarball}`,

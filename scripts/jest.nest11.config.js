@@ -1,6 +1,6 @@
 /**
  * The jest configuration, with Nest 11 (from `.nest11/`, see scripts/test-nest11.mjs) in place of
- * the Nest 12 of the main install: every import of @nestjs/{common,core,platform-*,testing},
+ * the Nest 12 of the main install: every import of @nestjs/{common,core,platform-*,testing,microservices},
  * deep paths included, from the tests, the library and Nest itself, resolves there.
  */
 import base from '../jest.config.js';
@@ -11,6 +11,7 @@ export const NEST11_PACKAGES = [
   'platform-express',
   'platform-fastify',
   'testing',
+  'microservices',
 ];
 
 export default {

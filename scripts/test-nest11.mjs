@@ -8,6 +8,9 @@
  * any CommonJS module. rxjs and reflect-metadata are not installed in `.nest11/`
  * (--legacy-peer-deps): Nest 11 resolves them up the tree, to the main install's single copy.
  *
+ * @nestjs/microservices 11 is there too, for the gRPC health service (its gRPC packages, grpc-js
+ * and proto-loader, resolve to the main install's).
+ *
  * Usage: node scripts/test-nest11.mjs [test paths...]   (default: the suites below)
  */
 import { spawn } from 'node:child_process';
@@ -37,6 +40,7 @@ const DEFAULT_SUITES = [
   'test/indicators-system.e2e-spec.ts',
   'test/metrics.e2e-spec.ts',
   'test/groups.e2e-spec.ts',
+  'test/grpc.e2e-spec.ts',
 ];
 
 const MANIFEST = {
@@ -49,6 +53,7 @@ const MANIFEST = {
     '@nestjs/platform-express': '^11.0.0',
     '@nestjs/platform-fastify': '^11.0.0',
     '@nestjs/testing': '^11.0.0',
+    '@nestjs/microservices': '^11.0.0',
   },
 };
 

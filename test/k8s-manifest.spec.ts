@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { probeOfService } from '../lib/health.grpc.js';
+import { PROBES } from '../lib/probe.definitions.js';
 
 /** The sample's manifest must agree with the sample and with the library's defaults. */
 
@@ -88,5 +90,58 @@ describe('sample/k8s', () => {
     expect(container.livenessProbe.successThreshold ?? 1).toBe(1);
     expect(container.startupProbe.successThreshold ?? 1).toBe(1);
     expect(container.command).toEqual(['node', 'dist-sample/main.js']);
+  });
+});
+
+/** A probe of the gRPC patch: its httpGet removed (null), a grpc handler instead. */
+interface GrpcProbe extends Omit<Probe, 'httpGet'> {
+  httpGet: null;
+  grpc: { port: number; service?: string };
+}
+interface GrpcContainer {
+  name: string;
+  ports: { name: string; containerPort: number }[];
+  env: { name: string; value: string }[];
+  startupProbe: GrpcProbe;
+  readinessProbe: GrpcProbe;
+  livenessProbe: GrpcProbe;
+}
+
+/** What the gRPC patch must keep of each probe of deployment.yaml. */
+const timings = ({ periodSeconds, timeoutSeconds, failureThreshold }: Omit<Probe, 'httpGet'>) => ({
+  periodSeconds,
+  timeoutSeconds,
+  failureThreshold,
+});
+
+describe('sample/k8s/grpc-probes.yaml', () => {
+  const patch = parse(read('grpc-probes.yaml'));
+  const grpc: GrpcContainer = patch.spec.template.spec.containers[0];
+  const probes = {
+    startup: grpc.startupProbe,
+    ready: grpc.readinessProbe,
+    live: grpc.livenessProbe,
+  };
+
+  it('patches the sample’s container, swapping each httpGet for a grpc probe on GRPC_PORT', () => {
+    expect(grpc.name).toBe(pod.containers[0].name);
+    const port = Number(grpc.env.find((e) => e.name === 'GRPC_PORT')!.value);
+    expect(grpc.ports).toEqual([{ name: 'grpc', containerPort: port }]);
+    for (const probe of Object.values(probes)) {
+      expect(probe.httpGet).toBeNull();
+      expect(probe.grpc.port).toBe(port);
+    }
+  });
+
+  it('names services the health service answers, each for its own probe', () => {
+    for (const [name, probe] of Object.entries(probes)) {
+      expect(probeOfService(probe.grpc.service ?? '', PROBES)?.name).toBe(name);
+    }
+  });
+
+  it('keeps the timings of deployment.yaml', () => {
+    expect(timings(grpc.startupProbe)).toEqual(timings(container.startupProbe));
+    expect(timings(grpc.readinessProbe)).toEqual(timings(container.readinessProbe));
+    expect(timings(grpc.livenessProbe)).toEqual(timings(container.livenessProbe));
   });
 });

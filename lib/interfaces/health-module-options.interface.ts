@@ -99,6 +99,22 @@ export interface HealthModuleOptions {
    * whatever the main event loop is doing, and serves apps without an HTTP server. Default off.
    */
   probeServer?: false | ProbeServerOptions;
+  /**
+   * Serves the standard gRPC health service (`grpc.health.v1.Health`: Check, Watch, List) from
+   * the same probes, on the application's gRPC microservices that list `HEALTH_GRPC_PACKAGE` and
+   * `HEALTH_PROTO_PATH`. Needs `@nestjs/microservices`, `@grpc/grpc-js` and `@grpc/proto-loader`.
+   * Default `false`.
+   */
+  grpc?: boolean | GrpcHealthOptions;
+}
+
+/** Options of the gRPC health service. */
+export interface GrpcHealthOptions {
+  /**
+   * Watch streams open at once, over all clients; one more ends at once with
+   * `RESOURCE_EXHAUSTED` (clients retry with backoff). Default 1000.
+   */
+  maxWatchStreams?: number;
 }
 
 /** A health group: the checks it answers for, and who may read it. */

@@ -20,6 +20,8 @@ export interface AppConfig {
   probePort: number;
   /** Liveness fails when the event loop has not turned for this long. */
   maxStallMs: number;
+  /** The port of the gRPC server (orders and the health service); unset: HTTP only. */
+  grpcPort?: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownHooks: env.SHUTDOWN_HOOKS !== 'false',
     probePort: integer(env, 'PROBE_PORT', 9000, 65_535),
     maxStallMs: integer(env, 'MAX_STALL_MS', 10_000, 600_000),
+    grpcPort: env.GRPC_PORT ? integer(env, 'GRPC_PORT', 0, 65_535) : undefined,
   };
 }
 

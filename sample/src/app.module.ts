@@ -30,6 +30,8 @@ import { WarmupModule } from './warmup/warmup.module.js';
         // The kubelet probes its own port, answered from a worker thread whatever the event loop
         // is doing (sample/k8s/deployment.yaml: containerPort "probes", not in the Service).
         probeServer: { port: config.probePort, maxStallMs: config.maxStallMs },
+        // grpc.health.v1.Health on the gRPC server, when main.ts starts one (GRPC_PORT).
+        grpc: config.grpcPort !== undefined,
       }),
     }),
     DatabaseModule,

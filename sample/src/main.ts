@@ -1,7 +1,10 @@
 import { NestFactory } from '@nestjs/core';
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { HealthService } from 'nestjs-probes';
+import { fileURLToPath } from 'node:url';
+import { HEALTH_GRPC_PACKAGE, HEALTH_PROTO_PATH } from 'nestjs-probes';
 import { APP_CONFIG, type AppConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 
@@ -11,6 +14,23 @@ const config = app.get<AppConfig>(APP_CONFIG);
 // for the delay, drains, then the app closes); with Nest's hooks enabled, Nest drives the close.
 // SHUTDOWN_HOOKS=false shows the other way.
 if (config.shutdownHooks) app.enableShutdownHooks();
+
+// GRPC_PORT: a hybrid application, whose gRPC server serves the orders and grpc.health.v1.Health
+// (HealthModule option grpc), for the kubelet's grpc probes (sample/k8s/grpc-probes.yaml).
+if (config.grpcPort !== undefined) {
+  app.connectMicroservice<GrpcOptions>({
+    transport: Transport.GRPC,
+    options: {
+      url: `0.0.0.0:${config.grpcPort}`,
+      package: ['orders', HEALTH_GRPC_PACKAGE],
+      protoPath: [
+        fileURLToPath(new URL('orders/orders.proto', import.meta.url)),
+        HEALTH_PROTO_PATH,
+      ],
+    },
+  });
+  await app.startAllMicroservices();
+}
 
 await app.listen(config.port);
 
@@ -41,5 +61,11 @@ console.log(
     `  POST   ${base}/admin/rotation/out   (and /admin/rotation/in)`,
     `  POST   ${base}/admin/shutdown`,
     `  POST   ${base}/admin/stall?ms=15000   (blocks the event loop: liveness fails on the probe server)`,
+    ...(config.grpcPort === undefined
+      ? []
+      : [
+          'gRPC (orders.OrdersService, grpc.health.v1.Health):',
+          `  grpc://localhost:${config.grpcPort}`,
+        ]),
   ].join('\n'),
 );

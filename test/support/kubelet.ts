@@ -1,8 +1,15 @@
 import { request } from 'node:http';
+import { check, healthClient } from './grpc.js';
 
-/** A probe as a Pod spec declares it, in milliseconds. */
+/** A probe as a Pod spec declares it, in milliseconds: `url` (httpGet) or `grpc`. */
 export interface ProbeSpec {
-  url: string;
+  /** An HTTP probe: the URL of its GET. */
+  url?: string;
+  /**
+   * A gRPC probe (`grpc: { port, service }`): `Check` of `service` (`""` when the spec names
+   * none) at `address` (`host:port`).
+   */
+  grpc?: { address: string; service?: string };
   periodMs: number;
   timeoutMs: number;
   /** Consecutive failures that make the probe fail. Kubernetes' default: 3. */
@@ -15,7 +22,11 @@ export interface ProbeSpec {
 export interface ProbeAttempt {
   sentAt: number;
   doneAt: number;
+  /** The HTTP status of an HTTP probe's answer. */
   status?: number;
+  /** The serving status of a gRPC probe's answer (`SERVING`, `NOT_SERVING`...). */
+  serving?: string;
+  /** A network error's code; a gRPC call's status code when it failed (`NOT_FOUND`...). */
   error?: string;
   success: boolean;
 }
@@ -33,6 +44,10 @@ export interface Transition {
  * `User-Agent: kube-probe/1.31`; success is a status from 200 to 399 within the timeout; the
  * state changes after `successThreshold` successes or `failureThreshold` failures in a row.
  * Every attempt and every transition is recorded.
+ *
+ * Its gRPC probe, likewise: every period a `grpc.health.v1.Health/Check` on a new channel (with
+ * `kube-probe/1.31` as its user agent), within the timeout; success is `SERVING`, anything else
+ * (`NOT_SERVING`, an error status such as `NOT_FOUND` or `UNIMPLEMENTED`, no answer) a failure.
  */
 export class ProbeSimulator {
   readonly attempts: ProbeAttempt[] = [];
@@ -63,7 +78,7 @@ export class ProbeSimulator {
     if (this.state === state && last) return Promise.resolve(last);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.spec.url} did not turn ${state} within ${timeoutMs} ms`)),
+        () => reject(new Error(`${this.target} did not turn ${state} within ${timeoutMs} ms`)),
         timeoutMs,
       );
       this.waiters.push({
@@ -85,7 +100,33 @@ export class ProbeSimulator {
     }
   }
 
+  private get target(): string {
+    const { url, grpc } = this.spec;
+    return url ?? `grpc ${grpc!.address} service "${grpc!.service ?? ''}"`;
+  }
+
   private probeOnce(): Promise<ProbeAttempt> {
+    return this.spec.grpc ? this.grpcProbeOnce(this.spec.grpc) : this.httpProbeOnce(this.spec.url!);
+  }
+
+  private async grpcProbeOnce(target: NonNullable<ProbeSpec['grpc']>): Promise<ProbeAttempt> {
+    const sentAt = Date.now();
+    const client = healthClient(target.address, { 'grpc.primary_user_agent': 'kube-probe/1.31' });
+    try {
+      const answer = await check(client, target.service ?? '', this.spec.timeoutMs);
+      return {
+        sentAt,
+        doneAt: Date.now(),
+        serving: answer.status,
+        error: answer.code,
+        success: answer.status === 'SERVING',
+      };
+    } finally {
+      client.close();
+    }
+  }
+
+  private httpProbeOnce(url: string): Promise<ProbeAttempt> {
     const sentAt = Date.now();
     return new Promise((resolve) => {
       const settle = (fields: Partial<ProbeAttempt>) => {
@@ -95,7 +136,7 @@ export class ProbeSimulator {
       };
       let settled = false;
       const req = request(
-        this.spec.url,
+        url,
         {
           agent: false,
           headers: { 'User-Agent': 'kube-probe/1.31', Accept: '*/*', Connection: 'close' },

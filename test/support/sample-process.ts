@@ -15,6 +15,8 @@ export interface Sample {
   urls: Record<'live' | 'ready' | 'startup' | 'deep' | 'faults' | 'orders', string>;
   /** The probe server's (a worker thread on a port of its own). */
   probes: Record<'live' | 'ready' | 'startup' | 'deep', string>;
+  /** `127.0.0.1:<port>` of the gRPC server, when the sample was started with GRPC_PORT. */
+  grpc?: string;
   output: () => string;
   /** Every line the process printed, with when it arrived. */
   lines: { at: number; text: string }[];
@@ -43,6 +45,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
     'SHUTDOWN_HOOKS',
     'KUBERNETES_SERVICE_HOST',
     'MAX_STALL_MS',
+    'GRPC_PORT',
   ]) {
     delete childEnv[name];
   }
@@ -85,12 +88,16 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
         faults: url('/admin/faults'),
         orders: url('/orders'),
       };
-      if ([...Object.values(urls), ...Object.values(probes)].every((value) => value)) {
+      const grpcPort = /grpc:\/\/localhost:(\d+)/.exec(stdout)?.[1];
+      const grpc = grpcPort && `127.0.0.1:${grpcPort}`;
+      const complete = env.GRPC_PORT === undefined || grpc !== undefined;
+      if (complete && [...Object.values(urls), ...Object.values(probes)].every((value) => value)) {
         clearTimeout(timer);
         resolve({
           child,
           urls: urls as Sample['urls'],
           probes: probes as Sample['probes'],
+          grpc,
           output,
           lines,
           exited,

@@ -73,7 +73,7 @@ export async function describeWithServer(
 }
 
 /** Servers the tests start themselves, each its own instance on a free port, from a binary here. */
-export type BinaryName = 'memcached';
+export type BinaryName = 'memcached' | 'prometheus-blackbox-exporter';
 
 /** Whether a binary can be run here. */
 export function hasBinary(binary: BinaryName): boolean {
