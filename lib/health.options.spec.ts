@@ -26,6 +26,7 @@ describe('resolveHealthOptions', () => {
       logger: undefined,
       refreshIntervalMs: undefined,
       metrics: false,
+      probeServer: false,
       grpc: false,
     });
     expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
