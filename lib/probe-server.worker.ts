@@ -68,6 +68,13 @@ function stalledMs(): number {
   return Number(process.hrtime.bigint() - Atomics.load(beats, 0)) / 1e6;
 }
 
+/** The answer of a probe that cannot fail (`live`) while the loop turns: one object, reused. */
+const alive: ProbeResult = Object.freeze({
+  probe: 'live',
+  status: 'pass',
+  report: Object.freeze({ status: 'pass' as const, ...config.identity }),
+});
+
 function failing(probe: string, output: string): ProbeResult {
   return { probe, status: 'fail', report: { status: 'fail', ...config.identity, output } };
 }
@@ -90,9 +97,7 @@ function stall(probe: PublishedProbe): ProbeResult | undefined {
 function resultOf(probe: PublishedProbe, exclude: readonly string[]): ProbeResult {
   const stalled = stall(probe);
   if (stalled) return stalled;
-  if (!canFail(probe)) {
-    return { probe: probe.name, status: 'pass', report: { status: 'pass', ...config.identity } };
-  }
+  if (!canFail(probe)) return alive;
   const published = results.get(probe.name);
   if (!published) return failing(probe.name, 'starting');
   if (!published.outcomes) return published;
@@ -145,6 +150,13 @@ function rebuilt(
   return { probe: probe.name, status: report.status, report };
 }
 
+/** The bytes and headers of each body served, made once: probes repeat the same few answers. */
+const prepared = new Map<
+  string,
+  { bytes: Buffer; headers: string[]; type: string; cache: string | null }
+>();
+const PREPARED_MAX = 256;
+
 function sendBody(
   response: ServerResponse,
   status: number,
@@ -153,11 +165,19 @@ function sendBody(
   head: boolean,
   cache: string | null = 'no-store',
 ): void {
-  response.statusCode = status;
-  if (cache) response.setHeader('Cache-Control', cache);
-  response.setHeader('Content-Type', type);
-  response.setHeader('Content-Length', Buffer.byteLength(body));
-  response.end(head ? undefined : body);
+  // Keyed by the body itself: the same string object while a result stands, hashed once.
+  let ready = prepared.get(body);
+  if (ready === undefined || ready.type !== type || ready.cache !== cache) {
+    const bytes = Buffer.from(body);
+    const headers = ['Content-Type', type, 'Content-Length', String(bytes.length)];
+    if (cache) headers.push('Cache-Control', cache);
+    ready = { bytes, headers, type, cache };
+    // Bodies change as results do: keep the recent ones only.
+    if (prepared.size >= PREPARED_MAX) prepared.clear();
+    prepared.set(body, ready);
+  }
+  response.writeHead(status, ready.headers);
+  response.end(head ? undefined : ready.bytes);
 }
 
 /**
