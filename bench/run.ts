@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
-const REPEATS = quick ? 1 : 3;
+const REPEATS = quick ? 1 : 5;
 const DURATION_S = quick ? 2 : 6;
 const WARMUP_S = 1;
 const CONNECTIONS = 10;
@@ -110,15 +110,20 @@ async function throughput(indicatorMs: number) {
       ];
     }),
   ) as Record<ServerId, Measure>;
-  const rps = (id: ServerId) => summary[id].requestsPerSecond;
+  const pairedRatio = (a: ServerId, b: ServerId) =>
+    median(
+      runs.get(a)!.map((m, i) => ratio(m.requestsPerSecond, runs.get(b)![i].requestsPerSecond)),
+    );
   return {
     indicatorMs,
     servers: summary,
+    // The median of the ratios within each repeat: the servers of a repeat ran within a minute of
+    // each other, so a machine that slows down for a while slows both sides of a ratio alike.
     ratios: {
-      liveToBare: ratio(rps('live'), rps('bare')),
-      readyToBare: ratio(rps('ready'), rps('bare')),
-      readyToTerminus: ratio(rps('ready'), rps('terminus')),
-      readyToTerminusCached: ratio(rps('ready'), rps('terminus-cached')),
+      liveToBare: pairedRatio('live', 'bare'),
+      readyToBare: pairedRatio('ready', 'bare'),
+      readyToTerminus: pairedRatio('ready', 'terminus'),
+      readyToTerminusCached: pairedRatio('ready', 'terminus-cached'),
     },
   };
 }
