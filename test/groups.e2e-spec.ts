@@ -171,15 +171,15 @@ describe.each(ADAPTERS)('health groups (%s)', (adapter: AdapterName) => {
 
 describe('?exclude', () => {
   it('does not run the checks it leaves out', async () => {
-    const slow = defineIndicator({ name: 'slow', timeoutMs: 900, cacheTtlMs: 0 }, (signal) =>
-      delay(300, signal),
+    const slow = defineIndicator({ name: 'slow', timeoutMs: 3000, cacheTtlMs: 0 }, (signal) =>
+      delay(2000, signal),
     );
     app = await createTestApp({ providers: [slow, defineIndicator({ name: 'fast' })] });
     const instance = app.get(slow);
     const http = request(app.getHttpServer());
     const started = performance.now();
     const { body } = await http.get('/health/ready?exclude=slow').expect(200);
-    expect(performance.now() - started).toBeLessThan(250);
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(Object.keys(body.checks)).toEqual(['fast:responseTime']);
     expect(instance.runs).toBe(0);
     await app.get(HealthService).check('deep', { exclude: ['slow'] });

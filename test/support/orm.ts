@@ -92,8 +92,10 @@ export async function outage(o: Outage): Promise<void> {
   await proxy.refuse();
   const refused = await freshProbe(app, name, ttlMs);
   expect(refused.entry.status).toBe('fail');
+  // Its own error, not the timeout's: the check failed fast rather than waiting the timeout out
+  // (wall-clock bounds here flake when two jest workers share two cores).
   expect(refused.entry.output).toMatch(o.refused);
-  expect(refused.ms).toBeLessThan(timeoutMs);
+  expect(refused.entry.output).not.toMatch(/timed out/);
   await proxy.heal();
   expect(await untilPasses(app, name, within)).toBeLessThan(within);
 
@@ -103,7 +105,8 @@ export async function outage(o: Outage): Promise<void> {
     const { entry, ms } = await freshProbe(app, name, ttlMs);
     expect(entry).toMatchObject({ status: 'fail', output: `timed out after ${timeoutMs} ms` });
     expect(ms).toBeGreaterThanOrEqual(timeoutMs - 5);
-    expect(ms).toBeLessThan(timeoutMs + 150);
+    // Bounded by the timeout, with room for a loaded machine's scheduling and the HTTP round trip.
+    expect(ms).toBeLessThan(timeoutMs + 1000);
     const left = o.leftOpen[run - 1];
     // The proxy holds two sockets per connection: the client's and its own to the server.
     await until(
