@@ -4,9 +4,9 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { connect as connectNats, type NatsConnection } from 'nats';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createClient } from 'redis';
 import { HealthService, Redactor, type CheckReport, type HealthReport } from '../lib/index.js';
 import { MqttHealthIndicator } from '../lib/indicators/mqtt.indicator.js';
@@ -14,7 +14,14 @@ import { NatsHealthIndicator } from '../lib/indicators/nats.indicator.js';
 import { RabbitMqHealthIndicator } from '../lib/indicators/rabbitmq.indicator.js';
 import { RedisHealthIndicator } from '../lib/indicators/redis.indicator.js';
 import { createTestApp } from './support/app.js';
-import { describeWithServer, endpoint, via, type ServerName } from './support/servers.js';
+import {
+  describeWithBinary,
+  describeWithServer,
+  endpoint,
+  freePort,
+  via,
+  type ServerName,
+} from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /**
@@ -506,18 +513,8 @@ await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and set
   });
 });
 
-/** Whether the redis-server binary is here, to start a throwaway server with a password. */
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials', () => {
+// A throwaway redis-server of its own, with a password, on a free port.
+describeWithBinary('redis-server', 'RedisHealthIndicator with wrong credentials', () => {
   const secret = 'S3cretPassw0rd';
   const wrong = 'WrongPass4Probes';
   let server: ChildProcess | undefined;
@@ -526,10 +523,6 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
   const cleanups: (() => void)[] = [];
 
   beforeAll(async () => {
-    if (!hasRedisServer) {
-      if (process.env.CI === 'true') throw new Error('redis-server is needed; CI=true requires it');
-      return;
-    }
     port = await freePort();
     server = spawn(
       'redis-server',
@@ -575,9 +568,7 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
     return running;
   }
 
-  const itWithServer = hasRedisServer ? it : it.skip;
-
-  itWithServer('ioredis: fails with the server’s reason, never showing the password', async () => {
+  it('ioredis: fails with the server’s reason, never showing the password', async () => {
     const client = new Redis({
       port,
       password: wrong,
@@ -601,7 +592,7 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
     expect(JSON.stringify(later)).not.toContain(wrong);
   });
 
-  itWithServer('node-redis: fails fast while refused, never showing the password', async () => {
+  it('node-redis: fails fast while refused, never showing the password', async () => {
     const client = createClient({
       url: `redis://:${wrong}@127.0.0.1:${port}`,
       socket: { reconnectStrategy: 50 },
@@ -616,7 +607,7 @@ await describeWithServer('redis', 'RedisHealthIndicator with wrong credentials',
     expect(JSON.stringify(report)).not.toContain(wrong);
   });
 
-  itWithServer('passes with the right password', async () => {
+  it('passes with the right password', async () => {
     const client = createClient({ url: `redis://:${secret}@127.0.0.1:${port}` });
     client.on('error', ignore);
     await client.connect();

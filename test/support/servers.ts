@@ -68,16 +68,16 @@ export async function describeWithServer(
     return;
   }
   console.warn(`Skipping "${title}": ${reason}`);
-  // Skipped on purpose, with the reason above: the server is not running here.
-  describe.skip(title, body);
+  // Skipped on purpose, outside CI only: the server is not running here (the reason is in the title).
+  describe.skip(`${title} (skipped: ${reason})`, body);
 }
 
 /** Servers the tests start themselves, each its own instance on a free port, from a binary here. */
-export type BinaryName = 'memcached' | 'prometheus-blackbox-exporter';
+export type BinaryName = 'memcached' | 'prometheus-blackbox-exporter' | 'redis-server';
 
 /** Whether a binary can be run here. */
 export function hasBinary(binary: BinaryName): boolean {
-  return spawnSync(binary, ['-h'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
@@ -99,8 +99,8 @@ export function describeWithBinary(binary: BinaryName, title: string, body: () =
     return;
   }
   console.warn(`Skipping "${title}": ${reason}`);
-  // Skipped on purpose, with the reason above: the binary is not installed here.
-  describe.skip(title, body);
+  // Skipped on purpose, outside CI only: the binary is not installed here (the reason is in the title).
+  describe.skip(`${title} (skipped: ${reason})`, body);
 }
 
 /** A free TCP port on the loopback, to start a server on. */
