@@ -63,9 +63,11 @@ const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
       return at === -1 ? match : scheme + maskAuthority(rest.slice(0, at + 1)) + rest.slice(at + 1);
     },
   },
-  // Authorization schemes with a credential after them.
+  // Authorization schemes with a credential after them; `bearer` in any case, as HTTP allows (the
+  // others in any case would take plain words: "token expired", "basic checks").
   {
-    pattern: /\b(Bearer|Basic|Digest|Token|Negotiate|NTLM)\s+[A-Za-z0-9._~+/=:-]{6,}/g,
+    pattern:
+      /\b([Bb][Ee][Aa][Rr][Ee][Rr]|Basic|Digest|Token|Negotiate|NTLM)\s+[A-Za-z0-9._~+/=:-]{6,}/g,
     replacement: `$1 ${MASK}`,
   },
   // name=value, name: value, "name":"value": the pattern takes the text from its first pair on,
@@ -75,11 +77,23 @@ const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
     pattern: /(?<![A-Za-z0-9_.-])["']?[A-Za-z0-9_.-]+["']?\s*[=:][\s\S]*/g,
     replacement: (text) => maskPairs(text, MASK),
   },
-  // Well-known token shapes: AWS key ids, Stripe, GitHub, Slack, JWTs.
+  // Well-known token formats, wherever they stand: AWS access key ids, Google API keys, Stripe,
+  // OpenAI-style `sk-`, GitHub (classic and fine-grained), GitLab, npm, Slack tokens and webhook
+  // paths, JWTs. Each begins with a fixed prefix at a word boundary, so a run of prefixes is read
+  // once, not once per prefix. (AWS's `X-Amz-Signature=` and `X-Amz-Credential=` are pairs.)
   { pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, replacement: MASK },
+  { pattern: /(?<![\w-])AIza[\w-]{35}(?![\w-])/g, replacement: MASK },
   { pattern: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b/g, replacement: MASK },
+  { pattern: /(?<![\w-])sk-[\w-]{32,}/g, replacement: MASK },
   { pattern: /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g, replacement: MASK },
-  { pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, replacement: MASK },
+  { pattern: /\bgithub_pat_\w{20,}/g, replacement: MASK },
+  { pattern: /(?<![\w-])glpat-[\w-]{20,}/g, replacement: MASK },
+  { pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, replacement: MASK },
+  { pattern: /\b(?:xox[abeprs]|xapp)-[A-Za-z0-9-]{10,}\b/g, replacement: MASK },
+  {
+    pattern: /\b(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[\w/-]+/g,
+    replacement: `$1${MASK}`,
+  },
   {
     pattern: /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g,
     replacement: MASK,
