@@ -20,6 +20,13 @@ const PIECES: Record<string, string> = {
   'token=': 'token=',
   'Bearer ': 'Bearer ',
   '"a":"': '"a":"',
+  // Pairs whose names are not secret, each read on for pairs in its value; secret ones, each masked.
+  'a=': 'a=',
+  'password=x ': 'password=x ',
+  'bearer ': 'bearer ',
+  'sk-': 'sk-',
+  'glpat-': 'glpat-',
+  'hooks.slack.com/services/': 'hooks.slack.com/services/',
 };
 
 const SECRET_WORDS =

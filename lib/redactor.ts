@@ -1,6 +1,8 @@
 import { DETAILS_LIMITS, OUTPUT_MAX_LENGTH } from './health.constants.js';
 import { boundText, jsonSafe } from './check-result.normalizer.js';
 import { looksSuperlinear } from './redaction-rule.probe.js';
+import { isSecretName } from './secret-name.matcher.js';
+import { maskPairs } from './secret-pair.masker.js';
 
 /** A pattern to mask in every output, and what replaces it (default `***`). */
 export interface RedactionRule {
@@ -11,22 +13,6 @@ export interface RedactionRule {
 
 const MASK = '***';
 
-/** Words that make a key secret wherever they appear in it (`dbPassword`, `client_secret`). */
-const SECRET_WORDS =
-  'passw(?:or)?d|passphrase|secret|token|api[_-]?key|access[_-]?key|account[_-]?key|private[_-]?key|credentials?|x-api-key';
-/** Short words that make a key secret only as a whole word (`pass`, `db_pwd`, `sig`, not `bypass`). */
-const SECRET_SHORT = 'pass|pwd|sig|signature|auth|session(?:[_-]?id)?|sid|cookie';
-
-/** A key of `details` whose value is masked whole: a secret word anywhere in it. */
-const SECRET_KEY = new RegExp(
-  `(?:${SECRET_WORDS})|(?:^|[_.-])(?:${SECRET_SHORT})$|^authorization$|^set-cookie$`,
-  'i',
-);
-
-/** How much of a key is read to decide whether it is secret: keys are short, texts need not be. */
-const KEY_READ_LIMIT = 128;
-/** A key of a `key=value` pair that names a secret: it ends in a secret word. */
-const SECRET_PAIR_KEY = new RegExp(`(?:${SECRET_WORDS})$|(?:^|[_.-])(?:${SECRET_SHORT})$`, 'i');
 const URL_DELIMITERS = ':/?#@';
 
 /**
@@ -77,30 +63,37 @@ const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
       return at === -1 ? match : scheme + maskAuthority(rest.slice(0, at + 1)) + rest.slice(at + 1);
     },
   },
-  // Authorization schemes with a credential after them.
-  {
-    pattern: /\b(Bearer|Basic|Digest|Token|Negotiate|NTLM)\s+[A-Za-z0-9._~+/=:-]{6,}/g,
-    replacement: `$1 ${MASK}`,
-  },
-  // key=value, key: value, "key":"value": every pair is taken from the start of its key, and the
-  // key decides. A quoted value without its closing quote runs to the end, masked all the same.
+  // Authorization schemes with a credential after them; `bearer` in any case, as HTTP allows (the
+  // others in any case would take plain words: "token expired", "basic checks").
   {
     pattern:
-      /(?<![A-Za-z0-9_.-])(["']?)([A-Za-z0-9_.-]+)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s&;,"'})\]]+)/g,
-    replacement: (match, quote: string, key: string, separator: string, value: string) => {
-      if (!SECRET_PAIR_KEY.test(key.slice(-KEY_READ_LIMIT))) return match;
-      // MySQL's "(using password: YES)" says whether one was sent, not what it is.
-      if (/^(?:YES|NO)$/.test(value)) return match;
-      const quoted = value[0] === '"' || value[0] === "'" ? value[0] : '';
-      const closed = quoted && value.length > 1 && value.endsWith(quoted) ? quoted : '';
-      return `${quote}${key}${quote}${separator}${quoted}${MASK}${closed}`;
-    },
+      /\b([Bb][Ee][Aa][Rr][Ee][Rr]|Basic|Digest|Token|Negotiate|NTLM)\s+[A-Za-z0-9._~+/=:-]{6,}/g,
+    replacement: `$1 ${MASK}`,
   },
-  // Well-known token shapes: AWS key ids, Stripe, GitHub, Slack, JWTs.
+  // name=value, name: value, "name":"value": the pattern takes the text from its first pair on,
+  // and maskPairs masks the value of each pair whose name is secret, by the same test as the
+  // keys of details (isSecretName).
+  {
+    pattern: /(?<![A-Za-z0-9_.-])["']?[A-Za-z0-9_.-]+["']?\s*[=:][\s\S]*/g,
+    replacement: (text) => maskPairs(text, MASK),
+  },
+  // Well-known token formats, wherever they stand: AWS access key ids, Google API keys, Stripe,
+  // OpenAI-style `sk-`, GitHub (classic and fine-grained), GitLab, npm, Slack tokens and webhook
+  // paths, JWTs. Each begins with a fixed prefix at a word boundary, so a run of prefixes is read
+  // once, not once per prefix. (AWS's `X-Amz-Signature=` and `X-Amz-Credential=` are pairs.)
   { pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, replacement: MASK },
+  { pattern: /(?<![\w-])AIza[\w-]{35}(?![\w-])/g, replacement: MASK },
   { pattern: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b/g, replacement: MASK },
+  { pattern: /(?<![\w-])sk-[\w-]{32,}/g, replacement: MASK },
   { pattern: /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g, replacement: MASK },
-  { pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, replacement: MASK },
+  { pattern: /\bgithub_pat_\w{20,}/g, replacement: MASK },
+  { pattern: /(?<![\w-])glpat-[\w-]{20,}/g, replacement: MASK },
+  { pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, replacement: MASK },
+  { pattern: /\b(?:xox[abeprs]|xapp)-[A-Za-z0-9-]{10,}\b/g, replacement: MASK },
+  {
+    pattern: /\b(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[\w/-]+/g,
+    replacement: `$1${MASK}`,
+  },
   {
     pattern: /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g,
     replacement: MASK,
@@ -186,7 +179,7 @@ export class Redactor {
         budget -= Math.min(text.length, READ_LIMIT);
         return this.output(text, DETAILS_LIMITS.stringLength);
       },
-      isSecretKey: (key) => SECRET_KEY.test(key.slice(0, KEY_READ_LIMIT)),
+      isSecretKey: isSecretName,
       nodes: DETAILS_LIMITS.nodes,
     });
     return typeof safe === 'object' && safe !== null && !Array.isArray(safe)

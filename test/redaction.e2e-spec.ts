@@ -4,6 +4,13 @@ import request from 'supertest';
 import { HealthService } from '../lib/index.js';
 import { createTestApp, type TestAppOptions } from './support/app.js';
 import { defineIndicator } from './support/indicators.js';
+import {
+  FAKE_PIECES,
+  FAKE_VALUE,
+  SECRET_NAMES,
+  TOKEN_SAMPLES,
+  URL_SAMPLES,
+} from './support/secrets.js';
 
 let app: INestApplication | undefined;
 
@@ -138,5 +145,46 @@ describe('nothing secret leaves the process', () => {
     expect(warnings.filter((w) => w.includes('option "redact"'))).toEqual([
       'HealthModule option "redact": the rule /(x+x+)+y/ takes much longer than its input on short repetitive texts (catastrophic backtracking): on a long output it could stall the event loop. Make its quantified parts unambiguous (no nested or adjacent quantifiers over the same characters), or anchor it.',
     ]);
+  });
+
+  it('masks every secret shape in outputs and details: JSON, ?verbose and the check routes', async () => {
+    // One shape per indicator: an output is bounded to 512 characters, and must keep them all.
+    const outputs = [
+      ...[...TOKEN_SAMPLES, ...URL_SAMPLES].map(({ text }) => text),
+      ...SECRET_NAMES.map((n) => `rejected: ${n}=${FAKE_VALUE}; ${n}: ${FAKE_VALUE}`),
+      ...SECRET_NAMES.map((n) => `upstream said {"error":"bad","${n}":"${FAKE_VALUE}"}`),
+    ];
+    const names = outputs.map((_, i) => `leak-${i}`);
+    const http = await start({
+      providers: outputs.map((output, i) =>
+        defineIndicator({ name: names[i], critical: false }, () => ({
+          status: 'warn',
+          output,
+          details: {
+            note: output,
+            ...Object.fromEntries(SECRET_NAMES.map((name) => [name, FAKE_VALUE])),
+            nested: { list: [output], primaryKey: 'id' },
+          },
+        })),
+      ),
+    });
+    const deep = await http.get('/health/deep').expect(200);
+    expect(deep.text).not.toMatch(FAKE_PIECES);
+    for (const name of names) {
+      const [check] = deep.body.checks[`${name}:responseTime`];
+      expect(check.output).toContain('***');
+      expect(check.details.nested.primaryKey).toBe('id');
+      for (const key of SECRET_NAMES) expect(check.details[key]).toBe('***');
+    }
+    const verbose = await http.get('/health/deep?verbose').expect(200);
+    expect(verbose.text).toContain(`[+]${names[0]} warn: upstream rejected *** (attempt 2)`);
+    expect(verbose.text).not.toMatch(FAKE_PIECES);
+    for (const name of names) {
+      for (const path of [`/health/ready/${name}`, `/health/deep/${name}?verbose`]) {
+        const { text } = await http.get(path).expect(200);
+        expect(text).toContain('***');
+        expect(text).not.toMatch(FAKE_PIECES);
+      }
+    }
   });
 });
