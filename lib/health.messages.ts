@@ -21,7 +21,17 @@ export const messages = {
   moduleOptionProblem: (problem: Problem) =>
     problemText(problem, 'HealthModule', 'HealthModule option '),
   optionsNotObject: (value: unknown) =>
-    `HealthModule options must be an object, got ${describe(value)}.`,
+    value === undefined || value === null
+      ? `HealthModule got ${describe(value)} for its options: a forRootAsync() factory (or createHealthOptions()) must return the options object (a function with a block body needs "return"), or {} for every default.`
+      : `HealthModule options must be an object, got ${describe(value)}.`,
+  buildTimeOption: (key: string) =>
+    `HealthModule option "${key}" shapes the module when it is built: give it to HealthModule.forRootAsync() itself, beside useFactory (or useClass, useExisting), not from the options factory.`,
+  answeredBeforeProbe: (subject: string) =>
+    `The ${subject} answer was not sent: something else had already answered the request (an interceptor's timeout, an exception filter). Health routes answer within probeTimeoutMs: exempt them from that interceptor (controllerDecorators), or give it a longer timeout.`,
+  nestTooOld: (feature: string, release: string) =>
+    `HealthModule needs ${feature}, which this release of @nestjs/core does not have: upgrade @nestjs/core (and @nestjs/common) to ${release} or later.`,
+  notConfigured:
+    'HealthModule is imported as a class: import HealthModule.forRoot() (or HealthModule.forRootAsync()) instead, once, in the root module.',
   indicatorOptionProblem: (cls: string, problem: Problem) =>
     problemText(problem, `@HealthIndicator() on ${cls}`, `@HealthIndicator() on ${cls}: `),
   duplicateName: (name: string, first: string, second: string, sameClass: boolean) =>
@@ -38,6 +48,8 @@ export const messages = {
     `HealthModule option "${option}" holds ${describe(cidr)}, which is not a CIDR; use an IPv4 or IPv6 address with an optional prefix length, such as "10.0.0.0/8" or "fd00::/8".`,
   shutdownBegins: (signal: string | undefined, delayMs: number) =>
     `${signal ?? 'beginShutdown()'}: readiness now fails; closing in ${delayMs} ms, while the endpoints are withdrawn`,
+  shutdownAtOnce: (signal: string) =>
+    `${signal}: readiness now fails, but NestJS 11 closes the application at once (app.enableShutdownHooks()): no delay, no drain. Remove enableShutdownHooks(), or upgrade to NestJS 12.`,
   shutdownFailed: 'Graceful shutdown failed',
   drained: (ms: number) => `HTTP server drained in ${ms} ms; closing the application`,
   shutdownTooSlow: (gracePeriodMs: number) =>

@@ -1,14 +1,27 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { HEALTH_CONTROLLER_CLASS, HEALTH_GRPC_CONTROLLER_CLASS } from './health.constants.js';
-import { createHealthController } from './health.controller.js';
+import { createHealthController, defineProbeRoutes } from './health.controller.js';
 import { createHealthGrpcController } from './grpc.controller.js';
-import type { HealthModuleOptions } from './interfaces/health-module-options.interface.js';
+import { messages } from './health.messages.js';
+import type {
+  HealthModuleExtras,
+  HealthModuleOptions,
+} from './interfaces/health-module-options.interface.js';
+import { arrayOf, is } from './option.rules.js';
+import { isGroupName, PROBES } from './probe.definitions.js';
+
+const decoratorsRule = arrayOf(
+  is((d) => typeof d === 'function', 'a class decorator'),
+  'an array of class decorators, such as [Public(), SkipThrottle()]',
+);
 
 /**
  * `forRoot`/`forRootAsync` and the options token. Each definition gets controller classes of its
- * own, completed once the (possibly async) options are resolved: the HTTP one gets its route
- * prefix and routes, the gRPC one its handlers when the `grpc` option is on (else it stays empty,
- * with no HTTP route).
+ * own, complete when it is built, before any application reads them: the HTTP one with its routes
+ * (the probes', and those of health groups when there can be any), and both with the
+ * `controllerDecorators`, so that a guard or interceptor class given there is registered by
+ * Nest's scanner like any other enhancer. Nothing of them depends on an application: the route
+ * prefix is set per application, as a module path, when the options are resolved.
  */
 export const {
   ConfigurableModuleClass,
@@ -18,18 +31,52 @@ export const {
 } = new ConfigurableModuleBuilder<HealthModuleOptions>({ moduleName: 'Health' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createHealthOptions')
-  .setExtras({ isGlobal: true }, (definition, extras) => {
-    const controller = createHealthController();
-    const grpcController = createHealthGrpcController();
-    return {
-      ...definition,
-      global: extras.isGlobal,
-      controllers: [controller, grpcController],
-      providers: [
-        ...(definition.providers ?? []),
-        { provide: HEALTH_CONTROLLER_CLASS, useValue: controller },
-        { provide: HEALTH_GRPC_CONTROLLER_CLASS, useValue: grpcController },
-      ],
-    };
-  })
+  .setExtras<HealthModuleExtras>(
+    { isGlobal: true, controllerDecorators: [] },
+    (definition, { isGlobal, controllerDecorators }) => {
+      const problem =
+        controllerDecorators === undefined
+          ? undefined
+          : decoratorsRule(controllerDecorators, 'controllerDecorators');
+      if (problem) throw new Error(messages.moduleOptionProblem(problem));
+      const controller = createHealthController();
+      const grpcController = createHealthGrpcController();
+      const groups = groupsOf(definition.providers);
+      const routes = [...PROBES, ...(groups ?? []).map((name) => ({ name, checkRoutes: true }))];
+      defineProbeRoutes(controller, routes, { anyGroup: groups === undefined });
+      for (const decorate of controllerDecorators ?? []) {
+        decorate(controller);
+        decorate(grpcController);
+      }
+      return {
+        ...definition,
+        global: isGlobal,
+        controllers: [controller, grpcController],
+        providers: [
+          ...(definition.providers ?? []),
+          { provide: HEALTH_CONTROLLER_CLASS, useValue: controller },
+          { provide: HEALTH_GRPC_CONTROLLER_CLASS, useValue: grpcController },
+        ],
+      };
+    },
+  )
   .build();
+
+/**
+ * The names of the health groups a definition serves, from the `forRoot()` options it was built
+ * with (those a start-up error will refuse are left out); `undefined` under `forRootAsync()`, whose
+ * options an application resolves later: any name is routed then, and each application serves
+ * its own groups.
+ */
+function groupsOf(providers: readonly Provider[] = []): string[] | undefined {
+  const given = providers.find(
+    (provider) =>
+      typeof provider === 'object' &&
+      provider.provide === HEALTH_MODULE_OPTIONS &&
+      'useValue' in provider,
+  ) as { useValue?: HealthModuleOptions } | undefined;
+  if (given === undefined) return undefined;
+  const groups = given.useValue?.groups;
+  if (typeof groups !== 'object' || groups === null) return [];
+  return Object.keys(groups).filter(isGroupName);
+}

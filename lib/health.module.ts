@@ -1,5 +1,11 @@
-import { Logger, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
+import {
+  Logger,
+  Module,
+  type DynamicModule,
+  type LoggerService,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import {
   HEALTH_CONTROLLER_CLASS,
@@ -27,11 +33,11 @@ import { ReadinessState } from './readiness.state.js';
 import { ShutdownCoordinator } from './shutdown.coordinator.js';
 import { Redactor } from './redactor.js';
 import { documentHealthRoutes } from './health.swagger.js';
-import { defineProbeRoutes } from './health.controller.js';
 import { defineGrpcHandlers } from './grpc.handlers.js';
 import { ProbeEvaluator } from './probe.evaluator.js';
 import { ProbeWatcher } from './probe.watcher.js';
 import { ProbeServer } from './probe-server.js';
+import { mountModule, unmountModule } from './nest.internals.js';
 
 const ignore = () => undefined;
 /** The `logger: false` option: nothing is written. */
@@ -48,32 +54,33 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     {
       provide: RESOLVED_HEALTH_OPTIONS,
       inject: [
-        HEALTH_MODULE_OPTIONS,
-        HEALTH_CONTROLLER_CLASS,
-        HEALTH_GRPC_CONTROLLER_CLASS,
+        { token: HEALTH_MODULE_OPTIONS, optional: true },
+        { token: HEALTH_CONTROLLER_CLASS, optional: true },
+        { token: HEALTH_GRPC_CONTROLLER_CLASS, optional: true },
         ModulesContainer,
       ],
       // Runs when providers are instantiated, before Nest registers routes and microservice
       // handlers: the one place where options are validated (start-up fails here with what to
-      // change) and the controllers completed.
+      // change) and the application's routes are mounted.
       useFactory: async (
         raw: unknown,
-        controller: Type<unknown>,
-        grpcController: Type<unknown>,
+        controller: Type<unknown> | undefined,
+        grpcController: Type<unknown> | undefined,
         modules: ModulesContainer,
       ) => {
+        // Imported as a class: neither options nor controllers exist.
+        if (controller === undefined || grpcController === undefined) {
+          throw new Error(messages.notConfigured);
+        }
         // A second copy would register the same routes again (Fastify refuses, Express serves
         // one of them) and discover every indicator twice.
         const copies = [...modules.values()].filter((module) => module.metatype === HealthModule);
         if (copies.length > 1) throw new Error(messages.importedTwice);
         const options = resolveHealthOptions(raw);
-        Reflect.defineMetadata(PATH_METADATA, options.path || '/', controller);
-        defineProbeRoutes(controller, options.probes);
-        for (const decorate of options.controllerDecorators) decorate(controller);
+        mountModule(modules, HealthModule, options.path);
         if (options.grpc) {
           // The gRPC health service, when @nestjs/microservices is installed (else start-up stops).
           await defineGrpcHandlers(grpcController);
-          for (const decorate of options.controllerDecorators) decorate(grpcController);
         }
         // OpenAPI documentation of the routes, when @nestjs/swagger is installed (else a no-op).
         await documentHealthRoutes(controller, options.probes, {
@@ -130,7 +137,17 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
   ],
   exports: [HealthService, NetworkPolicy, Redactor, InternalNetworkGuard],
 })
-export class HealthModule extends ConfigurableModuleClass {
+export class HealthModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  /** @internal */
+  constructor(private readonly modules: ModulesContainer) {
+    super();
+  }
+
+  /** The application's route path is forgotten with it. */
+  onApplicationShutdown(): void {
+    unmountModule(this.modules, HealthModule);
+  }
+
   /** Registers the health module with options given inline (all optional). */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);

@@ -8,7 +8,7 @@ import { PROBES } from './probe.definitions.js';
 describe('resolveHealthOptions', () => {
   it('applies every default when no option is given', () => {
     delete process.env.KUBERNETES_SERVICE_HOST;
-    expect(resolveHealthOptions()).toEqual({
+    expect(resolveHealthOptions({})).toEqual({
       path: 'health',
       defaultTimeoutMs: 500,
       cacheTtlMs: 1000,
@@ -21,7 +21,6 @@ describe('resolveHealthOptions', () => {
       redact: [],
       shutdown: { signals: ['SIGTERM', 'SIGINT'], delayMs: 0, gracePeriodMs: 30_000 },
       probeTimeoutMs: 1000,
-      controllerDecorators: [],
       slowCheckMs: 250,
       logger: undefined,
       refreshIntervalMs: undefined,
@@ -29,20 +28,24 @@ describe('resolveHealthOptions', () => {
       probeServer: false,
       grpc: false,
     });
-    expect(resolveHealthOptions(undefined)).toEqual(resolveHealthOptions({}));
+    for (const nothing of [undefined, null]) {
+      expect(() => resolveHealthOptions(nothing)).toThrow(
+        `HealthModule got ${nothing} for its options: a forRootAsync() factory (or createHealthOptions()) must return the options object (a function with a block body needs "return"), or {} for every default.`,
+      );
+    }
   });
 
   it('waits 5 s before closing on a signal only inside Kubernetes', () => {
     const saved = process.env.KUBERNETES_SERVICE_HOST;
     try {
       process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1';
-      expect(resolveHealthOptions().shutdown).toMatchObject({ delayMs: 5000 });
+      expect(resolveHealthOptions({}).shutdown).toMatchObject({ delayMs: 5000 });
       expect(resolveHealthOptions({ shutdown: { delayMs: 2000 } }).shutdown).toMatchObject({
         delayMs: 2000,
         signals: ['SIGTERM', 'SIGINT'],
       });
       delete process.env.KUBERNETES_SERVICE_HOST;
-      expect(resolveHealthOptions().shutdown).toMatchObject({ delayMs: 0 });
+      expect(resolveHealthOptions({}).shutdown).toMatchObject({ delayMs: 0 });
       expect(resolveHealthOptions({ shutdown: false }).shutdown).toBe(false);
     } finally {
       if (saved === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
@@ -121,7 +124,10 @@ describe('resolveHealthOptions', () => {
     ],
     [{ redact: [/x/, 'password'] }, /"redact\[1\]" is "password"; it must be a RegExp or/],
     [{ metrics: { registry: {}, prefix: 'x' } }, /"metrics" has no key "prefix"/],
-    [{ controllerDecorators: [Symbol('x')] }, /"controllerDecorators\[0\]" is a symbol/],
+    [
+      { controllerDecorators: [] },
+      /"controllerDecorators" shapes the module when it is built: give it to HealthModule.forRootAsync\(\) itself/,
+    ],
     [{ path: '../x' }, /"path" is "..\/x"; it must be a route prefix .* no "." or ".." segment/],
     [{ path: '.' }, /"path" is "."/],
     [{ path: 'a/./b' }, /"path" is "a\/.\/b"/],

@@ -16,6 +16,8 @@ import { DEFAULT_INTERNAL_NETWORKS, type TrustProxy } from './network.policy.js'
 import type { RedactionRule } from './redactor.js';
 import {
   groupDefinition,
+  isGroupName,
+  NAME_PATTERN,
   PROBES,
   RESERVED_NAMES,
   type ProbeDefinition,
@@ -41,7 +43,6 @@ export interface ResolvedHealthOptions {
   redact: readonly (RedactionRule | RegExp)[];
   shutdown: false | Required<ShutdownOptions>;
   probeTimeoutMs: number;
-  controllerDecorators: readonly ClassDecorator[];
   slowCheckMs: number;
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
@@ -87,9 +88,8 @@ const path = is(
   `a route prefix such as "health" or "internal/health" (letters, digits, ".", "_", "~", "-" between slashes, no "." or ".." segment; "" for the root)`,
 );
 const bool = is((v) => typeof v === 'boolean', 'true or false');
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const nameRule = is(
-  (v) => typeof v === 'string' && NAME.test(v),
+  (v) => typeof v === 'string' && NAME_PATTERN.test(v),
   'a string of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
 );
 const INDICATOR_PROBES: readonly IndicatorProbe[] = ['startup', 'ready', 'deep'];
@@ -127,7 +127,7 @@ const groupsRule: Rule = (value, at) => {
     return { kind: 'invalid', at, value, valid: 'an object mapping group names to groups' };
   }
   for (const [key, entry] of Object.entries(value)) {
-    if (!NAME.test(key) || RESERVED_NAMES.includes(key)) {
+    if (!isGroupName(key)) {
       return { kind: 'invalid', at: `${at} name`, value: key, valid: GROUP_NAME_VALID };
     }
     const problem = entry === undefined ? undefined : groupRule(entry, `${at}.${key}`);
@@ -218,10 +218,6 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
   ),
   shutdown,
   probeTimeoutMs: timeout,
-  controllerDecorators: arrayOf(
-    is((d) => typeof d === 'function', 'a class decorator'),
-    'an array of class decorators, such as [Public(), SkipThrottle()]',
-  ),
   slowCheckMs: is(integer(0, MAX_TIMER_MS), ms('0 (never warn)')),
   logger: is(
     (v) =>
@@ -261,10 +257,15 @@ export const INDICATOR_OPTION_KEYS = Object.freeze(
   Object.keys(INDICATOR_RULES),
 ) as readonly (keyof HealthIndicatorOptions)[];
 
+/** Options that shape the module when it is built: a `forRootAsync()` factory cannot give them. */
+const BUILD_TIME_OPTIONS = ['controllerDecorators', 'isGlobal'] as const;
+
 /** @internal Validates module options and merges the defaults, or throws what to change. */
-export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
-  const options = raw ?? {};
+export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
+  const options = raw;
   if (!isObject(options)) throw new Error(messages.optionsNotObject(options));
+  const misplaced = BUILD_TIME_OPTIONS.find((key) => Object.hasOwn(options, key));
+  if (misplaced !== undefined) throw new Error(messages.buildTimeOption(misplaced));
   check(options, shape(MODULE_RULES, 'an object'), messages.moduleOptionProblem);
   const given = options as HealthModuleOptions;
   const identity = Object.fromEntries(
@@ -285,7 +286,6 @@ export function resolveHealthOptions(raw: unknown = {}): ResolvedHealthOptions {
     redact: given.redact ?? [],
     shutdown: given.shutdown === false ? false : resolveShutdown(given.shutdown),
     probeTimeoutMs: given.probeTimeoutMs ?? DEFAULT_MODULE_OPTIONS.probeTimeoutMs,
-    controllerDecorators: given.controllerDecorators ?? [],
     slowCheckMs: given.slowCheckMs ?? DEFAULT_MODULE_OPTIONS.slowCheckMs,
     logger: given.logger,
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),

@@ -1,5 +1,10 @@
 import type { Type } from '@nestjs/common';
-import { checkRouteKey, probeRouteKey } from './health.controller.js';
+import {
+  ANY_GROUP_CHECK_KEY,
+  ANY_GROUP_KEY,
+  checkRouteKey,
+  probeRouteKey,
+} from './health.controller.js';
 import { canFail, checkAccess, type ProbeDefinition } from './probe.definitions.js';
 
 /*
@@ -286,10 +291,49 @@ const METRICS_ROUTE: Route = {
   ],
 };
 
+/** The routes of a factory's groups (`forRootAsync()`), whose names only the options know. */
+const ANY_GROUP_ROUTE: Route = {
+  summary: 'A health group of the options',
+  description:
+    'A named view of some checks (the `groups` option). A failing critical one fails it (503); ' +
+    'a failing non-critical one degrades it (200, `warn`).',
+  operationId: 'health.group',
+  responses: [
+    healthResponse(200, 'payments', '`pass` or `warn`.', READY_EXAMPLE),
+    healthResponse(503, 'payments', '`fail`.'),
+    DENIED,
+    errorResponse(404, 'No group of that name.'),
+  ],
+  params: [{ name: 'group', required: true, schema: { type: 'string' } }],
+  queries: [VERBOSE, EXCLUDE],
+};
+
+const ANY_GROUP_CHECK_ROUTE: Route = {
+  summary: 'One check of a health group',
+  description: 'Its own status decides, critical or not. Internal callers only by default.',
+  operationId: 'health.group.check',
+  responses: [
+    healthResponse(200, 'database', 'The check passes or warns.'),
+    healthResponse(503, 'database', 'The check fails.'),
+    DENIED,
+    errorResponse(404, 'No group of that name, or the group has no check of that name.'),
+  ],
+  params: [
+    { name: 'group', required: true, schema: { type: 'string' } },
+    nameParam('the group'),
+  ],
+  queries: [VERBOSE],
+};
+
+/** Marks a controller whose routes are documented: a definition's routes are documented once. */
+const DOCUMENTED = Symbol('nestjs-probes:documented');
+
 /**
  * @internal Documents the routes of `controller` for `SwaggerModule.createDocument()`, from the
  * probes' table, when `@nestjs/swagger` is installed; when it is not (or `load` rejects), does
- * nothing. The metrics route is hidden while metrics are off, since it answers 404 then.
+ * nothing. The metrics route is hidden while metrics are off, since it answers 404 then. A
+ * controller is documented once: its routes are those of its module definition, whichever
+ * application resolves its options first.
  */
 export async function documentHealthRoutes(
   controller: Type<unknown>,
@@ -297,18 +341,24 @@ export async function documentHealthRoutes(
   options: { metrics: boolean },
   load: SwaggerLoader = loadSwagger,
 ): Promise<void> {
+  if (Reflect.hasOwnMetadata(DOCUMENTED, controller)) return;
   let swagger: unknown;
   try {
     swagger = await load();
   } catch {
     return;
   }
-  if (!isSwagger(swagger)) return;
+  if (!isSwagger(swagger) || Reflect.hasOwnMetadata(DOCUMENTED, controller)) return;
+  Reflect.defineMetadata(DOCUMENTED, true, controller);
   const { ApiTags, ApiOperation, ApiResponse, ApiParam, ApiQuery, ApiExcludeEndpoint } = swagger;
 
   ApiTags('health')(controller);
   const proto = controller.prototype as object;
-  const routes: [string, Route][] = [['metrics', METRICS_ROUTE]];
+  const routes: [string, Route][] = [
+    ['metrics', METRICS_ROUTE],
+    [ANY_GROUP_KEY, ANY_GROUP_ROUTE],
+    [ANY_GROUP_CHECK_KEY, ANY_GROUP_CHECK_ROUTE],
+  ];
   for (const probe of probes) {
     routes.push([probeRouteKey(probe), probeRoute(probe)]);
     if (probe.checkRoutes) routes.push([checkRouteKey(probe), checkRoute(probe)]);

@@ -21,6 +21,7 @@ export { HEALTH_GRPC_PACKAGE, HEALTH_PROTO_PATH } from './health.grpc.js';
 export type {
   GrpcHealthOptions,
   HealthModuleAsyncOptions,
+  HealthModuleExtras,
   HealthModuleOptions,
   HealthOptionsFactory,
   MetricsOptions,

@@ -4,7 +4,7 @@ import type { HealthCheck } from './interfaces/health-check.interface.js';
 import { IndicatorRunner } from './indicator.runner.js';
 import { Redactor } from './redactor.js';
 
-const module = resolveHealthOptions();
+const module = resolveHealthOptions({});
 
 function runner(check: HealthCheck['check'], options: Record<string, unknown> = {}) {
   const resolved = resolveIndicatorOptions('TestHealth', { name: 'test', ...options }, module);

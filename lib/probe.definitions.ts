@@ -112,6 +112,14 @@ export const RESERVED_NAMES: readonly string[] = Object.freeze([
   'metrics',
 ]);
 
+/** The name of a check or a group: 1-64 letters, digits, ".", "_" or "-", from a letter or digit. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Whether a group may take `name`: a valid name, and none of the module's own routes. */
+export function isGroupName(name: string): boolean {
+  return NAME_PATTERN.test(name) && !RESERVED_NAMES.includes(name);
+}
+
 /** Who may read one check of a probe: everyone on a public probe, else internal callers only. */
 export function checkAccess(probe: ProbeDefinition): ProbeAccess {
   return probe.access === 'public' ? 'public' : 'internal';

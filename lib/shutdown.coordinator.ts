@@ -40,6 +40,8 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
   private closed = false;
   /** A signal or beginShutdown() started the shutdown (not a plain app.close()). */
   private signalled = false;
+  /** NestJS 11 with enableShutdownHooks(): Nest closes at once on a signal, whatever is asked here. */
+  private closesAtOnce = false;
   /** The microservice servers: they stop taking messages once the delay is over. */
   private readonly servers: TransportServers;
 
@@ -63,7 +65,9 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       typeof (NestApplication.prototype as unknown as { prepareClose?: unknown }).prepareClose !==
       'function';
     const nestListens = shutdown.signals.some((signal) => process.listenerCount(signal) > 0);
-    if (nest11 && nestListens) this.logger.warn(messages.nest11ShutdownHooks);
+    // Nest 11's own handler closes at once on these signals: the shutdown log must not promise a delay.
+    this.closesAtOnce = nest11 && nestListens;
+    if (this.closesAtOnce) this.logger.warn(messages.nest11ShutdownHooks);
     for (const signal of shutdown.signals) {
       const listener: Listener = (received) => this.onSignal(received);
       this.listeners.set(signal, listener);
@@ -87,7 +91,11 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
     this.signalled = true;
     this.state.shuttingDown = true;
     const shutdown = this.options.shutdown || { delayMs: 0, gracePeriodMs: 0 };
-    this.logger.log(messages.shutdownBegins(signal, shutdown.delayMs));
+    this.logger.log(
+      this.closesAtOnce && signal !== undefined
+        ? messages.shutdownAtOnce(signal)
+        : messages.shutdownBegins(signal, shutdown.delayMs),
+    );
     this.delay = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, shutdown.delayMs);
       this.endDelay = () => {

@@ -71,11 +71,6 @@ export interface HealthModuleOptions {
   guard?: Type<InternalNetworkGuard>;
   /** Rules masked in every output, in addition to the built-in ones (see `Redactor`). */
   redact?: readonly (RedactionRule | RegExp)[];
-  /**
-   * Decorators applied to the probes' controller, for app-wide guards and interceptors that
-   * need marking: `[Public(), SkipThrottle()]`. The kubelet sends no credentials.
-   */
-  controllerDecorators?: readonly ClassDecorator[];
   /** Graceful shutdown on signals; `false` leaves signals and closing to the application. */
   shutdown?: false | ShutdownOptions;
   /**
@@ -149,11 +144,27 @@ export interface MetricsOptions {
   registry?: unknown;
 }
 
+/**
+ * Options that shape the module itself, applied when it is built (`forRoot()` or
+ * `forRootAsync()`), before any application reads it: never from a `forRootAsync()` factory.
+ */
+export interface HealthModuleExtras {
+  /** Whether `HealthService` can be injected everywhere without importing the module. Default `true`. */
+  isGlobal?: boolean;
+  /**
+   * Decorators applied to the probes' controllers, for app-wide guards and interceptors that
+   * need marking: `[Public(), SkipThrottle()]`, or `[UseGuards(MyGuard)]`. The kubelet sends no
+   * credentials. With `forRootAsync()`, give them beside `useFactory`.
+   */
+  controllerDecorators?: readonly ClassDecorator[];
+}
+
 /** Options of `HealthModule.forRootAsync()`: `imports`, `inject` and one of `useFactory`, `useClass`, `useExisting`. */
 export type HealthModuleAsyncOptions = ConfigurableModuleAsyncOptions<
   HealthModuleOptions,
   'createHealthOptions'
-> & { isGlobal?: boolean };
+> &
+  HealthModuleExtras;
 
 /** What a `useClass`/`useExisting` options provider implements. */
 export type HealthOptionsFactory = ConfigurableModuleOptionsFactory<

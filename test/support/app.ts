@@ -8,14 +8,18 @@ import type {
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { HealthModule, type HealthModuleOptions } from '../../lib/index.js';
+import {
+  HealthModule,
+  type HealthModuleExtras,
+  type HealthModuleOptions,
+} from '../../lib/index.js';
 
 /** The HTTP adapters the library supports; end-to-end suites run on each. */
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
 export interface TestAppOptions {
-  health?: HealthModuleOptions;
+  health?: HealthModuleOptions & HealthModuleExtras;
   providers?: Provider[];
   controllers?: Type<unknown>[];
   imports?: ModuleMetadata['imports'];

@@ -12,6 +12,7 @@ import {
   HEALTH_GRPC_PACKAGE,
   HEALTH_PROTO_PATH,
   HealthModule,
+  type HealthModuleExtras,
   type HealthModuleOptions,
 } from '../../lib/index.js';
 import { freePort } from './servers.js';
@@ -155,7 +156,7 @@ export function grpcOptions(url: string, extra: Partial<GrpcOptions['options']> 
 }
 
 export interface GrpcAppOptions {
-  health?: HealthModuleOptions;
+  health?: HealthModuleOptions & HealthModuleExtras;
   providers?: Provider[];
   /** `hybrid` (default): HTTP and a connected gRPC microservice; `grpc`: createMicroservice. */
   kind?: 'hybrid' | 'grpc';
