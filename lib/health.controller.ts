@@ -207,9 +207,7 @@ export function createHealthController(): Type<unknown> {
       const ready = pending;
       return attempt(
         () =>
-          andThen(ready, (result) =>
-            this.reply(response, toHttpAnswer(result), reading, subject),
-          ),
+          andThen(ready, (result) => this.reply(response, toHttpAnswer(result), reading, subject)),
         failed,
       );
     }
@@ -357,8 +355,7 @@ export function defineProbeRoutes(
 /** @internal The controller method of a probe's route. */
 export const probeRouteKey = (probe: Pick<ProbeDefinition, 'name'>) => `probe ${probe.name}`;
 /** @internal The controller method of the route of one of a probe's checks. */
-export const checkRouteKey = (probe: Pick<ProbeDefinition, 'name'>) =>
-  `probe ${probe.name} check`;
+export const checkRouteKey = (probe: Pick<ProbeDefinition, 'name'>) => `probe ${probe.name} check`;
 /** @internal The controller methods of the routes that take any group's name. */
 export const ANY_GROUP_KEY = 'group';
 export const ANY_GROUP_CHECK_KEY = 'group check';

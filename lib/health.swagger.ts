@@ -318,10 +318,7 @@ const ANY_GROUP_CHECK_ROUTE: Route = {
     DENIED,
     errorResponse(404, 'No group of that name, or the group has no check of that name.'),
   ],
-  params: [
-    { name: 'group', required: true, schema: { type: 'string' } },
-    nameParam('the group'),
-  ],
+  params: [{ name: 'group', required: true, schema: { type: 'string' } }, nameParam('the group')],
   queries: [VERBOSE],
 };
 
