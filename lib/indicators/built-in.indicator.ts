@@ -152,6 +152,9 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
   }
 }
 
+const isOption = ([key]: [string, unknown]) =>
+  INDICATOR_OPTION_KEYS.includes(key as keyof HealthIndicatorOptions);
+
 /**
  * @internal What `register()` is given, as decorator options and settings (less `skip`). Each key
  * stays an own key: assigned one by one, a `__proto__` from JSON would become a prototype instead,
@@ -159,8 +162,6 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
  */
 export function splitOptions(options: Record<string, unknown>, skip?: string) {
   const entries = Object.entries(options).filter(([key]) => key !== skip);
-  const isOption = ([key]: [string, unknown]) =>
-    INDICATOR_OPTION_KEYS.includes(key as keyof HealthIndicatorOptions);
   return {
     decorator: Object.fromEntries(entries.filter(isOption)) as IndicatorOptions,
     settings: Object.fromEntries(entries.filter((entry) => !isOption(entry))),
