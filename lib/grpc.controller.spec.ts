@@ -90,6 +90,23 @@ describe('the Watch handler', () => {
     expect(serving.openWatches).toBe(0);
   });
 
+  it('answers from the request, then empties it and drops the bytes grpc-js keeps of it', async () => {
+    const { serving } = controller();
+    const chunks = [Buffer.alloc(16)];
+    // A grpc-js call under one server interceptor, its decoder between two messages.
+    const decoder = { readState: 0, readPartialMessage: chunks };
+    const call = { call: { nextCall: { decoder } } };
+    const request = { service: 'x'.repeat(1000) };
+    const sent = firstValueFrom(serving.serveWatch(request, call, error));
+    expect(await sent).toEqual({ status: ServingStatus.SERVICE_UNKNOWN });
+    expect(request).toEqual({});
+    expect(decoder.readPartialMessage).toEqual([]);
+    // In the middle of a message (never so on a Watch call), the decoder is left alone.
+    const reading = { readState: 2, readPartialMessage: chunks };
+    serving.serveWatch({ service: 'ready' }, { call: { decoder: reading } }, error);
+    expect(reading.readPartialMessage).toBe(chunks);
+  });
+
   it('refuses a stream beyond maxWatchStreams with RESOURCE_EXHAUSTED, and counts streams that end', async () => {
     const { serving } = controller(2);
     const first = serving.serveWatch({ service: 'nope' }, {}, error).subscribe();

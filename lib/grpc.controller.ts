@@ -23,6 +23,7 @@ import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import { HealthService } from './health.service.js';
 import { holdGrpcShutdowns } from './grpc.server-hold.js';
+import { releaseRequest } from './grpc.request-release.js';
 import { all, andThen, attempt, type Maybe } from './maybe.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 
@@ -87,15 +88,17 @@ export function createHealthGrpcController(): Type<unknown> {
     /**
      * `Watch`: the status at once, then each change, until the client leaves or the application
      * closes (the stream then ends with OK). `SERVICE_UNKNOWN` for a name that is none, on a
-     * stream kept open all the same, as the protocol says.
+     * stream kept open all the same, as the protocol says. The request is let go of once read
+     * (`releaseRequest`): a stream holds no name, however long.
      */
     serveWatch(
       request: unknown,
       call: WatchCall,
       error: GrpcError,
     ): Observable<HealthCheckResponse> {
-      if (this.closed) return EMPTY;
       const probe = probeOfService(serviceOf(request), this.health.probes);
+      releaseRequest(request, call);
+      if (this.closed) return EMPTY;
       const statuses: Observable<ServingStatus> = probe
         ? this.health.watch(probe.name).pipe(map(servingStatus), distinctUntilChanged())
         : concat(of(ServingStatus.SERVICE_UNKNOWN), NEVER);

@@ -85,6 +85,8 @@ export const messages = {
     `${indicator}: "${setting}" is ${describe(got)}; it must be ${valid}.`,
   slowCheck: (check: string, ms: number, slowCheckMs: number) =>
     `Health check "${check}" took ${Math.round(ms)} ms, more than slowCheckMs (${slowCheckMs} ms)`,
+  checkReadsItself: (check: string) =>
+    `check() read a probe or group that includes "${check}" itself, which cannot wait for its own result; leave it out: HealthService.check(probe, { exclude: ['${check}'] })`,
   checkFailed: (check: string, output?: string) =>
     `Health check "${check}" failed${output ? `: ${output}` : ''}`,
   checkDegraded: (check: string, output?: string) =>

@@ -3,6 +3,7 @@ import { HEALTH_CONTROLLER_CLASS, HEALTH_GRPC_CONTROLLER_CLASS } from './health.
 import { createHealthController, defineProbeRoutes } from './health.controller.js';
 import { createHealthGrpcController } from './grpc.controller.js';
 import { messages } from './health.messages.js';
+import { MODULE_OPTION_KEYS } from './health.options.js';
 import type {
   HealthModuleExtras,
   HealthModuleOptions,
@@ -14,6 +15,7 @@ const decoratorsRule = arrayOf(
   is((d) => typeof d === 'function', 'a class decorator'),
   'an array of class decorators, such as [Public(), SkipThrottle()]',
 );
+const globalRule = is((v) => typeof v === 'boolean', 'true or false');
 
 /**
  * `forRoot`/`forRootAsync` and the options token. Each definition gets controller classes of its
@@ -33,12 +35,8 @@ export const {
   .setFactoryMethodName('createHealthOptions')
   .setExtras<HealthModuleExtras>(
     { isGlobal: true, controllerDecorators: [] },
-    (definition, { isGlobal, controllerDecorators }) => {
-      const problem =
-        controllerDecorators === undefined
-          ? undefined
-          : decoratorsRule(controllerDecorators, 'controllerDecorators');
-      if (problem) throw new Error(messages.moduleOptionProblem(problem));
+    (definition, extras) => {
+      const { isGlobal, controllerDecorators } = checkExtras(extras);
       const controller = createHealthController();
       const grpcController = createHealthGrpcController();
       const groups = groupsOf(definition.providers);
@@ -79,4 +77,28 @@ function groupsOf(providers: readonly Provider[] = []): string[] | undefined {
   const groups = given.useValue?.groups;
   if (typeof groups !== 'object' || groups === null) return [];
   return Object.keys(groups).filter(isGroupName);
+}
+
+/**
+ * The options that shape the module (`isGlobal`, `controllerDecorators`), which Nest takes out of
+ * the options before they reach the validation: checked here, with what Nest's copy of the options
+ * would lose.
+ */
+function checkExtras(extras: HealthModuleExtras): Required<HealthModuleExtras> {
+  // Nest copies the options key by key: "__proto__" from JSON would become their prototype, unseen.
+  if (Object.hasOwn(extras, '__proto__')) {
+    const problem = {
+      kind: 'unknown',
+      at: '',
+      key: '__proto__',
+      known: MODULE_OPTION_KEYS,
+    } as const;
+    throw new Error(messages.moduleOptionProblem(problem));
+  }
+  const { isGlobal = true, controllerDecorators = [] } = extras;
+  const problem =
+    globalRule(isGlobal, 'isGlobal') ??
+    decoratorsRule(controllerDecorators, 'controllerDecorators');
+  if (problem) throw new Error(messages.moduleOptionProblem(problem));
+  return { isGlobal, controllerDecorators };
 }

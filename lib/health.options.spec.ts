@@ -209,6 +209,14 @@ describe('resolveIndicatorOptions', () => {
     expect([...options.probes]).toEqual(['startup', 'deep']);
   });
 
+  it.each(['component', 'datastore', 'system', 'urn:example:queue', 'https://example.com/queue'])(
+    'takes componentType %s',
+    (componentType) => {
+      const options = resolveIndicatorOptions('DbHealth', { name: 'db', componentType }, module);
+      expect(options.componentType).toBe(componentType);
+    },
+  );
+
   it.each([
     [{}, /on DbHealth: "name" is undefined; it must be a string of 1-64 letters/],
     [{ name: 'my db' }, /"name" is "my db"/],
@@ -227,6 +235,12 @@ describe('resolveIndicatorOptions', () => {
       { name: 'db', timeout: 5 },
       /on DbHealth has no option "timeout". Known options: "name", "critical", "timeoutMs"/,
     ],
+    [
+      { name: 'db', componentType: 'data store' },
+      /"componentType" is "data store"; it must be 'component', 'datastore', 'system', or a URI with a scheme/,
+    ],
+    [{ name: 'db', componentType: 'Datastore' }, /"componentType" is "Datastore"/],
+    [{ name: 'db', componentType: 'urn:x y' }, /"componentType" is "urn:x y"/],
     [
       { name: 'process' },
       /"process" on DbHealth is reserved for the deep probe's process diagnostics/,

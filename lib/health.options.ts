@@ -177,6 +177,13 @@ const probeServer = either(
   is((v) => v === false, 'false'),
 );
 const threshold = is(integer(1, 100), 'an integer from 1 to 100');
+const COMPONENT_TYPES: readonly unknown[] = ['component', 'datastore', 'system'];
+/** A URI with a scheme (RFC 3986): letters, digits, "+", "." or "-", a colon, no white space. */
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+const componentType = is(
+  (v) => COMPONENT_TYPES.includes(v) || (typeof v === 'string' && v.length <= 256 && URI.test(v)),
+  "'component', 'datastore', 'system', or a URI with a scheme and no spaces (at most 256 characters), such as 'urn:example:queue' or 'https://example.com/types/queue'",
+);
 
 const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
   path,
@@ -247,10 +254,13 @@ const INDICATOR_RULES: Record<keyof HealthIndicatorOptions, Rule> = {
   cacheTtlMs: ttl,
   probes: probesRule,
   measurement: nameRule,
-  componentType: text,
+  componentType,
   refreshIntervalMs: refresh,
   failureThreshold: threshold,
 };
+
+/** @internal Every key of the module options but those that shape the module (`BUILD_TIME_OPTIONS`). */
+export const MODULE_OPTION_KEYS = Object.freeze(Object.keys(MODULE_RULES));
 
 /** @internal Every key of `@HealthIndicator()` options: the one list, derived from their rules. */
 export const INDICATOR_OPTION_KEYS = Object.freeze(

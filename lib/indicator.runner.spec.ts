@@ -234,6 +234,22 @@ describe('IndicatorRunner', () => {
       expect(check).toHaveBeenCalledTimes(2);
     });
 
+    it('fails a check that asks for its own outcome, without calling it again', async () => {
+      let inner: unknown;
+      const check = jest.fn(async () => {
+        inner = await r.outcome();
+        return { observedValue: 1 };
+      });
+      const r = runner(check, { cacheTtlMs: 0 });
+      const outcome = await r.outcome();
+      expect(check).toHaveBeenCalledTimes(1);
+      expect(outcome.report.status).toBe('fail');
+      expect(outcome.report.output).toMatch(
+        /^check\(\) read a probe or group that includes "test"/,
+      );
+      expect(inner).toMatchObject({ status: 'fail', report: { output: outcome.report.output } });
+    });
+
     it('turns a synchronous throw into a failed check', async () => {
       const outcome = await runner(() => {
         throw new Error('sync boom');

@@ -1,6 +1,7 @@
 import { AbandonedCalls } from './abandoned-calls.js';
 import { staleAfterMs, staleOutcome, type CheckOutcome } from './check-outcome.js';
 import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
+import { messages } from './health.messages.js';
 import type { ResolvedIndicatorOptions } from './health.options.js';
 import type { CheckReport, HealthCheck } from './interfaces/health-check.interface.js';
 import type { Redactor } from './redactor.js';
@@ -36,6 +37,10 @@ export class IndicatorRunner {
   private refreshing = false;
   /** A run has begun and not yet recorded its outcome. */
   private running = false;
+  /** Set while check() is being called: whatever asks this runner meanwhile is check() itself. */
+  private calling = false;
+  /** The run in flight has had its own check() ask for its outcome. */
+  private calledItself = false;
 
   constructor(
     readonly options: ResolvedIndicatorOptions,
@@ -101,6 +106,8 @@ export class IndicatorRunner {
    * `retryFailure` ignores a cached failure: start-up should not wait out a TTL to latch.
    */
   outcome(now = Date.now(), retryFailure = false): CheckOutcome | Promise<CheckOutcome> {
+    // check() reading a probe that includes it: running it again would recurse without end.
+    if (this.calling) return this.selfCall();
     const latest = this.latest;
     if (this.refreshing) {
       if (latest === undefined) return this.shared();
@@ -121,9 +128,11 @@ export class IndicatorRunner {
 
   private async run(): Promise<CheckOutcome> {
     this.running = true;
+    this.calledItself = false;
     const started = performance.now();
     const waiting = this.abandoned.wait(Date.now());
-    const settled = waiting !== undefined ? { waiting } : await this.settle();
+    let settled: Settled = waiting !== undefined ? { waiting } : await this.settle();
+    if (this.calledItself) settled = { error: messages.checkReadsItself(this.name) };
     const durationMs = performance.now() - started;
     let outcome: CheckOutcome;
     try {
@@ -142,6 +151,12 @@ export class IndicatorRunner {
       // A logger or subscriber of the application that throws must not cost the result.
     }
     return outcome;
+  }
+
+  /** What check() gets when it asks for its own outcome: a failure, which fails its run too. */
+  private selfCall(): CheckOutcome {
+    this.calledItself = true;
+    return this.toOutcome({ error: messages.checkReadsItself(this.name) }, 0);
   }
 
   /** Below `failureThreshold` consecutive failures, a failure reports `warn`. */
@@ -202,6 +217,7 @@ export class IndicatorRunner {
         this.abandoned.answered();
         resolve(result);
       };
+      this.calling = true;
       try {
         Promise.resolve(this.indicator.check(controller.signal)).then(
           (value) => done({ value }),
@@ -209,6 +225,8 @@ export class IndicatorRunner {
         );
       } catch (error) {
         done({ error });
+      } finally {
+        this.calling = false;
       }
     });
   }

@@ -48,7 +48,8 @@ export function shape(rules: Readonly<Record<string, Rule>>, valid: string): Rul
   return (value, at) => {
     if (!isObject(value)) return { kind: 'invalid', at, value, valid };
     for (const [key, item] of Object.entries(value)) {
-      const rule = rules[key];
+      // An own key only: "constructor" or "toString" would find a member of every object.
+      const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
       if (!rule) return { kind: 'unknown', at, key, known: Object.keys(rules) };
       const problem = item === undefined ? undefined : rule(item, child(at, key));
       if (problem) return problem;

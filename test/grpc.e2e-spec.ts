@@ -211,39 +211,6 @@ describe('the gRPC health service, whatever the clients do', () => {
     for (const stream of streams) stream.cancel();
   });
 
-  it('holds a few kB per open Watch stream', async () => {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const heap = async () => {
-      for (let i = 0; i < 3; i++) {
-        gc();
-        await sleep(10);
-      }
-      return process.memoryUsage().heapUsed;
-    };
-    const client = await start({ providers: [Database] });
-    const open = async (count: number) => {
-      const streams = Array.from({ length: count }, () => watch(client, 'ready'));
-      await Promise.all(streams.map((stream) => stream.received(1)));
-      return streams;
-    };
-    // The first streams pay for what is allocated once (code, buffers, tables that grow):
-    // the cost of one more stream is the growth from a second batch.
-    const warmup = await open(500);
-    const before = await heap();
-    const streams = await open(500);
-    const perStream = ((await heap()) - before) / streams.length;
-    // Both ends of each stream live in this process: the server's share is a part of it.
-    console.log(
-      `heap per open Watch stream, client and server: ${(perStream / 1024).toFixed(1)} kB`,
-    );
-    // About 24 kB alone; a worker that ran other suites before measures more.
-    expect(perStream).toBeLessThan(64 * 1024);
-    for (const stream of [...warmup, ...streams]) stream.cancel();
-  });
-
   it.each([
     ['a hybrid application', { kind: 'hybrid' }],
     ['a gRPC-only application', { kind: 'grpc' }],

@@ -116,7 +116,7 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
    * `PostgresHealthIndicator.register({ client: PG_POOL, name: 'database' })`.
    */
   static register<S>(this: BuiltInClass<S>, options: RegisterOptions<S>): Provider {
-    const { decorator, settings } = split(options as Record<string, unknown>);
+    const { decorator, settings } = splitOptions(options as Record<string, unknown>);
     const client = settings.client as InjectionToken | undefined;
     if ('client' in settings && client === undefined) {
       throw new Error(messages.clientTokenMissing(this.name));
@@ -147,20 +147,25 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
   /** A provider whose settings come from a factory (configuration, other providers). */
   static registerAsync<S>(this: BuiltInClass<S>, options: RegisterAsyncOptions<S>): Provider {
     const { inject = [], useFactory, ...rest } = options;
-    const { decorator } = split(rest as Record<string, unknown>);
+    const { decorator } = splitOptions(rest as Record<string, unknown>);
     return bind(this, decorator, inject, useFactory as (...deps: unknown[]) => S | Promise<S>);
   }
 }
 
-function split(options: Record<string, unknown>) {
-  const decorator: Record<string, unknown> = {};
-  const settings: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    (INDICATOR_OPTION_KEYS.includes(key as keyof HealthIndicatorOptions) ? decorator : settings)[
-      key
-    ] = value;
-  }
-  return { decorator: decorator as IndicatorOptions, settings };
+const isOption = ([key]: [string, unknown]) =>
+  INDICATOR_OPTION_KEYS.includes(key as keyof HealthIndicatorOptions);
+
+/**
+ * @internal What `register()` is given, as decorator options and settings (less `skip`). Each key
+ * stays an own key: assigned one by one, a `__proto__` from JSON would become a prototype instead,
+ * and no check of unknown keys would see it.
+ */
+export function splitOptions(options: Record<string, unknown>, skip?: string) {
+  const entries = Object.entries(options).filter(([key]) => key !== skip);
+  return {
+    decorator: Object.fromEntries(entries.filter(isOption)) as IndicatorOptions,
+    settings: Object.fromEntries(entries.filter((entry) => !isOption(entry))),
+  };
 }
 
 /**

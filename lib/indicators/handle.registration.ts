@@ -1,8 +1,7 @@
 import type { InjectionToken, Provider } from '@nestjs/common';
-import { INDICATOR_OPTION_KEYS } from '../health.options.js';
-import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
 import {
   BuiltInIndicator,
+  splitOptions,
   type BuiltInClass,
   type RegisterAsyncOptions,
 } from './built-in.indicator.js';
@@ -32,13 +31,7 @@ export function registerWithHandle<S>(
   options: Record<string, unknown>,
   lookup: HandleLookup,
 ): Provider {
-  const decorator: Record<string, unknown> = {};
-  const settings: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (key === lookup.key) continue;
-    const isOption = INDICATOR_OPTION_KEYS.includes(key as keyof HealthIndicatorOptions);
-    (isOption ? decorator : settings)[key] = value;
-  }
+  const { decorator, settings } = splitOptions(options, lookup.key);
   return BuiltInIndicator.registerAsync.call<BuiltInClass<S>, [RegisterAsyncOptions<S>], Provider>(
     cls,
     {

@@ -14,7 +14,7 @@ export interface HealthIndicatorOptions {
   probes?: readonly IndicatorProbe[];
   /** The measurement half of the check's key (`<name>:<measurement>`). Default `'responseTime'`. */
   measurement?: string;
-  /** Default `componentType` of its results. Default `'component'`. */
+  /** Default `componentType` of its results: `'component'` (the default), `'datastore'`, `'system'` or a URI with a scheme. */
   componentType?: string;
   /** Runs it in the background every this many ms; probes read its latest result. Default: the module's `refreshIntervalMs`. */
   refreshIntervalMs?: number;
