@@ -11,6 +11,7 @@ import type { DataSource } from 'typeorm';
 import {
   DrizzleHealthIndicator,
   PostgresHealthIndicator,
+  SqlHealthIndicator,
   TypeOrmHealthIndicator,
 } from '../lib/index.js';
 import { createTestApp } from './support/app.js';
@@ -110,6 +111,21 @@ describe('a PostgreSQL that kills sessions, through a pg Pool', () => {
     const { status, entry } = await ready(app, 'drizzle');
     expect(status).toBe(503);
     expect(entry).toMatchObject({ status: 'fail', output: KILLED });
+  });
+  it('fails SqlHealthIndicator over the pool too (pool.query(): pg-pool listens itself)', async () => {
+    const sql = await createTestApp({
+      providers: [
+        { provide: POOL, useValue: pool },
+        SqlHealthIndicator.register({ client: POOL, ...fast }),
+      ],
+    });
+    try {
+      const { status, entry } = await ready(sql, 'sql');
+      expect(status).toBe(503);
+      expect(entry).toMatchObject({ status: 'fail', output: KILLED });
+    } finally {
+      await sql.close();
+    }
   });
 });
 
