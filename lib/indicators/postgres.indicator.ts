@@ -19,7 +19,7 @@ export interface PgPoolClient {
   query(text: string): Promise<unknown>;
   /** Back to the pool; with `true` (or an error), the connection is destroyed instead. */
   release(destroy?: boolean | Error): void;
-  /** Its `error` event: listened to while the check holds the client. */
+  /** Listened to while the check holds the client. */
   on?(event: 'error', listener: (error: Error) => void): unknown;
   removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
@@ -130,8 +130,7 @@ export class PostgresHealthIndicator extends BuiltInIndicator<PostgresIndicatorS
     let destroy = false;
     let latencyMs: number;
     try {
-      // Dead on arrival (a FATAL error read with the ReadyForQuery): its own error, not pg's
-      // "not queryable".
+      // Dead on arrival: its own error (a FATAL one), not pg's "not queryable".
       if (borrowed.error !== undefined) throw borrowed.error;
       await abortable(borrowed.client.query(query), signal);
       latencyMs = elapsed(started);
