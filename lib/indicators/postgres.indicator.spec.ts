@@ -1,4 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import { errorMessage } from '../check-result.normalizer.js';
 import {
   PostgresHealthIndicator,
@@ -93,6 +94,31 @@ describe('PostgresHealthIndicator', () => {
     });
     await new Promise((resolve) => setImmediate(resolve));
     expect(released).toEqual([undefined]);
+  });
+
+  it('hears the errors of a client it holds, from the handover, and leaves no listener on it', async () => {
+    // pg-pool removes its own listener as it hands a client out: an error emitted in the same
+    // tick (a FATAL read with the ReadyForQuery) finds only the indicator's.
+    const client = Object.assign(new EventEmitter(), {
+      query: jest.fn(async () => undefined),
+      release: jest.fn(),
+    });
+    const pool: PgPool = {
+      connect: (callback) =>
+        setImmediate(() => {
+          callback(undefined, client, () => undefined);
+          client.emit('error', new Error('terminating connection due to administrator command'));
+        }),
+      totalCount: 1,
+      idleCount: 0,
+      waitingCount: 0,
+    };
+    expect(await outcome(new PostgresHealthIndicator({ client: pool }))).toEqual({
+      output: 'SELECT 1 failed: terminating connection due to administrator command',
+    });
+    expect(client.query).not.toHaveBeenCalled();
+    expect(client.release).toHaveBeenCalledWith(true);
+    expect(client.listenerCount('error')).toBe(0);
   });
 
   it('does not queue a query behind one still running on a single client', async () => {

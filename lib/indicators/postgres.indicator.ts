@@ -19,6 +19,9 @@ export interface PgPoolClient {
   query(text: string): Promise<unknown>;
   /** Back to the pool; with `true` (or an error), the connection is destroyed instead. */
   release(destroy?: boolean | Error): void;
+  /** Listened to while the check holds the client. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A pg `Pool` (`new pg.Pool()`). */
@@ -121,19 +124,21 @@ export class PostgresHealthIndicator extends BuiltInIndicator<PostgresIndicatorS
       });
       return { observedValue: elapsed(started), observedUnit: 'ms' };
     }
-    const connection = await acquire(client, signal).catch((error: unknown) => {
+    const borrowed = await acquire(client, signal).catch((error: unknown) => {
       throw new Error('could not get a connection from the pool', { cause: error });
     });
     let destroy = false;
     let latencyMs: number;
     try {
-      await abortable(connection.query(query), signal);
+      // Dead on arrival: its own error (a FATAL one), not pg's "not queryable".
+      if (borrowed.error !== undefined) throw borrowed.error;
+      await abortable(borrowed.client.query(query), signal);
       latencyMs = elapsed(started);
     } catch (error) {
       destroy = signal.aborted;
       throw failed(query, error);
     } finally {
-      connection.release(destroy);
+      borrowed.giveBack(destroy);
     }
     return { observedValue: latencyMs, observedUnit: 'ms', details: poolDetails(client) };
   }
@@ -157,8 +162,37 @@ function poolDetails(pool: PgPool): Record<string, number> {
     : { totalCount, idleCount, waitingCount };
 }
 
+/** A client borrowed from the pool, listened to until it is given back. */
+interface Borrowed {
+  client: PgPoolClient;
+  /** The first error the client emitted while the check held it. */
+  error?: unknown;
+  /** Back to the pool (destroyed with `destroy`, or after an error); the listener removed. */
+  giveBack(destroy: boolean): void;
+}
+
+/**
+ * pg-pool listens to a client's `error` only while the client sits in the pool: one handed out
+ * has no listener, and an error it emits then (a FATAL message read in the same chunk as the
+ * ReadyForQuery of a new connection, a socket reset during the query) crashes the process. So
+ * the listener goes on in pg-pool's callback, before the rest of that chunk is read, and comes
+ * off once the client is back with pg-pool, which listens again: none is left on the app's client.
+ */
+function borrow(client: PgPoolClient): Borrowed {
+  const onError = (error: Error) => (borrowed.error ??= error);
+  const borrowed: Borrowed = {
+    client,
+    giveBack: (destroy) => {
+      client.release(destroy || borrowed.error !== undefined);
+      client.removeListener?.('error', onError);
+    },
+  };
+  client.on?.('error', onError);
+  return borrowed;
+}
+
 /** A client from the pool, or a rejection when the signal aborts first (the request withdrawn). */
-function acquire(pool: PgPool, signal: AbortSignal): Promise<PgPoolClient> {
+function acquire(pool: PgPool, signal: AbortSignal): Promise<Borrowed> {
   return new Promise((resolve, reject) => {
     const internals = pool as PgPoolInternals;
     const clientsBefore = Array.isArray(internals._clients) ? internals._clients.length : -1;
@@ -178,7 +212,7 @@ function acquire(pool: PgPool, signal: AbortSignal): Promise<PgPoolClient> {
       }
       signal.removeEventListener('abort', onAbort);
       if (error || !client) reject(error ?? new Error('the pool gave no client'));
-      else resolve(client);
+      else resolve(borrow(client));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {

@@ -1,6 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { openOwnChannel } from './amqp-channel.js';
 import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
 
 type Listener = (...args: never[]) => void;
@@ -174,9 +175,8 @@ export class RabbitMqHealthIndicator
     if (this.channel) return this.channel;
     // Once shut down, no channel is opened that nothing would close.
     if (this.destroyed) return Promise.reject(new Error('shutting down'));
-    const opening = connection.createChannel().then((channel) => {
-      // Errors come with the close that follows; without a listener, one would crash the process.
-      channel.on?.('error', () => undefined);
+    // Its errors come with the close that follows: heard from the start (see openOwnChannel).
+    const opening = openOwnChannel(connection).then((channel) => {
       channel.on?.('close', () => {
         if (this.channel === opening) this.channel = undefined;
       });

@@ -2,6 +2,8 @@
 // a `ClientProxy` or a transport server): at once whether it is up, then a round trip on that same
 // connection where its library has one that changes nothing. Internal, but `ObservableLike`.
 
+import { openOwnChannel } from './amqp-channel.js';
+
 /** An rxjs-style observable, typed structurally: the library imports no rxjs type it exposes. */
 export interface ObservableLike<T> {
   subscribe(observer: {
@@ -213,9 +215,8 @@ export class TransportProbe {
     if (this.channel?.on === connection) return this.channel.channel;
     if (this.closed) return Promise.reject(new Error('shutting down'));
     this.channel?.channel.then((c) => c.close()).catch(() => undefined);
-    const opening = connection.createChannel().then((channel) => {
-      // Errors come with the close that follows; without a listener, one would crash the process.
-      channel.on('error', () => undefined);
+    // Its errors come with the close that follows: heard from the start (see openOwnChannel).
+    const opening = openOwnChannel(connection).then((channel) => {
       channel.on('close', () => {
         if (this.channel?.channel === opening) this.channel = undefined;
       });
