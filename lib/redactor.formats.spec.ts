@@ -35,6 +35,23 @@ describe('Redactor, secret shapes in free text', () => {
     expect(JSON.stringify(details)).not.toMatch(FAKE_PIECES);
   });
 
+  it('drops stack frames, which show the layout of the code', () => {
+    const redactor = new Redactor();
+    const message =
+      'Connection closed (Error [ERR_UNHANDLED_ERROR]: Unhandled error. (Channel ended)\n' +
+      '    at Channel.emit (node:events:497:17)\n' +
+      '    at Channel.accept (/srv/app/node_modules/amqplib/lib/channel.js:352:16)\n' +
+      '    at async Promise.all (index 0)\n' +
+      '    at file:///srv/app/dist/main.js:12:3\n' +
+      '    at C:\\app\\main.js:4:5)';
+    const output = redactor.output(message);
+    expect(output).not.toMatch(/node_modules|channel\.js|main\.js|node:events|:\d+:\d+/);
+    expect(output).toContain('Connection closed (Error [ERR_UNHANDLED_ERROR]: Unhandled error.');
+    expect(redactor.output('at least 3 replicas at /health/ready')).toBe(
+      'at least 3 replicas at /health/ready',
+    );
+  });
+
   it('masks Bearer in any case, and leaves the other schemes to their usual spelling', () => {
     const token = fakeBody(24);
     expect(redactor.redact(`BEARER ${token}, Bearer ${token}`)).toBe('BEARER ***, Bearer ***');

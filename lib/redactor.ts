@@ -43,6 +43,13 @@ function maskAuthority(address: string): string {
  * a pattern can cheaply, the pattern takes the candidate and a function decides.
  */
 const DEFAULT_RULES: readonly RedactionRule[] = Object.freeze([
+  // Stack frames (`at fn (/app/node_modules/x/y.js:12:34)`, `at file:///app/main.js:3:7`):
+  // a library that puts its stack in an error's message must not serve the code's layout.
+  {
+    pattern:
+      /\bat (?:(?:async |new )?[^\s()]{1,256} )?\(?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s()]{0,1024}:\d{1,7}:\d{1,7}\)?/g,
+    replacement: '',
+  },
   // Private key blocks, whole.
   {
     pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
