@@ -2,13 +2,17 @@
 /**
  * Proves the package as published works in real applications:
  *   1. builds and packs it (`npm pack`) into a temp dir;
- *   2. checks the tarball holds only what users need;
+ *   2. checks the tarball holds only what users need, and what the README needs: every page it
+ *      links to (docs/ and the others; every relative link of every page shipped resolves in the
+ *      tarball), and the repository, homepage and bugs addresses of package.json;
  *   3. checks the published declarations import no optional peer dependency;
  *   4. installs the tarball in a fresh ESM app on Nest 12 and in a fresh CommonJS app on Nest 11
  *      (which loads it with `require()`), boots each with HealthModule.forRoot() and an indicator,
  *      probes /health/live, /health/ready and /health/deep, calls the gRPC health service (Check,
  *      with grpc-js on the shipped proto) of its gRPC microservice, then shuts it down with SIGTERM;
  *   5. type-checks a consumer of the declarations (skipLibCheck off) in the Nest 12 app.
+ * It runs on a Node.js of package.json's "engines" only (.ci/run runs it on the floor of each of
+ * its ranges), and fails on any warning the CommonJS app prints about require(esm).
  * Prints progress, exits non-zero on any failure, removes its temp dirs.
  *
  * Usage: node scripts/check-pack.mjs [--keep] [--skip-build] [--only=esm|cjs]
@@ -20,6 +24,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  SHIPPED_DOCS,
+  checkAddresses,
+  checkDocumentation,
+  satisfiesEngines,
+} from './check-pack-manifest.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -188,6 +198,7 @@ function checkContents(files) {
     [/\.tgz$/, 'a tarball'],
   ];
   for (const file of files) {
+    if (SHIPPED_DOCS.some((pattern) => pattern.test(file))) continue;
     const bad = forbidden.find(([pattern]) => pattern.test(file));
     if (bad) fail(`tarball contains ${file}: ${bad[1]}`);
     else if (!allowed.some((pattern) => pattern.test(file)))
@@ -199,6 +210,7 @@ function checkContents(files) {
     'dist/index.js',
     'dist/index.d.ts',
     'dist/health.proto',
+    'CHANGELOG.md',
   ]) {
     if (!files.includes(file)) fail(`tarball lacks ${file}`);
   }
@@ -229,8 +241,14 @@ function checkContents(files) {
   }
   const maps = files.filter((f) => f.endsWith('.map'));
   const counts = (re) => files.filter((f) => re.test(f)).length;
+  const folders = Object.entries(
+    Object.groupBy(
+      files.filter((f) => f.includes('/') && !f.startsWith('dist/')),
+      (f) => f.split('/')[0],
+    ),
+  ).map(([folder, inside]) => `${folder}/ (${inside.length})`);
   summary.push(
-    `contents: ${files.filter((f) => !f.startsWith('dist/')).join(', ')}, ` +
+    `contents: ${[...files.filter((f) => !f.includes('/')), ...folders].join(', ')}, ` +
       `dist: ${counts(/^dist\/.+(?<!\.d\.ts)\.js$/)} .js + ${counts(/^dist\/.+\.d\.ts$/)} .d.ts + ${maps.length} .map`,
   );
   return maps;
@@ -259,6 +277,18 @@ function checkSourceMaps(packageDir, maps, files) {
         '  or "inlineSources": true (self-contained maps).',
     );
   }
+}
+
+/** What the README needs in the tarball: the pages it links to, the package's addresses. */
+function checkShippedPages(packageDir, files) {
+  log('checking the pages the README links to, and the addresses a registry resolves them with');
+  const links = checkDocumentation({ root: ROOT, packageDir, files, fail });
+  const packed = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  const repo = checkAddresses(packed, fail);
+  const pages = files.filter((f) => f.endsWith('.md')).length;
+  summary.push(
+    `documentation: ${pages} pages, ${links} relative links resolved; repository ${repo}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,8 +528,13 @@ async function checkApp({ name, format, nest, tarball, extraFlags = [], typechec
   ).version;
   log(`${name}: installed @nestjs/core ${version}; node ${entry}`);
 
-  const { stdout } = await run(process.execPath, [entry], { cwd: dir, timeoutMs: 60_000 });
+  const { stdout, stderr } = await run(process.execPath, [entry], { cwd: dir, timeoutMs: 60_000 });
   for (const line of stdout.trim().split('\n')) log(`${name}:   ${line}`);
+  // Node 22.12 loads an ES module through require() but warns at every start (22.13 does not):
+  // engines starts past it, and this holds it there.
+  if (/ExperimentalWarning/.test(stderr)) {
+    throw new Error(`${name}: Node ${process.versions.node} printed a warning:\n${stderr.trim()}`);
+  }
   if (!stdout.includes('CHECKS_OK')) throw new Error(`${name}: the checks did not finish`);
   if (!stdout.includes('APP_SHUTDOWN_HOOK SIGTERM')) {
     throw new Error(`${name}: SIGTERM did not run the application's onApplicationShutdown hook`);
@@ -543,11 +578,13 @@ function peersAcceptNest11() {
 }
 
 async function main() {
-  const [major] = process.versions.node.split('.').map(Number);
-  const minor = Number(process.versions.node.split('.')[1]);
-  if (major < 20 || (major === 20 && minor < 19)) {
-    throw new Error(`Node ${process.versions.node}: require(esm) needs Node 20.19 or later`);
+  const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  if (!satisfiesEngines(process.versions.node, engines?.node)) {
+    throw new Error(
+      `Node ${process.versions.node} is outside package.json's "engines.node" (${engines?.node}): what this proves would not hold for a supported Node`,
+    );
   }
+  summary.push(`node ${process.versions.node} (engines: ${engines.node})`);
   const { tarball, files } = await pack();
   const maps = checkContents(files);
 
@@ -556,6 +593,7 @@ async function main() {
   const packageDir = join(unpacked, 'package');
   checkSourceMaps(packageDir, maps, files);
   checkDeclarations(packageDir, files);
+  checkShippedPages(packageDir, files);
 
   const apps = [];
   if (!ONLY || ONLY === 'esm') {

@@ -4,6 +4,7 @@ import { startGrpcApp, type GrpcApp } from './support/grpc.js';
 import { defineIndicator, type TestIndicator } from './support/indicators.js';
 import { running, startSample, stopSample, type Sample } from './support/sample-process.js';
 import { describeWithBinary, freePort } from './support/servers.js';
+import { until } from './support/wait.js';
 
 /**
  * Prometheus' blackbox exporter probing the gRPC health service with its `grpc` prober (a Go
@@ -65,11 +66,15 @@ describeWithBinary('prometheus-blackbox-exporter', 'the blackbox exporter’s gr
       await sleep(50);
     }
     sample.child.kill('SIGTERM');
-    await sleep(200);
-    expect(await exporter.probe('grpc_health', address)).toEqual({
-      success: 0,
-      serving: 'NOT_SERVING',
-    });
+    // Once the sample has handled the signal (waited for: a fixed sleep is too short on a loaded
+    // machine), and well within its 2 s delay.
+    let health: Awaited<ReturnType<BlackboxExporter['probe']>> | undefined;
+    await until(
+      async () => (health = await exporter.probe('grpc_health', address)).success === 0,
+      () => `"" to fail (last: ${JSON.stringify(health)})`,
+      1000,
+    );
+    expect(health).toEqual({ success: 0, serving: 'NOT_SERVING' });
     expect(await exporter.probe('grpc_liveness', address)).toEqual({
       success: 1,
       serving: 'SERVING',

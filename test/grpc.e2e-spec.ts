@@ -17,6 +17,7 @@ import {
 } from './support/grpc.js';
 import { defineIndicator, type TestIndicator } from './support/indicators.js';
 import { freePort } from './support/servers.js';
+import { until as waitFor } from './support/wait.js';
 
 /**
  * The gRPC health service of real Nest applications (hybrid HTTP + gRPC, and gRPC only), read
@@ -204,9 +205,23 @@ describe('the gRPC health service, whatever the clients do', () => {
     });
     expect(await check(client, 'live')).toEqual({ status: 'SERVING' });
     streams[0].cancel();
-    await sleep(50);
-    const next = watch(client, 'live');
-    expect(await next.received(1)).toEqual(['SERVING']);
+    // The server frees the slot once the cancellation reaches it: a new stream is refused until
+    // then, and taken after (waited for, bounded, rather than assumed after a fixed sleep).
+    let next = watch(client, 'live');
+    await waitFor(
+      async () => {
+        if (next.statuses.length > 0) return true;
+        const ended = await Promise.race([next.ended, sleep(20).then(() => undefined)]);
+        if (ended !== undefined) {
+          expect(ended).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+          next = watch(client, 'live');
+        }
+        return false;
+      },
+      'the cancelled stream to free its slot',
+      3000,
+    );
+    expect(next.statuses).toEqual(['SERVING']);
     next.cancel();
     for (const stream of streams) stream.cancel();
   });

@@ -348,8 +348,9 @@ function brokerSuite<C>(subject: Subject<C>): void {
       await sleep(5);
     }
     expect(connectedAt).toBeDefined();
-    // Within one cache TTL of the reconnection, with a margin for the polling itself.
-    expect(Date.now() - connectedAt!).toBeLessThanOrEqual(TTL_MS + 100);
+    // Within one cache TTL of the reconnection, plus the run that passes (bounded by its
+    // timeout: a margin of the poll's own would flake on a loaded machine).
+    expect(Date.now() - connectedAt!).toBeLessThanOrEqual(TTL_MS + TIMEOUT_MS);
   });
 
   it('fails at its timeout in a black hole, with nothing left open by the indicator', async () => {
@@ -362,7 +363,8 @@ function brokerSuite<C>(subject: Subject<C>): void {
       const { entry } = await freshProbe(app, name);
       expect(entry).toMatchObject({ status: 'fail', output: `timed out after ${TIMEOUT_MS} ms` });
       expect(entry.observedValue).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
-      expect(entry.observedValue).toBeLessThan(TIMEOUT_MS + 200);
+      // Bounded by the timeout, with room for a loaded machine's scheduling.
+      expect(entry.observedValue).toBeLessThan(TIMEOUT_MS + 1000);
     }
     expect(proxy.accepted).toBe(accepted);
     expect(proxy.openSockets).toBe(open);
@@ -480,9 +482,15 @@ await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and set
     const { entry: again } = await freshProbe(app, 'rabbitmq');
     expect(again.output).toBe(entry.output);
     expect(proxy.accepted).toBe(accepted);
-    expect(connection.listenerCount('close')).toBe(before + 1);
+    await until(
+      () => connection.listenerCount('close') === before + 1,
+      "one 'close' listener of the indicator's, whatever the channels it opened",
+    );
     await app.close();
-    expect(connection.listenerCount('close')).toBe(before);
+    await until(
+      () => connection.listenerCount('close') === before,
+      "the indicator's 'close' listener to go",
+    );
     // The connection is still the application's, and usable.
     await (await connection.createChannel()).checkExchange('amq.direct');
   });

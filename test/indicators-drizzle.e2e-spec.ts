@@ -6,7 +6,7 @@ import mysql from 'mysql2';
 import pg from 'pg';
 import { DrizzleHealthIndicator } from '../lib/index.js';
 import { createTestApp } from './support/app.js';
-import { outage, probe, startUpError, until } from './support/orm.js';
+import { outage, passing, startUpError, until } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -69,20 +69,20 @@ await describeWithServer('postgres', 'DrizzleHealthIndicator on PostgreSQL and M
   });
 
   it('checks a database over a pg Pool through that pool, reporting its counts', async () => {
-    const { entry } = await probe(app, 'db');
+    const { entry } = await passing(app, 'db');
     expect(entry).toMatchObject({ componentId: 'db', componentType: 'datastore', status: 'pass' });
     expect(entry.observedValue).toBeLessThan(TIMEOUT_MS);
     expect(entry.details).toEqual({ totalCount: 1, idleCount: 1, waitingCount: 0, max: MAX });
   });
 
   it('checks a database over a mysql2 pool through that pool', async () => {
-    const { entry } = await probe(app, 'reporting');
+    const { entry } = await passing(app, 'reporting');
     expect(entry).toMatchObject({ status: 'pass', componentType: 'datastore' });
     expect(entry.details).toEqual({ totalCount: 1, idleCount: 1, waitingCount: 0, max: MAX });
   });
 
   it('checks a database over a single pg Client with db.execute()', async () => {
-    const { entry } = await probe(app, 'single');
+    const { entry } = await passing(app, 'single');
     expect(entry).toMatchObject({ status: 'pass', observedUnit: 'ms' });
     expect(entry.details).toBeUndefined();
   });

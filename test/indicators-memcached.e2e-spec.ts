@@ -139,7 +139,8 @@ describeWithBinary('memcached', 'MemcachedHealthIndicator', () => {
     proxy.blackhole();
     const hung = await entry(app);
     expect(hung).toMatchObject({ status: 'fail', output: `timed out after ${TIMEOUT_MS} ms` });
-    expect(hung.observedValue).toBeLessThan(TIMEOUT_MS + 200);
+    // Bounded by the timeout, with room for a loaded machine's scheduling.
+    expect(hung.observedValue).toBeLessThan(TIMEOUT_MS + 1000);
 
     await proxy.refuse();
     await proxy.heal();

@@ -278,7 +278,8 @@ function transportSuite(subject: Subject): void {
     proxy.blackhole();
     const hung = await entryUntil(app, 'orders', (e) => e.status === 'fail');
     expect(hung.output).toBe(`timed out after ${TIMEOUT_MS} ms`);
-    expect(hung.observedValue).toBeLessThan(TIMEOUT_MS + 200);
+    // Bounded by the timeout, with room for a loaded machine's scheduling.
+    expect(hung.observedValue).toBeLessThan(TIMEOUT_MS + 1000);
     await proxy.refuse();
     await proxy.heal();
     await entryUntil(app, 'orders', (e) => e.status === 'pass');

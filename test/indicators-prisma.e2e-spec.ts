@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PrismaHealthIndicator } from '../lib/index.js';
 import { createTestApp } from './support/app.js';
-import { closeLeavesNothing, outage, probe, startUpError } from './support/orm.js';
+import { closeLeavesNothing, outage, passing, startUpError } from './support/orm.js';
 import { describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -76,7 +76,7 @@ await describeWithServer('postgres', 'PrismaHealthIndicator on PostgreSQL', () =
   });
 
   it('checks the application’s PrismaService', async () => {
-    const { entry } = await probe(app, 'db');
+    const { entry } = await passing(app, 'db');
     expect(entry).toMatchObject({
       componentId: 'db',
       componentType: 'datastore',

@@ -265,7 +265,8 @@ await describeWithServer('redis', 'BullMqHealthIndicator', () => {
     proxy.blackhole();
     const hung = await entry(app);
     expect(hung).toMatchObject({ status: 'fail', output: `timed out after ${TIMEOUT_MS} ms` });
-    expect(hung.observedValue).toBeLessThan(TIMEOUT_MS + 200);
+    // Bounded by the timeout, with room for a loaded machine's scheduling.
+    expect(hung.observedValue).toBeLessThan(TIMEOUT_MS + 1000);
     // The black hole ends as a partition does: connections reset, then the network back.
     await proxy.refuse();
     await proxy.heal();

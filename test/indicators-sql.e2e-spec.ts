@@ -9,6 +9,7 @@ import { MysqlHealthIndicator } from '../lib/indicators/mysql.indicator.js';
 import { PostgresHealthIndicator } from '../lib/indicators/postgres.indicator.js';
 import { SqlHealthIndicator } from '../lib/indicators/sql.indicator.js';
 import { createTestApp } from './support/app.js';
+import { passing, probeUntil } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -204,7 +205,7 @@ function suite(driver: Driver): void {
   });
 
   it('passes against the real server, reporting its latency as a datastore', async () => {
-    const { report, entry } = await probe(await start(), name);
+    const { report, entry } = await passing(await start(), name);
     expect(report.status).toBe('pass');
     expect(entry).toMatchObject({
       componentId: name,
@@ -215,52 +216,53 @@ function suite(driver: Driver): void {
     expect(entry.observedValue).toBeGreaterThan(0);
     expect(entry.observedValue).toBeLessThan(TIMEOUT_MS);
     expect(entry.details).toEqual({ totalCount: 1, idleCount: 1, waitingCount: 0, max: MAX });
-    // One connection, borrowed and given back: the next run reuses it.
+    // One connection, borrowed and given back: the next run reuses it, opening none.
+    const opened = accepted();
     await freshProbe(app!, name);
-    expect(accepted()).toBe(1);
+    expect(accepted()).toBe(opened);
   });
 
   it('fails fast when the server refuses connections, and passes within a TTL once it is back', async () => {
-    await start();
-    expect((await probe(app!, name)).entry.status).toBe('pass');
+    await passing(await start(), name);
     await proxy.refuse();
-    const { report, entry, ms } = await freshProbe(app!, name);
+    const { report, entry } = await freshProbe(app!, name);
     expect(report.status).toBe('fail');
     expect(entry.status).toBe('fail');
+    // Its own error, not the timeout's: the check failed fast rather than waiting the timeout out
+    // (wall-clock bounds here flake when two jest workers share two cores).
     expect(entry.output).toMatch(
       /^could not get a connection from the pool: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
     );
-    expect(ms).toBeLessThan(TIMEOUT_MS / 3);
     await proxy.heal();
     // The failure is cached for one TTL; the first run after it passes.
     expect(await untilPasses(app!, name, TTL_MS + TIMEOUT_MS)).toBeLessThan(TTL_MS + TIMEOUT_MS);
   });
 
   it('fails at the timeout when the server hangs, and leaves nothing open', async () => {
-    await start();
-    expect((await probe(app!, name)).entry.status).toBe('pass');
-    expect(accepted()).toBe(1);
+    await passing(await start(), name);
+    const opened = accepted();
     proxy.blackhole();
     // First the pooled connection, whose query hangs; then new connections, which never open.
     for (let run = 1; run <= 4; run++) {
       const { entry, ms } = await freshProbe(app!, name);
       expect(entry).toMatchObject({ status: 'fail', output: `timed out after ${TIMEOUT_MS} ms` });
       expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
-      expect(ms).toBeLessThan(TIMEOUT_MS + 150);
+      // Bounded by the timeout, with room for a loaded machine's scheduling.
+      expect(ms).toBeLessThan(TIMEOUT_MS + 1000);
       // Whatever the run gave up on is closed: the connection its query hung on (destroyed, not
       // returned to the pool), or the one being opened for it. Nothing else is open.
       await until(() => proxy.openSockets === 0, 'what the run gave up on to close', 500);
     }
-    // Each run after the first opened at most one connection, closed at its timeout.
-    expect(accepted()).toBeLessThanOrEqual(1 + 3);
+    // Each run after the first (which hung on the pooled connection) opened at most one
+    // connection, closed at its timeout.
+    expect(accepted() - opened).toBeLessThanOrEqual(3);
     // None is left in the pool, so ending it needs no answer from the server.
     await stop();
-    expect(proxy.openSockets).toBe(0);
+    await until(() => proxy.openSockets === 0, 'every socket to close once the pool has ended');
   });
 
   it('passes again soon after a hung server answers again', async () => {
-    await start();
-    expect((await probe(app!, name)).entry.status).toBe('pass');
+    await passing(await start(), name);
     proxy.blackhole();
     expect((await freshProbe(app!, name)).entry.output).toBe(`timed out after ${TIMEOUT_MS} ms`);
     expect((await freshProbe(app!, name)).entry.output).toBe(`timed out after ${TIMEOUT_MS} ms`);
@@ -277,7 +279,7 @@ function suite(driver: Driver): void {
       const { entry } = await freshProbe(app!, name);
       expect(entry.output).toBe(`timed out after ${TIMEOUT_MS} ms`);
       // Withdrawn, so that a long saturation does not pile the runs' requests up.
-      expect(driver.waiting(pool!.client)).toBe(0);
+      await until(() => driver.waiting(pool!.client) === 0, 'the run to leave the queue', 500);
     }
     giveBack();
     const { entry } = await freshProbe(app!, name);
@@ -289,8 +291,12 @@ function suite(driver: Driver): void {
   });
 
   it('fails on rejected credentials without showing the password', async () => {
-    await start(driver.rejectedUrl());
-    const { report, entry } = await probe(app!, name);
+    // The server's answer, not a run that timed out opening the connection on a loaded machine.
+    const { report, entry } = await probeUntil(
+      await start(driver.rejectedUrl()),
+      name,
+      (e) => e.output !== `timed out after ${TIMEOUT_MS} ms`,
+    );
     expect(entry.status).toBe('fail');
     expect(entry.output).toMatch(/^could not get a connection from the pool: /);
     expect(entry.output).toMatch(driver.rejected);

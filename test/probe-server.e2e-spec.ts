@@ -14,6 +14,7 @@ import { Registry } from 'prom-client';
 import type { HealthModuleOptions } from '../lib/index.js';
 import { built, ProbeServer } from './support/dist.js';
 import { rawGet, type RawResponse } from './support/http.js';
+import { until as waitFor } from './support/wait.js';
 
 const { HealthIndicator, HealthModule, HealthService } = built;
 
@@ -126,6 +127,9 @@ function pollFromAnotherProcess(port: number, path: string, everyMs: number, for
     child.on('exit', () => resolve(JSON.parse(out))),
   );
 }
+
+/** The handles (sockets, timers, threads...) keeping this process alive. */
+const handles = () => process.getActiveResourcesInfo().length;
 
 /** Keeps this thread busy, as a stuck synchronous computation would. */
 function block(ms: number): void {
@@ -346,7 +350,7 @@ describe('the probe server', () => {
   });
 
   it('leaves no handle behind when the app closes', async () => {
-    const before = process.getActiveResourcesInfo().length;
+    const before = handles();
     const { probePort } = await start({ probeServer: { port: 0 } });
     await until(
       () => rawGet(probePort, { path: '/health/live' }),
@@ -354,8 +358,11 @@ describe('the probe server', () => {
     );
     await app!.close();
     app = undefined;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+    // The worker thread and its port close in their own time after close() resolves.
+    await waitFor(
+      () => handles() <= before,
+      () => `${handles() - before} more handle(s) to close`,
+    );
     await expect(rawGet(probePort, { path: '/health/live' })).rejects.toThrow(/ECONNREFUSED/);
   });
 

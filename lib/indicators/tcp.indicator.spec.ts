@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep, until } from '../../test/support/wait.js';
 import { TcpHealthIndicator, type TcpIndicatorSettings } from './tcp.indicator.js';
 
 let server: Server;
@@ -22,8 +22,7 @@ const connections = () =>
   );
 
 async function noConnectionLeft() {
-  for (let i = 0; i < 50 && (await connections()) > 0; i++) await sleep(10);
-  expect(await connections()).toBe(0);
+  await until(async () => (await connections()) === 0, 'the server to see every connection closed');
 }
 
 beforeAll(async () => {
@@ -50,7 +49,8 @@ describe('TcpHealthIndicator', () => {
       observedUnit: 'ms',
       details: { host: '127.0.0.1', port, address: '127.0.0.1' },
     });
-    expect(accepted).toBeGreaterThan(0);
+    // The client's end opens before the server's accept is handled: waited for, not read at once.
+    await until(() => accepted > 0, 'the server to accept the connection');
     await noConnectionLeft();
   });
 
@@ -69,8 +69,7 @@ describe('TcpHealthIndicator', () => {
     controller.abort(new DOMException('timed out after 5 ms', 'TimeoutError'));
     await expect(pending).rejects.toThrow('timed out after 5 ms');
     await noConnectionLeft();
-    await sleep(10);
-    expect(sockets()).toBeLessThanOrEqual(before);
+    await until(() => sockets() <= before, 'the socket handles to close');
   });
 
   it('does not connect with a signal already aborted', async () => {
