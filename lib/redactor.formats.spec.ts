@@ -36,7 +36,6 @@ describe('Redactor, secret shapes in free text', () => {
   });
 
   it('drops stack frames, which show the layout of the code', () => {
-    const redactor = new Redactor();
     const message =
       'Connection closed (Error [ERR_UNHANDLED_ERROR]: Unhandled error. (Channel ended)\n' +
       '    at Channel.emit (node:events:497:17)\n' +
