@@ -121,6 +121,8 @@ export const messages = {
   probeServerExited: (code: number) => `The probe server's worker stopped (exit code ${code})`,
   probeServerDied: (code: number, restartMs: number) =>
     `The probe server's worker stopped (exit code ${code}); starting it again in ${restartMs} ms`,
+  probeServerReleased: (reason: string) =>
+    `The application's HTTP server could not listen (${reason}): the probe server closes, so that the probes fail as the application's port does`,
   probeServerGuard: (guard: string) =>
     `HealthModule: the guard ${guard} decides who is internal on the application's port only. The probe server decides by internalNetworks and trustProxy, in its own thread: keep its port out of the Service (as a containerPort only the kubelet and in-cluster callers reach).`,
   unknownProbe: (probe: string, known: readonly string[]) =>
