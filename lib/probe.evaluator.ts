@@ -212,10 +212,22 @@ export class ProbeEvaluator {
       if (report.status !== 'fail' && !partial) {
         this.latch = done;
         this.latchedWith = settled;
-        this.state.changed.next();
+        this.expireStartingFailures();
+        this.state.started = true;
       }
       return done;
     });
+  }
+
+  /**
+   * What the checks of the probes start-up holds back failed with while the app was starting is
+   * not reused now that it has started: `ready` passes as soon as `startup` does, when they pass.
+   */
+  private expireStartingFailures(): void {
+    for (const definition of this.registry.probes) {
+      if (!definition.gates.includes('startup')) continue;
+      for (const runner of this.registry.runnersOf(definition)) runner.expireFailure();
+    }
   }
 
   /** The outcomes of `runners` from `source`; `undefined` when one has none at hand. */

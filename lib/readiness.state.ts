@@ -19,9 +19,10 @@ export type ListenerState = 'none' | 'pending' | 'listening' | 'failed';
  */
 @Injectable()
 export class ReadinessState implements OnModuleDestroy {
-  /** Emits after every change, here or of the start-up latch. */
+  /** Emits after every change. */
   readonly changed = new Subject<void>();
   private bootstrappedFlag = false;
+  private startedFlag = false;
   private shuttingDownFlag = false;
   private reason?: string;
   private listenerState: ListenerState = 'none';
@@ -33,6 +34,15 @@ export class ReadinessState implements OnModuleDestroy {
 
   set bootstrapped(value: boolean) {
     this.set(() => (this.bootstrappedFlag = value), this.bootstrappedFlag !== value);
+  }
+
+  /** Start-up has completed: the startup probe has latched. */
+  get started(): boolean {
+    return this.startedFlag;
+  }
+
+  set started(value: boolean) {
+    this.set(() => (this.startedFlag = value), this.startedFlag !== value);
   }
 
   get shuttingDown(): boolean {

@@ -199,6 +199,13 @@ const failure = (health: HealthModuleOptions) =>
     (error: Error) => error.message,
   );
 
+/** The warm-up and a readiness check that needs it: both fail until it is done. */
+const warmingUp = () => {
+  const cold = { now: true };
+  const checks = [indicator('warmup', { probes: ['startup'] }, cold), indicator('queue', {}, cold)];
+  return { cold, checks };
+};
+
 describe('the probe server', () => {
   it('serves every route of the app’s port, in the same formats', async () => {
     const registry = new Registry();
@@ -360,6 +367,39 @@ describe('the probe server', () => {
       () => rawGet(port, { path: '/health/startup' }),
       (r) => r.status === 200,
     );
+  });
+
+  describe('at the end of start-up', () => {
+    it('passes startup as soon as its check does, and ready with it, without waiting out the background interval', async () => {
+      const { cold, checks } = warmingUp();
+      // Background runs every 5 s (cacheTtlMs, with the probe server on).
+      const { probePort } = await start({ probeServer: { port: 0 }, cacheTtlMs: 5000 }, checks);
+      await until(
+        () => rawGet(probePort, { path: '/health/startup' }),
+        (r) => r.status === 503 && r.text.includes('connection refused'),
+      );
+      cold.now = false;
+      await until(
+        () => rawGet(probePort, { path: '/health/startup' }),
+        (r) => r.status === 200,
+        2000,
+      );
+      const ready = await until(
+        () => rawGet(probePort, { path: '/health/ready' }),
+        (r) => r.status === 200,
+        1000,
+      );
+      expect(ready.body).toMatchObject({ status: 'pass' });
+    });
+
+    it('on the app’s port, passes startup on the first request after its check passes, and ready on the next', async () => {
+      const { cold, checks } = warmingUp();
+      const { appPort } = await start({ probeServer: { port: 0 }, cacheTtlMs: 5000 }, checks);
+      expect((await rawGet(appPort!, { path: '/health/startup' })).status).toBe(503);
+      cold.now = false;
+      expect((await rawGet(appPort!, { path: '/health/startup' })).status).toBe(200);
+      expect((await rawGet(appPort!, { path: '/health/ready' })).status).toBe(200);
+    });
   });
 
   it.each(['context', 'microservice'] as const)(
