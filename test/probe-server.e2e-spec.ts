@@ -167,15 +167,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-/** Waits until `condition()` holds, up to `ms`. */
-async function eventually(condition: () => Promise<boolean>, what: string, ms = 3000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** The results the main thread posts to the probe server's worker from now on. */
 function publishedResults(context: INestApplicationContext) {
   const server = context.get(ProbeServer) as unknown as {
@@ -442,8 +433,9 @@ describe('the probe server', () => {
     expect(again.body).toMatchObject({ status: 'warn' });
   });
 
-  it('leaves no handle behind when the app closes', async () => {
+  it('leaves no handle and no thread behind when the app closes', async () => {
     const before = handles();
+    const threadsBefore = await threads();
     const { probePort } = await start({ probeServer: { port: 0 } });
     await until(
       () => rawGet(probePort, { path: '/health/live' }),
@@ -456,6 +448,7 @@ describe('the probe server', () => {
       () => handles() <= before,
       () => `${handles() - before} more handle(s) to close`,
     );
+    await waitFor(async () => (await threads()) <= threadsBefore, 'the worker thread to end');
     await expect(rawGet(probePort, { path: '/health/live' })).rejects.toThrow(/ECONNREFUSED/);
   });
 
@@ -480,8 +473,8 @@ describe('the probe server', () => {
       expect(process.getActiveResourcesInfo()).not.toContain('MessagePort');
       // Nest's way to release what a failed start-up acquired: close() runs the shutdown hooks.
       await testApp.close();
-      await eventually(() => canListen(port), 'the probe port was not released');
-      await eventually(async () => (await threads()) <= before, 'the worker thread is still there');
+      await waitFor(() => canListen(port), 'the probe port to be released', 3000);
+      await waitFor(async () => (await threads()) <= before, 'the worker thread to end', 3000);
     });
 
     it.each(['express', 'fastify'] as const)(
@@ -514,7 +507,7 @@ describe('the probe server', () => {
           }
         })();
         try {
-          await eventually(async () => seen.length > 0, 'the probe server never answered');
+          await waitFor(() => seen.length > 0, 'the probe server to answer');
           await expect(http.listen(port, '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
           // Refused, as the app's port is: the kubelet sees the pod fail as it would without it.
           await within(polling, 3000, 'the probe server did not close');
