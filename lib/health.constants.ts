@@ -6,6 +6,8 @@ export const DEFAULT_MODULE_OPTIONS = {
   trustProxy: false,
   deniedStatus: 403,
   probeTimeoutMs: 1000,
+  /** The kubelet's default startupProbe: failureThreshold 3 × periodSeconds 10. */
+  startupBudgetMs: 30_000,
   slowCheckMs: 250,
   probeServer: { host: '0.0.0.0', maxStallMs: 10_000 },
   /** Background runs when the probe server is on and no refreshIntervalMs is given: at least this. */

@@ -5,6 +5,7 @@ import { messages } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import type { HealthStatus } from './interfaces/health-check.interface.js';
 import type { CheckOutcome } from './indicator.runner.js';
+import { ReadinessState } from './readiness.state.js';
 
 /** How often a check that stays slow is warned about, at most. */
 const SLOW_WARNING_INTERVAL_MS = 60_000;
@@ -38,7 +39,10 @@ export interface ProbeEvent {
 
 /**
  * @internal What happens to the checks: every run, every change of status, every probe answered.
- * Logs a line per change (and for slow checks), never per probe.
+ * Logs a line per change (and for slow checks), never per probe. A check that has not passed yet
+ * since boot is most often waiting for the app to finish starting: it is logged once as not
+ * passing yet, and as failed only if it still fails once start-up has completed, or has had its
+ * budget (`startupBudgetMs`).
  */
 @Injectable()
 export class HealthEvents implements OnModuleDestroy {
@@ -47,16 +51,23 @@ export class HealthEvents implements OnModuleDestroy {
   readonly probes = new Subject<ProbeEvent>();
   private readonly failingSince = new Map<string, number>();
   private readonly slowWarnedAt = new Map<string, number>();
+  /** Checks that have passed since boot, or whose failure has been logged as one. */
+  private readonly judged = new Set<string>();
+  /** Checks logged as not passing yet: since when. */
+  private readonly notPassingYet = new Map<string, number>();
+  private readonly bootAt = Date.now();
 
   constructor(
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
+    private readonly state: ReadinessState,
   ) {}
 
   /** Called by a runner after each run, with the outcome it replaces. */
   ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void {
     this.runs.next({ check, status: outcome.status, durationMs: outcome.durationMs });
     this.warnIfSlow(check, outcome);
+    const logged = this.logBeforeFirstPass(check, outcome);
     const from = previous?.status ?? 'unknown';
     if (from === outcome.status) return;
     const change: StatusChange = {
@@ -66,8 +77,41 @@ export class HealthEvents implements OnModuleDestroy {
       output: outcome.report.output,
       at: outcome.report.time,
     };
-    this.log(change, outcome.observedAt);
+    if (!logged) this.log(change, outcome.observedAt);
     this.changes.next(change);
+  }
+
+  /**
+   * Logs a result of a check that has not passed since boot: its first failure once, as not
+   * passing yet; its first pass; a failure (not one `failureThreshold` damps) once start-up has
+   * completed or its budget is spent, as a failure, from when on it is logged as any other.
+   * `false`: not such a result, or one to log as any other.
+   */
+  private logBeforeFirstPass(check: string, outcome: CheckOutcome): boolean {
+    if (this.judged.has(check)) return false;
+    const since = this.notPassingYet.get(check);
+    const at = outcome.observedAt;
+    if (!outcome.failed) {
+      this.judged.add(check);
+      this.notPassingYet.delete(check);
+      // A first result that warns is a change like any other: degraded.
+      if (since === undefined || outcome.status !== 'pass') return false;
+      this.logger.log(messages.checkPassesNow(check, at - since));
+      return true;
+    }
+    const overdue = at - this.bootAt >= this.options.startupBudgetMs;
+    if (since === undefined && !(overdue && outcome.status === 'fail')) {
+      this.notPassingYet.set(check, at);
+      this.logger.log(messages.checkNotPassingYet(check, outcome.report.output));
+      return true;
+    }
+    const due = overdue || this.state.started;
+    if (!due || outcome.status !== 'fail') return true;
+    this.judged.add(check);
+    this.notPassingYet.delete(check);
+    this.failingSince.set(check, since ?? at);
+    this.logger.error(messages.checkNeverPassed(check, at - this.bootAt, outcome.report.output));
+    return true;
   }
 
   /**

@@ -89,6 +89,12 @@ export const messages = {
     `check() read a probe or group that includes "${check}" itself, which cannot wait for its own result; leave it out: HealthService.check(probe, { exclude: ['${check}'] })`,
   checkFailed: (check: string, output?: string) =>
     `Health check "${check}" failed${output ? `: ${output}` : ''}`,
+  checkNotPassingYet: (check: string, output?: string) =>
+    `Health check "${check}" is not passing yet${output ? `: ${output}` : ''}`,
+  checkPassesNow: (check: string, afterMs: number) =>
+    `Health check "${check}" passes, ${(afterMs / 1000).toFixed(1)} s after its first run`,
+  checkNeverPassed: (check: string, sinceBootMs: number, output?: string) =>
+    `Health check "${check}" failed${output ? `: ${output}` : ''} (it has not passed once in the ${(sinceBootMs / 1000).toFixed(1)} s since the application started)`,
   checkDegraded: (check: string, output?: string) =>
     `Health check "${check}" is degraded${output ? `: ${output}` : ''}`,
   checkRecovered: (check: string, from: string, since: number | undefined, at: number) =>
@@ -121,6 +127,8 @@ export const messages = {
   probeServerExited: (code: number) => `The probe server's worker stopped (exit code ${code})`,
   probeServerDied: (code: number, restartMs: number) =>
     `The probe server's worker stopped (exit code ${code}); starting it again in ${restartMs} ms`,
+  probeServerReleased: (reason: string) =>
+    `The application's HTTP server could not listen (${reason}): the probe server closes, so that the probes fail as the application's port does`,
   probeServerGuard: (guard: string) =>
     `HealthModule: the guard ${guard} decides who is internal on the application's port only. The probe server decides by internalNetworks and trustProxy, in its own thread: keep its port out of the Service (as a containerPort only the kubelet and in-cluster callers reach).`,
   unknownProbe: (probe: string, known: readonly string[]) =>

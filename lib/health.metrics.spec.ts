@@ -10,6 +10,7 @@ import type { HealthModuleOptions } from './interfaces/health-module-options.int
 import { IndicatorRegistry } from './indicator.registry.js';
 import { IndicatorRunner } from './indicator.runner.js';
 import { Redactor } from './redactor.js';
+import { ReadinessState } from './readiness.state.js';
 
 const ignore = () => undefined;
 const silent: LoggerService = { log: ignore, warn: ignore, error: ignore };
@@ -36,7 +37,7 @@ function setup(
   Metrics: typeof HealthMetrics = HealthMetrics,
 ): Setup {
   const options = resolveHealthOptions({ metrics, logger: false });
-  const events = new HealthEvents(options, silent);
+  const events = new HealthEvents(options, silent, new ReadinessState());
   const indicators = new IndicatorRegistry(options);
   for (const name of checks) {
     const indicatorOptions = resolveIndicatorOptions('Test', { name }, options);
@@ -265,6 +266,7 @@ describe('HealthMetrics', () => {
         HealthMetrics,
         HealthEvents,
         IndicatorRegistry,
+        ReadinessState,
         {
           provide: RESOLVED_HEALTH_OPTIONS,
           useValue: resolveHealthOptions({ metrics: { registry } }),

@@ -24,6 +24,7 @@ import {
 import { messages } from './health.messages.js';
 import { resolveHealthOptions, type ResolvedHealthOptions } from './health.options.js';
 import { HealthService } from './health.service.js';
+import { HttpListenerWatch } from './http-listener.watch.js';
 import { IndicatorExplorer } from './indicator.explorer.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
@@ -113,6 +114,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     IndicatorExplorer,
     ProcessDiagnostics,
     ReadinessState,
+    HttpListenerWatch,
     ShutdownCoordinator,
     ProbeEvaluator,
     ProbeWatcher,
@@ -124,6 +126,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         ProbeWatcher,
         IndicatorRegistry,
         HealthMetrics,
+        ReadinessState,
       ],
       // Started while providers are created, before any onModuleInit: a slow start-up answers
       // `starting` on the probe port instead of refusing connections.

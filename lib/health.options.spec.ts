@@ -21,6 +21,7 @@ describe('resolveHealthOptions', () => {
       redact: [],
       shutdown: { signals: ['SIGTERM', 'SIGINT'], delayMs: 0, gracePeriodMs: 30_000 },
       probeTimeoutMs: 1000,
+      startupBudgetMs: 30_000,
       slowCheckMs: 250,
       logger: undefined,
       refreshIntervalMs: undefined,
@@ -133,6 +134,10 @@ describe('resolveHealthOptions', () => {
     [{ path: 'a/./b' }, /"path" is "a\/.\/b"/],
     [{ path: 'a//b' }, /"path" is "a\/\/b"/],
     [{ probeTimeoutMs: 0 }, /"probeTimeoutMs" is number 0/],
+    [
+      { startupBudgetMs: 1.5 },
+      /"startupBudgetMs" is number 1.5; it must be an integer number of milliseconds from 0 \(a failure is an error from the first\)/,
+    ],
     [{ grpc: 'on' }, /"grpc" is "on"; it must be true, false, or \{ maxWatchStreams\? \}/],
     [
       { grpc: { maxWatchStreams: 0 } },

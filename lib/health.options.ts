@@ -43,6 +43,7 @@ export interface ResolvedHealthOptions {
   redact: readonly (RedactionRule | RegExp)[];
   shutdown: false | Required<ShutdownOptions>;
   probeTimeoutMs: number;
+  startupBudgetMs: number;
   slowCheckMs: number;
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
@@ -225,6 +226,7 @@ const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
   ),
   shutdown,
   probeTimeoutMs: timeout,
+  startupBudgetMs: is(integer(0, MAX_TIMER_MS), ms('0 (a failure is an error from the first)')),
   slowCheckMs: is(integer(0, MAX_TIMER_MS), ms('0 (never warn)')),
   logger: is(
     (v) =>
@@ -296,6 +298,7 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     redact: given.redact ?? [],
     shutdown: given.shutdown === false ? false : resolveShutdown(given.shutdown),
     probeTimeoutMs: given.probeTimeoutMs ?? DEFAULT_MODULE_OPTIONS.probeTimeoutMs,
+    startupBudgetMs: given.startupBudgetMs ?? DEFAULT_MODULE_OPTIONS.startupBudgetMs,
     slowCheckMs: given.slowCheckMs ?? DEFAULT_MODULE_OPTIONS.slowCheckMs,
     logger: given.logger,
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),

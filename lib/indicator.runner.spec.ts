@@ -12,6 +12,11 @@ function runner(check: HealthCheck['check'], options: Record<string, unknown> = 
 }
 
 const noop = (): void => undefined;
+/** A check that fails until `state.up`. */
+const failingUntil = (state: { up: boolean }) =>
+  jest.fn(async () => {
+    if (!state.up) throw new Error('not yet');
+  });
 const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('IndicatorRunner', () => {
@@ -190,6 +195,62 @@ describe('IndicatorRunner', () => {
     it('stamps each result with the time it was observed', async () => {
       const outcome = await runner(async () => undefined).outcome();
       expect(outcome.report.time).toBe(new Date(outcome.observedAt).toISOString());
+    });
+  });
+
+  describe('a check that has not passed yet since boot', () => {
+    it('runs a failure again after 100 ms, then 200 ms, doubling up to cacheTtlMs', async () => {
+      const check = failingUntil({ up: false });
+      const r = runner(check, { cacheTtlMs: 500 });
+      const retries: number[] = [];
+      for (let run = 0; run < 5; run++) {
+        const failed = await r.outcome();
+        // Reused until its retry is due, then run again.
+        let wait = 0;
+        while (r.outcome(failed.observedAt + wait + 1) === failed) wait++;
+        retries.push(wait + 1);
+        await r.outcome(failed.observedAt + wait + 1);
+      }
+      expect(retries).toEqual([100, 200, 400, 500, 500]);
+      expect(check).toHaveBeenCalledTimes(6);
+    });
+
+    it('reuses a failure for cacheTtlMs once the check has passed', async () => {
+      const state = { up: true };
+      const r = runner(failingUntil(state), { cacheTtlMs: 500 });
+      await r.outcome();
+      state.up = false;
+      const failed = await r.outcome(Date.now() + 600);
+      expect(failed.status).toBe('fail');
+      expect(r.outcome(failed.observedAt + 499)).toBe(failed);
+    });
+
+    it('on a background schedule, runs a failure again when asked after its retry, and reads a result once it has passed', async () => {
+      const state = { up: false };
+      const check = failingUntil(state);
+      const r = runner(check, { refreshIntervalMs: 60_000 });
+      r.start();
+      try {
+        const failed = await r.outcome();
+        expect(r.outcome(failed.observedAt + 99)).toBe(failed);
+        expect(r.dueAt(failed.observedAt, 1000)).toBe(failed.observedAt + 100);
+        state.up = true;
+        const passed = await r.outcome(failed.observedAt + 100);
+        expect(passed.status).toBe('pass');
+        expect(r.outcome(passed.observedAt + 59_000)).toBe(passed);
+      } finally {
+        r.stop();
+      }
+    });
+
+    it('runs a failure again when asked after expireFailure(), as at the end of start-up', async () => {
+      const state = { up: false };
+      const r = runner(failingUntil(state), { cacheTtlMs: 5000 });
+      const failed = await r.outcome();
+      state.up = true;
+      expect(r.outcome(failed.observedAt + 1)).toBe(failed);
+      r.expireFailure();
+      expect((await r.outcome(failed.observedAt + 1)).status).toBe('pass');
     });
   });
 

@@ -2,6 +2,7 @@ import { AbandonedCalls } from './abandoned-calls.js';
 import { staleAfterMs, staleOutcome, type CheckOutcome } from './check-outcome.js';
 import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
 import { messages } from './health.messages.js';
+import { FirstPass } from './first-pass.js';
 import type { ResolvedIndicatorOptions } from './health.options.js';
 import type { CheckReport, HealthCheck } from './interfaces/health-check.interface.js';
 import type { Redactor } from './redactor.js';
@@ -23,12 +24,15 @@ export interface RunObserver {
 /**
  * @internal Runs one indicator: under its timeout, at most once at a time (concurrent callers
  * share the run in flight), and reuses the outcome for `cacheTtlMs`; or, with
- * `refreshIntervalMs`, on a schedule of its own, probes reading the latest result.
+ * `refreshIntervalMs`, on a schedule of its own, probes reading the latest result. A failure of a
+ * check that has not passed yet since boot is run again sooner (`FirstPass`).
  */
 export class IndicatorRunner {
   readonly key: string;
   private latest?: CheckOutcome;
+  /** Until when the latest outcome is reused, rather than run again when asked for. */
   private expiresAt = 0;
+  private readonly firstPass = new FirstPass();
   private inflight?: Promise<CheckOutcome>;
   /** Calls that timed out and have not settled yet. */
   private readonly abandoned: AbandonedCalls;
@@ -89,34 +93,46 @@ export class IndicatorRunner {
   /**
    * When a watcher should look again: as the cached result expires (a check cached for no time:
    * `uncachedIntervalMs` after its last run), or, on a background schedule, when the latest result
-   * would turn stale. Runs are announced as they end (`RunObserver`): one in flight sets no time.
+   * would turn stale, or a failure of it is to be run again. Runs are announced as they end
+   * (`RunObserver`): one in flight sets no time.
    */
   dueAt(now: number, uncachedIntervalMs: number): number {
     const latest = this.latest;
     // A run in flight announces itself when it ends.
     if (this.running) return Infinity;
     if (latest === undefined) return now;
-    if (this.refreshing) return latest.observedAt + this.staleAfterMs() + 1;
-    const { cacheTtlMs } = this.options;
-    return Math.max(latest.observedAt + (cacheTtlMs > 0 ? cacheTtlMs : uncachedIntervalMs), now);
+    if (this.refreshing) {
+      return Math.min(latest.observedAt + this.staleAfterMs() + 1, Math.max(this.expiresAt, now));
+    }
+    const due =
+      this.options.cacheTtlMs > 0
+        ? this.expiresAt
+        : latest.observedAt + this.reuseFor(latest, uncachedIntervalMs);
+    return Math.max(due, now);
   }
 
   /**
-   * The cached outcome while it is fresh (synchronously), else the run in flight or a new one.
-   * `retryFailure` ignores a cached failure: start-up should not wait out a TTL to latch.
+   * The cached outcome while it is fresh (synchronously), else the run in flight or a new one. A
+   * background result is read until the next run replaces it, unless it is a failure to run again
+   * (`FirstPass`). `retryFailure` ignores a cached failure: start-up should not wait out a TTL, nor
+   * a background interval, to latch.
    */
   outcome(now = Date.now(), retryFailure = false): CheckOutcome | Promise<CheckOutcome> {
     // check() reading a probe that includes it: running it again would recurse without end.
     if (this.calling) return this.selfCall();
     const latest = this.latest;
-    if (this.refreshing) {
-      if (latest === undefined) return this.shared();
-      return this.stale(latest, now) ?? latest;
-    }
-    if (latest !== undefined && now < this.expiresAt && !(retryFailure && latest.failed)) {
-      return latest;
-    }
-    return this.shared();
+    if (latest === undefined) return this.shared();
+    const expired = now >= this.expiresAt || (retryFailure && latest.failed);
+    if (expired) return this.shared();
+    return this.refreshing ? (this.stale(latest, now) ?? latest) : latest;
+  }
+
+  /**
+   * A failure it has at hand is run again when next asked for: it was observed while the
+   * application was starting, and start-up has just completed.
+   */
+  expireFailure(): void {
+    if (this.latest?.failed) this.expiresAt = 0;
   }
 
   /** The run in flight, or a new one: concurrent callers share it. */
@@ -143,7 +159,8 @@ export class IndicatorRunner {
     outcome = this.damped(outcome);
     const previous = this.latest;
     this.latest = outcome;
-    this.expiresAt = outcome.observedAt + this.options.cacheTtlMs;
+    this.firstPass.record(outcome);
+    this.expiresAt = outcome.observedAt + this.reuseFor(outcome);
     this.running = false;
     try {
       this.observer?.ran(this.name, outcome, previous);
@@ -151,6 +168,18 @@ export class IndicatorRunner {
       // A logger or subscriber of the application that throws must not cost the result.
     }
     return outcome;
+  }
+
+  /**
+   * How long an outcome is reused: `usualMs` (`cacheTtlMs`), or, on a background schedule, until
+   * the next run; a failure of a check that has not passed yet, less (`FirstPass`).
+   */
+  private reuseFor(outcome: CheckOutcome, usualMs = this.options.cacheTtlMs): number {
+    const interval = this.options.refreshIntervalMs;
+    if (interval === undefined) return this.firstPass.reuseFor(outcome, usualMs);
+    return outcome.failed && !this.firstPass.done
+      ? this.firstPass.reuseFor(outcome, interval)
+      : Infinity;
   }
 
   /** What check() gets when it asks for its own outcome: a failure, which fails its run too. */

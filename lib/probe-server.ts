@@ -17,6 +17,7 @@ import { IndicatorRegistry } from './indicator.registry.js';
 import type { ProbeResult } from './probe.evaluator.js';
 import type { ProbeServerConfig, ToMainThread, ToProbeServer } from './probe-server.protocol.js';
 import { ProbeWatcher } from './probe.watcher.js';
+import { ReadinessState } from './readiness.state.js';
 
 /** How often the main event loop beats: a stall is seen within this of `maxStallMs`. */
 const BEAT_MS = 100;
@@ -28,6 +29,10 @@ const WORKER = fileURLToPath(new URL('./probe-server.worker.js', import.meta.url
  * @internal The main thread's side of the probe server: it starts the worker (and starts it
  * again if it dies), beats the event loop's heartbeat into memory the worker reads, and publishes
  * every probe's latest result as it changes. It never answers a probe itself.
+ *
+ * It never keeps the process alive on its own (its worker is unref'd once it listens): a start-up
+ * that fails ends the process as it would without it. And when the application's HTTP server
+ * cannot listen, it closes, so that the kubelet finds its port refused as it finds the app's.
  */
 @Injectable()
 export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,6 +42,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly published = new Map<string, ProbeResult>();
   private readonly subscriptions: Subscription[] = [];
   private closing = false;
+  /** Results are posted from the end of the turn in which the application bootstrapped. */
+  private publishing = false;
   private restartDelay = RESTART_MS.first;
   private checks?: Extract<ToProbeServer, { type: 'checks' }>;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
@@ -48,6 +55,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly watcher: ProbeWatcher,
     private readonly registry: IndicatorRegistry,
     private readonly metrics: HealthMetrics,
+    private readonly state: ReadinessState,
   ) {}
 
   /**
@@ -69,6 +77,10 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       throw error;
     }
     this.logger.log(messages.probeServerListening(this.options.probeServer.host, this.port));
+    const released = this.state.changed.subscribe(() => {
+      if (this.state.listenError !== undefined) this.release(this.state.listenError);
+    });
+    this.subscriptions.push(released);
   }
 
   /** Publishes every probe's results from now on, and the checks each selects. */
@@ -90,10 +102,16 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       this.subscriptions.push(
         this.watcher.results(probe).subscribe((result) => {
           this.published.set(result.probe, result);
-          this.post({ type: 'result', result });
+          if (this.publishing) this.post({ type: 'result', result });
         }),
       );
     }
+    // app.listen() reaches the adapter's listen() in this same turn, after the last bootstrap
+    // hook: a ready published before the turn is over would pass before the app's port listens.
+    setImmediate(() => {
+      this.publishing = true;
+      for (const result of this.published.values()) this.post({ type: 'result', result });
+    });
   }
 
   /** Last of all: the probe server answers through the shutdown delay and the drain. */
@@ -101,6 +119,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     this.stop();
     await this.worker?.terminate();
     this.worker = undefined;
+  }
+
+  /** The app's HTTP server could not listen: nothing may answer for a pod that serves nothing. */
+  private release(reason: string): void {
+    if (this.closing) return;
+    this.logger.warn(messages.probeServerReleased(reason));
+    this.stop();
+    void this.worker?.terminate();
   }
 
   private stop(): void {
@@ -146,6 +172,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       worker.on('message', (message: ToMainThread) => {
         if (message.type === 'listening') {
           this.restartDelay = RESTART_MS.first;
+          // Held while it starts (start-up awaits it); from then on, the app's own handles decide.
+          worker.unref();
           resolve(message.port);
         } else if (message.type === 'error') {
           const error = new Error(

@@ -8,9 +8,11 @@ import type {
  * What can make a probe fail whatever its checks say, in the order they are asked:
  * - `shutdown`: a shutdown has begun, or the app called `markNotReady()`;
  * - `startup`: start-up has not completed (answered `starting`, with the startup checks);
- * - `bootstrap`: the application has not bootstrapped (answered `bootstrapping`).
+ * - `bootstrap`: the application has not bootstrapped (answered `bootstrapping`);
+ * - `listening`: the application's HTTP server does not listen yet (answered `starting`), or could
+ *   not listen (answered with why).
  */
-export type ProbeGate = 'shutdown' | 'startup' | 'bootstrap';
+export type ProbeGate = 'shutdown' | 'startup' | 'bootstrap' | 'listening';
 
 /**
  * @internal A probe as data: which checks it runs, what else decides its status, and who may read
@@ -62,7 +64,7 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
     kind: 'probe',
     runsChecks: true,
     selects: (check) => check.probes.has('ready'),
-    gates: ['shutdown', 'startup'],
+    gates: ['shutdown', 'startup', 'listening'],
     latches: false,
     diagnostics: false,
     access: 'status',
@@ -71,8 +73,8 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
     description:
       'Runs the readiness indicators. A failing critical indicator fails it (503); a failing ' +
       'non-critical one or a `warn` degrades it (still 200). 503 with output `starting` until ' +
-      'start-up has completed, and while shutting down. External callers get only ' +
-      '`{ "status": ... }` by default.',
+      'start-up has completed and the HTTP server listens, and while shutting down. External ' +
+      'callers get only `{ "status": ... }` by default.',
   },
   {
     name: 'startup',
@@ -140,7 +142,7 @@ export function groupDefinition(name: string, group: HealthGroupOptions): ProbeD
     runsChecks: true,
     selects: (check: ResolvedIndicatorOptions) => include.has(check.name),
     include: [...include],
-    gates: gated ? (['shutdown', 'startup'] as const) : [],
+    gates: gated ? (['shutdown', 'startup', 'listening'] as const) : [],
     latches: false,
     diagnostics: false,
     access: group.access ?? 'status',

@@ -93,8 +93,9 @@ export class ProbeEvaluator {
   }
 
   /**
-   * The checks whose next result can change a probe now: none while a gate decides for good (a
-   * shutdown, a latched start-up), the start-up checks while it waits on them, else its own.
+   * The checks whose next result can change a probe now: none while a gate decides (a shutdown, a
+   * latched start-up, an HTTP server that does not listen), the start-up checks while it waits on
+   * them, else its own.
    */
   deciding(definition: ProbeDefinition): readonly IndicatorRunner[] {
     if (definition.latches) return this.started ? [] : this.registry.runnersOf(definition);
@@ -103,6 +104,7 @@ export class ProbeEvaluator {
     if (gates.includes('bootstrap') && !this.state.bootstrapped) return [];
     const startup = this.registry.probes.find((probe) => probe.latches);
     if (gates.includes('startup') && !this.started && startup) return this.deciding(startup);
+    if (gates.includes('listening') && this.state.notListening !== undefined) return [];
     return this.registry.runnersOf(definition);
   }
 
@@ -159,6 +161,8 @@ export class ProbeEvaluator {
       const override = this.state.override;
       if (gate === 'shutdown' && override !== undefined) return failed(override);
       if (gate === 'bootstrap' && !this.state.bootstrapped) return failed('bootstrapping');
+      const notListening = this.state.notListening;
+      if (gate === 'listening' && notListening !== undefined) return failed(notListening);
       const startup = this.registry.probes.find((probe) => probe.latches);
       if (gate !== 'startup' || this.started || startup === undefined) continue;
       // Not started: the start-up checks show what it is waiting for, unless they just passed.
@@ -208,10 +212,22 @@ export class ProbeEvaluator {
       if (report.status !== 'fail' && !partial) {
         this.latch = done;
         this.latchedWith = settled;
-        this.state.changed.next();
+        this.expireStartingFailures();
+        this.state.started = true;
       }
       return done;
     });
+  }
+
+  /**
+   * What the checks of the probes start-up holds back failed with while the app was starting is
+   * not reused now that it has started: `ready` passes as soon as `startup` does, when they pass.
+   */
+  private expireStartingFailures(): void {
+    for (const definition of this.registry.probes) {
+      if (!definition.gates.includes('startup')) continue;
+      for (const runner of this.registry.runnersOf(definition)) runner.expireFailure();
+    }
   }
 
   /** The outcomes of `runners` from `source`; `undefined` when one has none at hand. */

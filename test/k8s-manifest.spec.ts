@@ -32,6 +32,8 @@ const container: Container = pod.containers[0];
 /** The shutdown delay the library applies in Kubernetes, and the slowest request of the sample. */
 const DELAY_MS = 5000;
 const QUERY_TIMEOUT_MS = 2000;
+/** The sample's startupBudgetMs. */
+const STARTUP_BUDGET_MS = 60_000;
 /** The longest indicator timeout of the sample (database: 300 ms; the default is 500 ms). */
 const LONGEST_INDICATOR_TIMEOUT_MS = 500;
 
@@ -70,6 +72,11 @@ describe('sample/k8s', () => {
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
       DELAY_MS + QUERY_TIMEOUT_MS + 5000,
     );
+  });
+
+  it('tells the app the startupProbe’s budget, so that the warm-up is not logged as an error', () => {
+    const { periodSeconds, failureThreshold } = container.startupProbe;
+    expect(periodSeconds * failureThreshold * 1000).toBe(STARTUP_BUDGET_MS);
   });
 
   it('withdraws a pod within the delay: readiness period below it', () => {

@@ -198,6 +198,103 @@ describe('status changes', () => {
     expect((await app.get(HealthService).check('ready')).status).toBe('fail');
   });
 
+  describe('of a check that has not passed yet since boot', () => {
+    it('logs it once, below error level, as not passing yet, then its first pass', async () => {
+      const warm = { done: false };
+      const { logger, lines } = capture();
+      app = await createTestApp({
+        providers: [
+          defineIndicator({ name: 'warmup', probes: ['startup'] }, () => {
+            if (!warm.done) throw new Error('warming up');
+          }),
+        ],
+        health: { logger },
+      });
+      const health = app.get(HealthService);
+      for (let run = 0; run < 3; run++) expect((await health.check('startup')).status).toBe('fail');
+      warm.done = true;
+      expect((await health.check('startup')).status).toBe('pass');
+      expect(lines.filter((line) => line.includes('"warmup"'))).toEqual([
+        'log Health check "warmup" is not passing yet: warming up',
+        expect.stringMatching(/^log Health check "warmup" passes, \d+\.\d s after its first run$/),
+      ]);
+    });
+
+    it('takes no failure at boot for an error when the check passes on its next run, as a queue worker that registers a moment later', async () => {
+      const workers = { running: 0 };
+      const { logger, lines } = capture();
+      app = await createTestApp({
+        providers: [
+          defineIndicator({ name: 'bullmq' }, () => {
+            if (workers.running === 0) throw new Error('0 running workers');
+          }),
+        ],
+        health: { logger },
+      });
+      const health = app.get(HealthService);
+      expect((await health.check('ready')).status).toBe('fail');
+      workers.running = 1;
+      await until(async () => (await health.check('ready')).status === 'pass', 'ready to pass');
+      expect(lines.filter((line) => line.includes('"bullmq"'))).toEqual([
+        'log Health check "bullmq" is not passing yet: 0 running workers',
+        expect.stringMatching(/^log Health check "bullmq" passes, \d+\.\d s after its first run$/),
+      ]);
+    });
+
+    it('logs an error when it still fails once start-up has completed', async () => {
+      const { logger, lines } = capture();
+      app = await createTestApp({
+        providers: [defineIndicator({ name: 'queue' }, down)],
+        health: { logger },
+      });
+      const health = app.get(HealthService);
+      const errors = () => lines.filter((line) => line.startsWith('error'));
+      await until(async () => {
+        await health.check('ready');
+        return errors().length > 0;
+      }, 'an error line');
+      expect(lines.filter((line) => line.includes('"queue"'))).toEqual([
+        'log Health check "queue" is not passing yet: connection refused',
+        expect.stringMatching(
+          /^error Health check "queue" failed: connection refused \(it has not passed once in the \d+\.\d s since the application started\)$/,
+        ),
+      ]);
+    });
+
+    it('logs an error once the start-up budget is spent, though start-up has not completed', async () => {
+      const { logger, lines } = capture();
+      app = await createTestApp({
+        providers: [defineIndicator({ name: 'warmup', probes: ['startup'] }, down)],
+        health: { logger, startupBudgetMs: 300 },
+      });
+      const health = app.get(HealthService);
+      const errors = () => lines.filter((line) => line.startsWith('error'));
+      await until(async () => {
+        await health.check('startup');
+        return errors().length > 0;
+      }, 'an error line');
+      expect(health.started).toBe(false);
+      expect(lines.filter((line) => line.includes('"warmup"'))).toEqual([
+        'log Health check "warmup" is not passing yet: connection refused',
+        expect.stringMatching(
+          /^error Health check "warmup" failed: connection refused \(it has not passed once in the \d+\.\d s since the application started\)$/,
+        ),
+      ]);
+    });
+
+    it('logs the first failure as an error with startupBudgetMs: 0', async () => {
+      const { logger, lines } = capture();
+      app = await createTestApp({
+        providers: [defineIndicator({ name: 'db' }, down)],
+        health: { logger, startupBudgetMs: 0 },
+      });
+      await app.get(HealthService).check('ready');
+      expect(lines.filter((line) => line.includes('"db"'))).toEqual([
+        expect.stringMatching(/^error Health check "db" failed: connection refused \(/),
+      ]);
+    });
+  });
+
   it('can be silenced', async () => {
     const writes: string[] = [];
     app = await createTestApp({

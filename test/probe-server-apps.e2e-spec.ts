@@ -2,11 +2,12 @@ import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, timeout } from 'rxjs';
 import './support/dist.js';
 import { rawGet } from './support/http.js';
-import { SERVERS } from './support/servers.js';
+import { freePort, SERVERS } from './support/servers.js';
 
 /**
  * Every kind of Nest app with the probe server, in a process of its own, sent SIGTERM as the
@@ -32,43 +33,57 @@ beforeAll(() => {
 
 let running: Running | undefined;
 let client: ClientProxy | undefined;
+/** A process whose start-up fails, and the server holding the port its app wanted. */
+let failing: ChildProcess | undefined;
+let taken: Server | undefined;
 
 afterEach(async () => {
   await client?.close();
   client = undefined;
   if (running?.child.exitCode === null) running.child.kill('SIGKILL');
   running = undefined;
+  if (failing?.exitCode === null) failing.kill('SIGKILL');
+  failing = undefined;
+  taken?.close();
+  taken = undefined;
 });
 
-function launch(env: Record<string, string>): Promise<Running> {
+/** The fixture in a process of its own: what it prints, and how it ends. */
+function spawnApp(env: Record<string, string>) {
   const child = spawn(process.execPath, [FIXTURE], {
     env: { ...process.env, DELAY_MS: String(DELAY_MS), REDIS_URL: SERVERS.redis, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const printed = { out: '', err: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (printed.out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (printed.err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, printed, exited };
+}
+
+function launch(env: Record<string, string>): Promise<Running> {
+  const { child, printed, exited } = spawnApp(env);
   const events = () =>
-    out
+    printed.out
       .split('\n')
       .map((line) => /^(HANDLED|DESTROY) (\d+)$/.exec(line))
       .filter((match) => match !== null)
       .map((match) => ({ name: match![1], at: Number(match![2]) }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no READY within 10 s\n${out}\n${err}`)),
+      () => reject(new Error(`no READY within 10 s\n${printed.out}\n${printed.err}`)),
       10_000,
     );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const ready = /READY (\{.*\})/.exec(out);
+    child.stdout!.on('data', () => {
+      const ready = /READY (\{.*\})/.exec(printed.out);
       if (ready) {
         clearTimeout(timer);
         resolve({ child, ports: JSON.parse(ready[1]), events, exited });
       }
     });
-    child.on('exit', (code) => reject(new Error(`exited with ${code} at start\n${out}\n${err}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`exited with ${code} at start\n${printed.out}\n${printed.err}`)),
+    );
   });
 }
 
@@ -164,3 +179,90 @@ function redisOptions() {
   const url = new URL(SERVERS.redis);
   return { host: url.hostname, port: Number(url.port || 6379) };
 }
+
+/** Resolves with `promise`, or fails saying what did not happen within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+interface Answer {
+  /** 0: refused. */
+  status: number;
+  output?: string;
+}
+
+/** Asks the probe server for `ready` every 20 ms until `done(answers)`, for at most `ms`. */
+async function pollReady(port: number, done: (answers: Answer[]) => boolean, ms = 8000) {
+  const answers: Answer[] = [];
+  const deadline = Date.now() + ms;
+  while (!done(answers) && Date.now() < deadline) {
+    const answer = await status(port, '/health/ready').catch(() => undefined);
+    answers.push({ status: answer?.status ?? 0, output: answer?.body?.output });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return answers;
+}
+
+/** A port in use on the loopback, as another process would hold it. */
+async function takenPort(): Promise<number> {
+  taken = createServer();
+  await new Promise<void>((resolve) => taken!.listen(0, '127.0.0.1', resolve));
+  return (taken.address() as AddressInfo).port;
+}
+
+describe('the probe server of an app whose start-up fails', () => {
+  it('lets the process end, as it would without it, when a provider’s onModuleInit throws', async () => {
+    const app = spawnApp({ KIND: 'http', FAIL: 'init' });
+    failing = app.child;
+    const code = await within(app.exited, 8000, 'the process did not end');
+    expect([code, app.printed.out]).toEqual([0, 'FAILED the database refused the connection\n']);
+  });
+
+  it('never answers ready when the app cannot listen, and lets the process end', async () => {
+    const probePort = await freePort();
+    const app = spawnApp({
+      KIND: 'http',
+      FAIL: 'listen',
+      APP_PORT: String(await takenPort()),
+      PROBE_PORT: String(probePort),
+      WAIT_MS: '300',
+    });
+    failing = app.child;
+    const answers = pollReady(probePort, () => app.child.exitCode !== null);
+    const code = await within(app.exited, 8000, 'the process did not end');
+    expect(code).toBe(0);
+    expect(app.printed.out).toMatch(/^FAILED listen EADDRINUSE/);
+    // It answered (503 starting) until the app failed to listen, and never 200.
+    expect((await answers).some((answer) => answer.status === 503)).toBe(true);
+    expect((await answers).filter((answer) => answer.status === 200)).toEqual([]);
+  });
+
+  it('closes when the app cannot listen, though something else keeps the process alive', async () => {
+    const probePort = await freePort();
+    const app = spawnApp({
+      KIND: 'http',
+      FAIL: 'listen',
+      HOLD: 'true',
+      APP_PORT: String(await takenPort()),
+      PROBE_PORT: String(probePort),
+      WAIT_MS: '300',
+    });
+    failing = app.child;
+    // Polled until refused after the failure: as the app's own port is, so the kubelet restarts
+    // the pod as it would without the probe server.
+    let failedAt: number | undefined;
+    const answers = await pollReady(probePort, (so) => {
+      if (failedAt === undefined && app.printed.out.includes('FAILED')) failedAt = so.length;
+      return failedAt !== undefined && so.slice(failedAt).some((answer) => answer.status === 0);
+    });
+    expect(app.printed.out).toMatch(/^FAILED listen EADDRINUSE/);
+    expect(answers.some((answer) => answer.status === 503)).toBe(true);
+    expect(answers.filter((answer) => answer.status === 200)).toEqual([]);
+    expect(answers.at(-1)).toEqual({ status: 0 });
+    expect(app.child.exitCode).toBeNull();
+  });
+});

@@ -8,9 +8,13 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import supertest from 'supertest';
 import type { HealthModuleOptions } from '../lib/index.js';
 import { built, ProbeServer } from './support/dist.js';
 import { rawGet, type RawResponse } from './support/http.js';
@@ -41,7 +45,8 @@ function indicator(name: string, options: object = {}, failing = { now: false })
 async function start(
   health: HealthModuleOptions,
   providers: Provider[] = [indicator('db'), indicator('cache', { critical: false }, { now: true })],
-  kind: 'http' | 'context' | 'microservice' = 'http',
+  /** `init`: an HTTP app that only calls init(), as supertest tests do. */
+  kind: 'http' | 'init' | 'context' | 'microservice' = 'http',
 ) {
   @Module({
     imports: [HealthModule.forRoot({ logger: false, ...health })],
@@ -64,7 +69,8 @@ async function start(
     app = microservice;
   } else {
     const http = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
-    await http.listen(0, '127.0.0.1');
+    if (kind === 'init') await http.init();
+    else await http.listen(0, '127.0.0.1');
     app = http;
   }
   const probePort = app.get(HealthService).probeServerPort!;
@@ -137,6 +143,44 @@ function block(ms: number): void {
   while (Date.now() < end);
 }
 
+/** How many threads this process runs (a worker thread is one of them). Linux's /proc. */
+async function threads(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  return Number(/^Threads:\s+(\d+)$/m.exec(status)![1]);
+}
+
+/** Whether a server can listen on `port` (on every IPv4 interface, as the probe server does). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Resolves with `promise`, or fails saying what did not happen within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** The results the main thread posts to the probe server's worker from now on. */
+function publishedResults(context: INestApplicationContext) {
+  const server = context.get(ProbeServer) as unknown as {
+    worker: { postMessage(message: { type: string; result?: object }): void };
+  };
+  const posted: { probe: string; status: string }[] = [];
+  const post = server.worker.postMessage.bind(server.worker);
+  server.worker.postMessage = (message) => {
+    if (message.type === 'result') posted.push(message.result as (typeof posted)[number]);
+    post(message);
+  };
+  return posted;
+}
+
 /** Starts an app that must fail to start, and returns why. */
 const failure = (health: HealthModuleOptions) =>
   start(health).then(
@@ -145,6 +189,13 @@ const failure = (health: HealthModuleOptions) =>
     },
     (error: Error) => error.message,
   );
+
+/** The warm-up and a readiness check that needs it: both fail until it is done. */
+const warmingUp = () => {
+  const cold = { now: true };
+  const checks = [indicator('warmup', { probes: ['startup'] }, cold), indicator('queue', {}, cold)];
+  return { cold, checks };
+};
 
 describe('the probe server', () => {
   it('serves every route of the app’s port, in the same formats', async () => {
@@ -309,6 +360,39 @@ describe('the probe server', () => {
     );
   });
 
+  describe('at the end of start-up', () => {
+    it('passes startup as soon as its check does, and ready with it, without waiting out the background interval', async () => {
+      const { cold, checks } = warmingUp();
+      // Background runs every 5 s (cacheTtlMs, with the probe server on).
+      const { probePort } = await start({ probeServer: { port: 0 }, cacheTtlMs: 5000 }, checks);
+      await until(
+        () => rawGet(probePort, { path: '/health/startup' }),
+        (r) => r.status === 503 && r.text.includes('connection refused'),
+      );
+      cold.now = false;
+      await until(
+        () => rawGet(probePort, { path: '/health/startup' }),
+        (r) => r.status === 200,
+        2000,
+      );
+      const ready = await until(
+        () => rawGet(probePort, { path: '/health/ready' }),
+        (r) => r.status === 200,
+        1000,
+      );
+      expect(ready.body).toMatchObject({ status: 'pass' });
+    });
+
+    it('on the app’s port, passes startup on the first request after its check passes, and ready on the next', async () => {
+      const { cold, checks } = warmingUp();
+      const { appPort } = await start({ probeServer: { port: 0 }, cacheTtlMs: 5000 }, checks);
+      expect((await rawGet(appPort!, { path: '/health/startup' })).status).toBe(503);
+      cold.now = false;
+      expect((await rawGet(appPort!, { path: '/health/startup' })).status).toBe(200);
+      expect((await rawGet(appPort!, { path: '/health/ready' })).status).toBe(200);
+    });
+  });
+
   it.each(['context', 'microservice'] as const)(
     'serves the probes of an app with no HTTP server (%s)',
     async (kind) => {
@@ -349,8 +433,9 @@ describe('the probe server', () => {
     expect(again.body).toMatchObject({ status: 'warn' });
   });
 
-  it('leaves no handle behind when the app closes', async () => {
+  it('leaves no handle and no thread behind when the app closes', async () => {
     const before = handles();
+    const threadsBefore = await threads();
     const { probePort } = await start({ probeServer: { port: 0 } });
     await until(
       () => rawGet(probePort, { path: '/health/live' }),
@@ -363,7 +448,94 @@ describe('the probe server', () => {
       () => handles() <= before,
       () => `${handles() - before} more handle(s) to close`,
     );
+    await waitFor(async () => (await threads()) <= threadsBefore, 'the worker thread to end');
     await expect(rawGet(probePort, { path: '/health/live' })).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  describe('when the application’s start-up does not complete', () => {
+    it('holds nothing that keeps the process alive after a failed init(), and close() releases its port and thread', async () => {
+      const port = await freePort();
+      const before = await threads();
+      @Injectable()
+      class Broken implements OnModuleInit {
+        onModuleInit() {
+          throw new Error('the database refused the connection');
+        }
+      }
+      const moduleRef = await Test.createTestingModule({
+        imports: [HealthModule.forRoot({ logger: false, probeServer: { port } })],
+        providers: [Broken],
+      }).compile();
+      const testApp = moduleRef.createNestApplication({ logger: false });
+      await expect(testApp.init()).rejects.toThrow('the database refused the connection');
+      // The probe server's worker and its port to the main thread are unref'd: a test run (or a
+      // process) whose start-up failed ends without closing the app.
+      expect(process.getActiveResourcesInfo()).not.toContain('MessagePort');
+      // Nest's way to release what a failed start-up acquired: close() runs the shutdown hooks.
+      await testApp.close();
+      await waitFor(() => canListen(port), 'the probe port to be released', 3000);
+      await waitFor(async () => (await threads()) <= before, 'the worker thread to end', 3000);
+    });
+
+    it.each(['express', 'fastify'] as const)(
+      'never answers ready when the app cannot listen (%s), says why, and closes',
+      async (adapter) => {
+        const taken = createServer();
+        await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+        const { port } = taken.address() as AddressInfo;
+        @Module({
+          imports: [HealthModule.forRoot({ logger: false, probeServer: { port: 0 } })],
+          providers: [indicator('db')],
+        })
+        class AppModule {}
+        const settings = { logger: false as const, abortOnError: false };
+        const http =
+          adapter === 'fastify'
+            ? await NestFactory.create(AppModule, new FastifyAdapter(), settings)
+            : await NestFactory.create(AppModule, settings);
+        app = http;
+        const probePort = http.get(HealthService).probeServerPort!;
+        // What the main thread publishes, which the worker serves from.
+        const published = publishedResults(http);
+        const seen: number[] = [];
+        const polling = (async () => {
+          for (;;) {
+            const answer = await rawGet(probePort, { path: '/health/ready' }).catch(() => null);
+            if (answer === null) return;
+            seen.push(answer.status);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        })();
+        try {
+          await waitFor(() => seen.length > 0, 'the probe server to answer');
+          await expect(http.listen(port, '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+          // Refused, as the app's port is: the kubelet sees the pod fail as it would without it.
+          await within(polling, 3000, 'the probe server did not close');
+        } finally {
+          taken.close();
+        }
+        expect(seen.filter((status) => status === 200)).toEqual([]);
+        expect(
+          published.filter(({ probe, status }) => probe === 'ready' && status !== 'fail'),
+        ).toEqual([]);
+        expect(await http.get(HealthService).check('ready')).toMatchObject({
+          status: 'fail',
+          output: expect.stringMatching(/^the HTTP server could not listen: listen EADDRINUSE/),
+        });
+      },
+    );
+
+    it('passes ready for an app that only calls init(), as supertest tests do', async () => {
+      const { probePort } = await start({ probeServer: { port: 0 } }, [indicator('db')], 'init');
+      await until(
+        () => rawGet(probePort, { path: '/health/ready' }),
+        (r) => r.status === 200,
+      );
+      // supertest listens the server itself, on a port of its own.
+      const http = app as unknown as { getHttpServer(): Parameters<typeof supertest>[0] };
+      await supertest(http.getHttpServer()).get('/health/ready').expect(200);
+      expect((await rawGet(probePort, { path: '/health/ready' })).status).toBe(200);
+    });
   });
 
   describe('stops start-up, naming the option, when', () => {

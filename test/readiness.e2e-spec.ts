@@ -60,6 +60,30 @@ describe('taking an instance out of rotation', () => {
   });
 });
 
+describe('start-up', () => {
+  it('passes ready as soon as a check that failed at boot passes, without waiting out its cache', async () => {
+    const workers = { running: 0 };
+    const http = await start({
+      providers: [
+        defineIndicator({ name: 'bullmq' }, () => {
+          if (workers.running === 0) throw new Error('0 running workers');
+        }),
+      ],
+      health: { cacheTtlMs: 5000 },
+    });
+    await http.get('/health/startup').expect(200);
+    await http.get('/health/ready').expect(503);
+    // The worker registers a moment later: a failure of a check that has not passed yet is run
+    // again soon, not reused for the 5 s a result is cached.
+    workers.running = 1;
+    const deadline = Date.now() + 1000;
+    while ((await http.get('/health/ready')).status !== 200) {
+      if (Date.now() > deadline) throw new Error('ready did not pass within 1 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+});
+
 /** A logger that keeps the warnings. */
 function capture(): { logger: LoggerService; warnings: string[] } {
   const warnings: string[] = [];

@@ -157,7 +157,7 @@ describe('BuiltInIndicator', () => {
   });
 
   it('honours every decorator option given to register(), failureThreshold and refreshIntervalMs included', async () => {
-    let celsius = 95;
+    let celsius = 20;
     const reads: number[] = [];
     app = await createTestApp({
       providers: [
@@ -173,19 +173,36 @@ describe('BuiltInIndicator', () => {
       ],
     });
     const health = app.get(HealthService);
-    // The first failure of two is damped to warn: failureThreshold reached the indicator.
-    const first = await health.check('ready');
-    expect(first.checks!['temperature:responseTime'][0]).toMatchObject({
-      status: 'warn',
-      output: '95 °C, above 80 °C (failure 1 of 2)',
-    });
-    // Background runs follow refreshIntervalMs with no probe asking (without it, none runs).
+    expect((await health.check('ready')).status).toBe('pass');
+    // Background runs follow refreshIntervalMs with no probe asking (without it, none runs)...
     const before = reads.length;
     await until(() => reads.length >= before + 2, 'two background runs');
     // ...no sooner than the interval allows (less its 10 % jitter).
     const gaps = reads.slice(before - 1).map((at, i, all) => (i === 0 ? 100 : at - all[i - 1]!));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100 * 0.9 - 2);
-    celsius = 20;
+    // Once the check has passed, the first failure of two is damped to warn: failureThreshold
+    // reached the indicator. (Before its first pass, a failure is run again sooner.)
+    const changes: { to: string; output?: string }[] = [];
+    const subscription = health.changes$.subscribe((change) => changes.push(change));
+    celsius = 95;
+    await until(() => changes.some((change) => change.to === 'fail'), 'a failure');
+    subscription.unsubscribe();
+    expect(changes).toEqual([
+      {
+        check: 'temperature',
+        from: 'pass',
+        to: 'warn',
+        output: '95 °C, above 80 °C (failure 1 of 2)',
+        at: expect.any(String),
+      },
+      {
+        check: 'temperature',
+        from: 'warn',
+        to: 'fail',
+        output: '95 °C, above 80 °C',
+        at: expect.any(String),
+      },
+    ]);
   });
 
   it('can be extended and decorated like any indicator', async () => {

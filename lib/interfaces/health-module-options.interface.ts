@@ -78,6 +78,13 @@ export interface HealthModuleOptions {
    * default): start-up warns about an indicator whose timeout is not below it.
    */
   probeTimeoutMs?: number;
+  /**
+   * How long start-up may take, as your startupProbe allows it (failureThreshold × periodSeconds,
+   * in ms; default 30000, the kubelet's defaults). Until start-up has completed or this is spent, a
+   * check that has not passed yet is logged once as not passing yet, not as an error. `0`: a
+   * failure is an error from the first.
+   */
+  startupBudgetMs?: number;
   /** Logs a warning when a check takes longer than this (ms); 0 never. Default 250. */
   slowCheckMs?: number;
   /** Where the module logs (status changes, slow checks, shutdown): a logger of yours, or `false` for silence. Default: Nest's `Logger`. */

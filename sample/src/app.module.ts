@@ -27,6 +27,9 @@ import { WarmupModule } from './warmup/warmup.module.js';
         // Matches sample/k8s/deployment.yaml: terminationGracePeriodSeconds 30, probe timeout 1 s.
         shutdown: { delayMs: config.shutdownDelayMs, gracePeriodMs: 30_000 },
         probeTimeoutMs: 1000,
+        // The startupProbe's budget (30 × 2 s): the warm-up's checks are expected to fail until
+        // then, and are logged as not passing yet, not as errors.
+        startupBudgetMs: 60_000,
         // The kubelet probes its own port, answered from a worker thread whatever the event loop
         // is doing (sample/k8s/deployment.yaml: containerPort "probes", not in the Service).
         probeServer: { port: config.probePort, maxStallMs: config.maxStallMs },
