@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { ModulesContainer, Reflector } from '@nestjs/core';
-import { messages } from '../health.messages.js';
+import { messages } from '../core/health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
 import {
   abortable,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { messages } from '../health.messages.js';
+import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './built-in.indicator.js';
 import { formatBytes } from './disk.indicator.js';

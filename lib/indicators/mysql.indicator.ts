@@ -1,7 +1,7 @@
 // mysql2's internals (`_allConnections`...) are read, when present, for details and to withdraw a
 // request.
 /* oxlint-disable no-underscore-dangle */
-import { messages } from '../health.messages.js';
+import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import {
   BuiltInIndicator,
