@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { HEALTH_CONTROLLER_CLASS, HEALTH_GRPC_CONTROLLER_CLASS } from './core/health.constants.js';
-import { createHealthController, defineProbeRoutes } from './transports/http/health.controller.js';
+import { createHealthController } from './transports/http/health.controller.js';
+import { defineProbeRoutes } from './transports/http/probe.routes.js';
 import { createHealthGrpcController } from './transports/grpc/grpc.controller.js';
 import { messages } from './core/health.messages.js';
 import { MODULE_OPTION_KEYS } from './options/health.options.js';
@@ -40,7 +41,10 @@ export const {
       const controller = createHealthController();
       const grpcController = createHealthGrpcController();
       const groups = groupsOf(definition.providers);
-      const routes = [...PROBES, ...(groups ?? []).map((name) => ({ name, checkRoutes: true }))];
+      const routes = [
+        ...PROBES,
+        ...(groups ?? []).map((name) => ({ name, answersPerCheck: true })),
+      ];
       defineProbeRoutes(controller, routes, { anyGroup: groups === undefined });
       for (const decorate of controllerDecorators ?? []) {
         decorate(controller);

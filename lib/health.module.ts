@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
   type Type,
 } from '@nestjs/common';
-import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
+import { DiscoveryModule, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import {
   HEALTH_CONTROLLER_CLASS,
   HEALTH_GRPC_CONTROLLER_CLASS,
@@ -127,6 +127,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         IndicatorRegistry,
         HealthMetrics,
         ReadinessState,
+        HttpAdapterHost,
       ],
       // Started while providers are created, before any onModuleInit: a slow start-up answers
       // `starting` on the probe port instead of refusing connections.

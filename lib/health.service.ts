@@ -4,9 +4,10 @@ import { messages } from './core/health.messages.js';
 import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './core/indicator.registry.js';
 import { HealthEvents, type StatusChange } from './observability/health.events.js';
-import { andThen, type Maybe } from './core/maybe-promise.js';
+import { andThen, type MaybePromise } from './core/maybe-promise.js';
 import type { ProbeDefinition } from './core/probe.definitions.js';
-import { ProbeEvaluator, type ProbeResult } from './core/probe.evaluator.js';
+import { ProbeEvaluator } from './core/probe.evaluator.js';
+import type { ProbeResult } from './core/probe-result.js';
 import { ProbeWatcher } from './core/probe.watcher.js';
 import { ProbeServer } from './transports/probe-server/probe-server.js';
 import { ReadinessState } from './core/readiness.state.js';
@@ -95,9 +96,9 @@ export class HealthService implements OnApplicationBootstrap {
     probe: ProbeName | (string & {}),
     options: { exclude?: readonly string[] } = {},
   ): Promise<HealthReport> {
-    const answer = this.answer(probe, options.exclude);
-    if (answer === undefined) throw new Error(this.unknown(probe));
-    return (await answer).report;
+    const definition = this.registry.probe(probe);
+    if (definition === undefined) throw new Error(this.unknown(probe));
+    return (await this.answer(definition, options.exclude)).report;
   }
 
   /** The report of one check of a probe or group; `undefined` when it has no such check. */
@@ -105,7 +106,9 @@ export class HealthService implements OnApplicationBootstrap {
     probe: ProbeName | (string & {}),
     name: string,
   ): Promise<HealthReport | undefined> {
-    return (await this.answerCheck(probe, name))?.report;
+    const definition = this.registry.probe(probe);
+    if (definition === undefined) return undefined;
+    return (await this.answerCheck(definition, name))?.report;
   }
 
   /**
@@ -128,20 +131,22 @@ export class HealthService implements OnApplicationBootstrap {
     return this.registry.probes;
   }
 
-  /** @internal A probe's result, synchronous when the cache answers; `undefined`: no such probe. */
-  answer(probe: string, exclude?: readonly string[]): Maybe<ProbeResult> | undefined {
-    const definition = this.registry.probe(probe);
-    if (definition === undefined) return undefined;
+  /** @internal A probe or group by its name; `undefined` when there is none. */
+  probe(name: string): ProbeDefinition | undefined {
+    return this.registry.probe(name);
+  }
+
+  /** @internal A probe's result, synchronous when the cache answers. */
+  answer(definition: ProbeDefinition, exclude?: readonly string[]): MaybePromise<ProbeResult> {
     return andThen(this.evaluator.evaluate(definition, exclude), (result) => {
       this.events.probes.next({ probe: result.probe, status: result.status });
       return result;
     });
   }
 
-  /** @internal One check's result; `undefined` when the probe or the check does not exist. */
-  answerCheck(probe: string, name: string): Maybe<ProbeResult> | undefined {
-    const definition = this.registry.probe(probe);
-    if (definition === undefined || !definition.checkRoutes) return undefined;
+  /** @internal One check's result; `undefined` when the probe answers for no check of that name. */
+  answerCheck(definition: ProbeDefinition, name: string): MaybePromise<ProbeResult> | undefined {
+    if (!definition.answersPerCheck) return undefined;
     return this.evaluator.evaluateCheck(definition, name);
   }
 

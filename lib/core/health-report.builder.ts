@@ -1,6 +1,6 @@
 import { boundText } from './bounded-text.js';
 import { EXCLUDE_LIMITS } from './health.constants.js';
-import type { ResolvedHealthOptions } from '../options/health.options.js';
+import type { ReportIdentity } from './probe-result.js';
 import type {
   CheckReport,
   HealthReport,
@@ -47,7 +47,7 @@ export interface ReportExtras {
  * outcomes, aggregated with `aggregate()`, frozen.
  */
 export function buildReport(
-  identity: ResolvedHealthOptions['identity'],
+  identity: ReportIdentity,
   outcomes: readonly CheckOutcome[],
   extras: ReportExtras = {},
 ): HealthReport {
@@ -65,10 +65,7 @@ export function buildReport(
 }
 
 /** @internal The report of one check read on its own: its own status decides, critical or not. */
-export function buildCheckReport(
-  identity: ResolvedHealthOptions['identity'],
-  outcome: CheckOutcome,
-): HealthReport {
+export function buildCheckReport(identity: ReportIdentity, outcome: CheckOutcome): HealthReport {
   const report: HealthReport = { status: outcome.status, ...identity };
   if (outcome.report.output !== undefined) report.output = outcome.report.output;
   report.checks = Object.freeze({

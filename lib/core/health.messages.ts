@@ -28,6 +28,9 @@ export const messages = {
     `HealthModule option "${key}" shapes the module when it is built: give it to HealthModule.forRootAsync() itself, beside useFactory (or useClass, useExisting), not from the options factory.`,
   answeredBeforeProbe: (subject: string) =>
     `The ${subject} answer was not sent: something else had already answered the request (an interceptor's timeout, an exception filter). Health routes answer within probeTimeoutMs: exempt them from that interceptor (controllerDecorators), or give it a longer timeout.`,
+  listenerRefuses: (kind: string, where: string) =>
+    `the application's ${kind} server (${where}) refuses connections`,
+  listenerStopped: (kind: string) => `the application's ${kind} server has stopped listening`,
   nestTooOld: (feature: string, release: string) =>
     `HealthModule needs ${feature}, which this release of @nestjs/core does not have: upgrade @nestjs/core (and @nestjs/common) to ${release} or later.`,
   notConfigured:

@@ -4,13 +4,13 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
-import { resolveIndicatorOptions, type ResolvedHealthOptions } from '../options/health.options.js';
+import { resolveIndicatorOptions } from './indicator-options.js';
+import type { ResolvedHealthOptions } from './resolved-options.js';
 import type { HealthCheck } from '../interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import { HealthEvents } from '../observability/health.events.js';
 import { IndicatorRunner } from './indicator.runner.js';
 import { Redactor } from './redactor.js';
-import { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
 
 /**
  * @internal Finds every `@HealthIndicator()` provider once, at start-up, validates it and hands it
@@ -57,9 +57,6 @@ export class IndicatorExplorer implements OnModuleInit {
     }
     if (shutdown && shutdown.gracePeriodMs > 0 && shutdown.delayMs >= shutdown.gracePeriodMs) {
       this.logger.warn(messages.delayExceedsGrace(shutdown.delayMs, shutdown.gracePeriodMs));
-    }
-    if (this.options.probeServer && this.options.guard !== InternalNetworkGuard) {
-      this.logger.warn(messages.probeServerGuard(this.options.guard.name));
     }
     for (const pattern of this.redactor.unsafeRules()) {
       this.logger.warn(messages.unsafeRedactionRule(String(pattern)));

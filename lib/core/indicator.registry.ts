@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import { messages } from './health.messages.js';
-import type { ResolvedHealthOptions } from '../options/health.options.js';
+import type { ResolvedHealthOptions } from './resolved-options.js';
 import type { IndicatorRunner } from './indicator.runner.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 

@@ -3,7 +3,7 @@ import { staleAfterMs, staleOutcome, type CheckOutcome } from './check-outcome.j
 import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
 import { messages } from './health.messages.js';
 import { FirstPass } from './first-pass.js';
-import type { ResolvedIndicatorOptions } from '../options/health.options.js';
+import type { ResolvedIndicatorOptions } from './indicator-options.js';
 import type { CheckReport, HealthCheck } from '../interfaces/health-check.interface.js';
 import type { Redactor } from './redactor.js';
 

@@ -1,8 +1,5 @@
-import type { ResolvedIndicatorOptions } from '../options/health.options.js';
-import type {
-  HealthGroupOptions,
-  ProbeAccess,
-} from '../interfaces/health-module-options.interface.js';
+import type { HealthGroupOptions, ProbeAccess } from '../interfaces/health-check.interface.js';
+import type { ResolvedIndicatorOptions } from './indicator-options.js';
 
 /**
  * What can make a probe fail whatever its checks say, in the order they are asked:
@@ -37,11 +34,13 @@ export interface ProbeDefinition {
   readonly diagnostics: boolean;
   /** Who sees what, unless the options say otherwise. */
   readonly access: ProbeAccess;
-  /** Whether `<path>/<name>/<check>` answers for each of its checks. */
-  readonly checkRoutes: boolean;
-  /** One line, and a paragraph, for the OpenAPI document. */
-  readonly summary: string;
-  readonly description: string;
+  /** Whether one of its checks can be read on its own (`<path>/<name>/<check>` over HTTP). */
+  readonly answersPerCheck: boolean;
+  /**
+   * Other names it answers to where a protocol has its own: Kubernetes' `liveness` and
+   * `readiness`, and `""`, a server's overall health (gRPC health checking).
+   */
+  readonly aliases: readonly string[];
 }
 
 /** The probes every application gets. */
@@ -55,9 +54,8 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
     latches: false,
     diagnostics: false,
     access: 'public',
-    checkRoutes: false,
-    summary: 'Liveness: is the process alive?',
-    description: 'Runs no indicator and never checks a dependency: always 200. Public by default.',
+    answersPerCheck: false,
+    aliases: ['liveness'],
   },
   {
     name: 'ready',
@@ -68,13 +66,8 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
     latches: false,
     diagnostics: false,
     access: 'status',
-    checkRoutes: true,
-    summary: 'Readiness: can it serve traffic?',
-    description:
-      'Runs the readiness indicators. A failing critical indicator fails it (503); a failing ' +
-      'non-critical one or a `warn` degrades it (still 200). 503 with output `starting` until ' +
-      'start-up has completed and the HTTP server listens, and while shutting down. External ' +
-      'callers get only `{ "status": ... }` by default.',
+    answersPerCheck: true,
+    aliases: ['readiness', ''],
   },
   {
     name: 'startup',
@@ -85,11 +78,8 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
     latches: true,
     diagnostics: false,
     access: 'status',
-    checkRoutes: false,
-    summary: 'Start-up: has it finished initialising?',
-    description:
-      'Runs the startup indicators until the application has bootstrapped and each has passed ' +
-      'once, then latches to 200. External callers get only `{ "status": ... }` by default.',
+    answersPerCheck: false,
+    aliases: [],
   },
   {
     name: 'deep',
@@ -100,13 +90,21 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
     latches: false,
     diagnostics: true,
     access: 'internal',
-    checkRoutes: true,
-    summary: 'Deep: every indicator and the process diagnostics',
-    description:
-      'For operators: every indicator, whatever its probes, plus the `process:*` diagnostics. ' +
-      'Internal callers only by default.',
+    answersPerCheck: true,
+    aliases: [],
   },
 ]);
+
+/** The probe other names lead to (`liveness`, `readiness`, `""`), and the probes' own names. */
+export function probeNamed(
+  name: string,
+  probes: readonly ProbeDefinition[],
+): ProbeDefinition | undefined {
+  return (
+    probes.find((probe) => probe.name === name) ??
+    probes.find((probe) => probe.aliases.includes(name))
+  );
+}
 
 /** The names of the probes: no group may take one, nor another route of the module. */
 export const RESERVED_NAMES: readonly string[] = Object.freeze([
@@ -120,11 +118,6 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Whether a group may take `name`: a valid name, and none of the module's own routes. */
 export function isGroupName(name: string): boolean {
   return NAME_PATTERN.test(name) && !RESERVED_NAMES.includes(name);
-}
-
-/** Who may read one check of a probe: everyone on a public probe, else internal callers only. */
-export function checkAccess(probe: ProbeDefinition): ProbeAccess {
-  return probe.access === 'public' ? 'public' : 'internal';
 }
 
 /** Whether a probe can fail at all. */
@@ -146,11 +139,7 @@ export function groupDefinition(name: string, group: HealthGroupOptions): ProbeD
     latches: false,
     diagnostics: false,
     access: group.access ?? 'status',
-    checkRoutes: true,
-    summary: `Health group "${name}"`,
-    description:
-      `Its checks: ${[...include].join(', ')}. A failing critical one fails it (503); a failing ` +
-      `non-critical one degrades it (200, \`warn\`).` +
-      (gated ? ' 503 while starting, shutting down or marked not ready, as readiness.' : ''),
+    answersPerCheck: true,
+    aliases: [],
   });
 }

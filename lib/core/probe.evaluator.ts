@@ -1,32 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DIAGNOSTICS_COMPONENT, RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
-import type { ResolvedHealthOptions } from '../options/health.options.js';
-import {
-  buildCheckReport,
-  buildReport,
-  excludeNotes,
-  failedReport,
-} from './health-report.builder.js';
-import type { HealthReport, HealthStatus } from '../interfaces/health-check.interface.js';
+import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
+import type { ResolvedHealthOptions } from './resolved-options.js';
+import { buildCheckReport, buildReport, failedReport } from './health-report.builder.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
-import { all, andThen, type Maybe } from './maybe-promise.js';
+import { all, andThen, type MaybePromise } from './maybe-promise.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 import { ProcessDiagnostics } from './process.diagnostics.js';
+import { probeResult, type ProbeResult } from './probe-result.js';
+import { selectChecks } from './probe.reading.js';
 import { ReadinessState } from './readiness.state.js';
 
-/** @internal What a probe says, whatever the transport: a status and the report behind it. */
-export interface ProbeResult {
-  readonly probe: string;
-  readonly status: HealthStatus;
-  /** Frozen; the same object while nothing has changed, so a transport may keep what it made of it. */
-  readonly report: HealthReport;
-  /** The outcomes its checks aggregated to; absent when a gate decided. */
-  readonly outcomes?: readonly CheckOutcome[];
-}
-
 /** Where outcomes come from: a run (or the cache), or only what is at hand (`undefined` if none). */
-type Source = (runner: IndicatorRunner, retryFailure: boolean) => Maybe<CheckOutcome> | undefined;
+type Source = (
+  runner: IndicatorRunner,
+  retryFailure: boolean,
+) => MaybePromise<CheckOutcome> | undefined;
 
 /** No gate decides: the checks do. */
 const OPEN = Symbol('open');
@@ -37,11 +26,7 @@ interface Memo {
   result: ProbeResult;
 }
 
-const result = (
-  probe: string,
-  report: HealthReport,
-  outcomes?: readonly CheckOutcome[],
-): ProbeResult => Object.freeze({ probe, status: report.status, report, outcomes });
+const result = probeResult;
 
 /**
  * @internal Turns a probe's definition into its result: its gates first, then the checks it
@@ -70,10 +55,10 @@ export class ProbeEvaluator {
   }
 
   /** A probe's result; `exclude` leaves checks out (unknown names noted in the report). */
-  evaluate(definition: ProbeDefinition, exclude?: readonly string[]): Maybe<ProbeResult> {
+  evaluate(definition: ProbeDefinition, exclude?: readonly string[]): MaybePromise<ProbeResult> {
     const now = Date.now();
     const run: Source = (runner, retryFailure) => runner.outcome(now, retryFailure);
-    return this.resolve(definition, exclude, run) as Maybe<ProbeResult>;
+    return this.resolve(definition, exclude, run) as MaybePromise<ProbeResult>;
   }
 
   /** The result from what is at hand, running nothing; `undefined` while a check has no result. */
@@ -84,7 +69,7 @@ export class ProbeEvaluator {
   }
 
   /** One check of a probe: its own status decides, critical or not. `undefined`: not one of them. */
-  evaluateCheck(definition: ProbeDefinition, name: string): Maybe<ProbeResult> | undefined {
+  evaluateCheck(definition: ProbeDefinition, name: string): MaybePromise<ProbeResult> | undefined {
     const runner = this.registry.runnersOf(definition).find((r) => r.name === name);
     if (runner === undefined) return undefined;
     return andThen(runner.outcome(), (outcome) =>
@@ -112,7 +97,7 @@ export class ProbeEvaluator {
     definition: ProbeDefinition,
     exclude: readonly string[] | undefined,
     source: Source,
-  ): Maybe<ProbeResult | undefined> {
+  ): MaybePromise<ProbeResult | undefined> {
     const { runners, notes, diagnostics, partial } = this.select(definition, exclude);
     if (definition.latches) return this.startup(definition, runners, notes, partial, source);
     return andThen(this.gates(definition, source), (gated) =>
@@ -130,7 +115,7 @@ export class ProbeEvaluator {
     diagnostics: boolean,
     partial: boolean,
     source: Source,
-  ): Maybe<ProbeResult | undefined> {
+  ): MaybePromise<ProbeResult | undefined> {
     const outcomes = this.outcomes(runners, source, false);
     if (outcomes === undefined) return undefined;
     return andThen(outcomes, (settled) => {
@@ -152,7 +137,7 @@ export class ProbeEvaluator {
   }
 
   /** What decides before the checks, gate by gate; `OPEN` when none does. */
-  private gates(definition: ProbeDefinition, source: Source, from = 0): Maybe<Gated> {
+  private gates(definition: ProbeDefinition, source: Source, from = 0): MaybePromise<Gated> {
     const { identity } = this.options;
     const failed = (output: string) =>
       result(definition.name, Object.freeze({ status: 'fail' as const, ...identity, output }));
@@ -182,7 +167,7 @@ export class ProbeEvaluator {
     notes: string[] | undefined,
     partial: boolean,
     source: Source,
-  ): Maybe<ProbeResult | undefined> {
+  ): MaybePromise<ProbeResult | undefined> {
     if (this.latch && !partial) return this.latch;
     if (this.latch) {
       const kept = new Set(runners.map((runner) => runner.name));
@@ -235,8 +220,8 @@ export class ProbeEvaluator {
     runners: readonly IndicatorRunner[],
     source: Source,
     latching: boolean,
-  ): Maybe<CheckOutcome[]> | undefined {
-    const pending: Maybe<CheckOutcome>[] = [];
+  ): MaybePromise<CheckOutcome[]> | undefined {
+    const pending: MaybePromise<CheckOutcome>[] = [];
     for (const runner of runners) {
       const outcome =
         (latching ? this.passed.get(runner.name) : undefined) ?? source(runner, latching);
@@ -249,18 +234,14 @@ export class ProbeEvaluator {
   /** The checks a reading runs: the probe's, less those it excludes, whose unknown names are noted. */
   private select(definition: ProbeDefinition, exclude: readonly string[] | undefined) {
     const runners = this.registry.runnersOf(definition);
-    if (!exclude?.length) {
-      return { runners, diagnostics: definition.diagnostics, notes: undefined, partial: false };
-    }
-    const left = new Set(exclude);
-    const known = new Set(runners.map((runner) => runner.name));
-    if (definition.diagnostics) known.add(DIAGNOSTICS_COMPONENT);
-    const unknown = [...left].filter((name) => !known.has(name));
+    const names = runners.map((runner) => runner.name);
+    const selection = selectChecks(names, definition.diagnostics, exclude);
+    const kept = new Set(selection.kept);
     return {
-      runners: runners.filter((runner) => !left.has(runner.name)),
-      diagnostics: definition.diagnostics && !left.has(DIAGNOSTICS_COMPONENT),
-      notes: unknown.length ? excludeNotes(unknown) : undefined,
-      partial: true,
+      runners: selection.partial ? runners.filter((runner) => kept.has(runner.name)) : runners,
+      diagnostics: selection.diagnostics,
+      notes: selection.notes ? [...selection.notes] : undefined,
+      partial: selection.partial,
     };
   }
 }

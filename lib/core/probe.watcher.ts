@@ -11,7 +11,8 @@ import {
 import { HealthEvents } from '../observability/health.events.js';
 import { attempt, andThen } from './maybe-promise.js';
 import type { ProbeDefinition } from './probe.definitions.js';
-import { ProbeEvaluator, type ProbeResult } from './probe.evaluator.js';
+import { ProbeEvaluator } from './probe.evaluator.js';
+import type { ProbeResult } from './probe-result.js';
 import { ReadinessState } from './readiness.state.js';
 
 /** Never sooner than this between two looks, whatever the results say. */

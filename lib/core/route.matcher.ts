@@ -128,6 +128,29 @@ function find(
   return undefined;
 }
 
+/**
+ * @internal Which of `names` a route segment names, as the adapter would match it against a route
+ * of that name: for a route that takes any name, where the adapter hands over the segment.
+ * `segment` is as sent (not decoded).
+ */
+export function findName(
+  segment: string,
+  names: Iterable<string>,
+  settings: Omit<RouteSettings, 'prefix'>,
+): string | undefined {
+  const given = settings.adapter === 'express' ? segment : decodedName(segment, settings.adapter);
+  if (given === undefined) return undefined;
+  for (const name of names) {
+    if (name === given) return name;
+    if (!settings.caseSensitive && name.toLowerCase() === given.toLowerCase()) return name;
+  }
+  return undefined;
+}
+
+function decodedName(segment: string, adapter: RouteAdapter): string | undefined {
+  return adapter === 'fastify' ? fastifyDecoded(segment) : decode(segment);
+}
+
 /** One check of a probe: its name decoded as a route parameter is, by the adapter's rules. */
 function checkMatch(target: string, probe: string, param: string, settings: RouteSettings) {
   if (settings.adapter === 'fastify') {

@@ -64,3 +64,23 @@ export interface HealthReport {
   /** Keyed `<name>:<measurement>`, for example `database:responseTime`. */
   checks?: Record<string, CheckReport[]>;
 }
+
+/**
+ * Who sees what on a probe route. `public`: everyone gets the whole report. `status`: everyone
+ * gets the status code and `status`; only internal callers get the rest. `internal`: only
+ * internal callers get an answer; everyone else is denied (`deniedStatus`).
+ */
+export type ProbeAccess = 'public' | 'status' | 'internal';
+
+/** A health group: the checks it answers for, and who may read it. */
+export interface HealthGroupOptions {
+  /** The names of its checks (`@HealthIndicator({ name })`). Required, at least one. */
+  include: readonly string[];
+  /** Who sees what, as for the probes. Default `'status'`. */
+  access?: ProbeAccess;
+  /**
+   * Answers 503 while the application is starting, shutting down or marked not ready, as
+   * readiness does. Default `false`: a group tells what its checks say, whatever the lifecycle.
+   */
+  readinessGates?: boolean;
+}

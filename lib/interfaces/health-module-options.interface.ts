@@ -7,14 +7,9 @@ import type {
 import type { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
 import type { TrustProxy } from '../core/network.policy.js';
 import type { RedactionRule } from '../core/redactor.js';
-import type { ProbeName } from './health-check.interface.js';
+import type { HealthGroupOptions, ProbeAccess, ProbeName } from './health-check.interface.js';
 
-/**
- * Who sees what on a probe route. `public`: everyone gets the whole report. `status`: everyone
- * gets the status code and `status`; only internal callers get the rest. `internal`: only
- * internal callers get an answer; everyone else is denied (`deniedStatus`).
- */
-export type ProbeAccess = 'public' | 'status' | 'internal';
+export type { HealthGroupOptions, ProbeAccess } from './health-check.interface.js';
 
 /** How the application shuts down on a signal (see the README's Kubernetes guide). */
 export interface ShutdownOptions {
@@ -117,19 +112,6 @@ export interface GrpcHealthOptions {
    * `RESOURCE_EXHAUSTED` (clients retry with backoff). Default 1000.
    */
   maxWatchStreams?: number;
-}
-
-/** A health group: the checks it answers for, and who may read it. */
-export interface HealthGroupOptions {
-  /** The names of its checks (`@HealthIndicator({ name })`). Required, at least one. */
-  include: readonly string[];
-  /** Who sees what, as for the probes. Default `'status'`. */
-  access?: ProbeAccess;
-  /**
-   * Answers 503 while the application is starting, shutting down or marked not ready, as
-   * readiness does. Default `false`: a group tells what its checks say, whatever the lifecycle.
-   */
-  readinessGates?: boolean;
 }
 
 /** Options of the probe server (see the README's "Probe server"). */

@@ -24,7 +24,7 @@ import type { ResolvedHealthOptions } from '../../options/health.options.js';
 import { HealthService } from '../../health.service.js';
 import { holdGrpcShutdowns } from './grpc.server-hold.js';
 import { releaseRequest } from './grpc.request-release.js';
-import { all, andThen, attempt, type Maybe } from '../../core/maybe-promise.js';
+import { all, andThen, attempt, type MaybePromise } from '../../core/maybe-promise.js';
 import type { ProbeDefinition } from '../../core/probe.definitions.js';
 
 /** @internal Makes the error that ends a call with a gRPC status (an `RpcException`). */
@@ -78,7 +78,7 @@ export function createHealthGrpcController(): Type<unknown> {
     }
 
     /** `Check`: the status of one service; `NOT_FOUND` for a name that is none. */
-    serveCheck(request: unknown, error: GrpcError): Maybe<HealthCheckResponse> {
+    serveCheck(request: unknown, error: GrpcError): MaybePromise<HealthCheckResponse> {
       const service = serviceOf(request);
       const probe = probeOfService(service, this.health.probes);
       if (probe === undefined) throw error(GrpcCode.NOT_FOUND, this.unknown(service));
@@ -135,9 +135,9 @@ export function createHealthGrpcController(): Type<unknown> {
     }
 
     /** `List`: every service and its status, `""` included. */
-    serveList(): Maybe<{ statuses: Record<string, HealthCheckResponse> }> {
+    serveList(): MaybePromise<{ statuses: Record<string, HealthCheckResponse> }> {
       const services = grpcServices(this.health.probes);
-      const byProbe = new Map<string, Maybe<ServingStatus>>();
+      const byProbe = new Map<string, MaybePromise<ServingStatus>>();
       const pending = services.map((service) => {
         const probe = probeOfService(service, this.health.probes)!;
         if (!byProbe.has(probe.name)) byProbe.set(probe.name, this.statusOf(probe));
@@ -185,9 +185,9 @@ export function createHealthGrpcController(): Type<unknown> {
     }
 
     /** A probe's serving status; a bug of ours answers NOT_SERVING, never an error. */
-    private statusOf(probe: ProbeDefinition): Maybe<ServingStatus> {
+    private statusOf(probe: ProbeDefinition): MaybePromise<ServingStatus> {
       return attempt(
-        () => andThen(this.health.answer(probe.name)!, (result) => servingStatus(result.status)),
+        () => andThen(this.health.answer(probe), (result) => servingStatus(result.status)),
         (cause) => {
           this.logger.error(messages.grpcFailed(probe.name), (cause as Error)?.stack);
           return ServingStatus.NOT_SERVING;

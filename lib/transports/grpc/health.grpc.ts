@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { HealthStatus } from '../../interfaces/health-check.interface.js';
-import type { ProbeDefinition } from '../../core/probe.definitions.js';
+import { probeNamed, type ProbeDefinition } from '../../core/probe.definitions.js';
 
 /** The protobuf package of the standard gRPC health service: add it to your gRPC microservice's `package`. */
 export const HEALTH_GRPC_PACKAGE = 'grpc.health.v1';
@@ -30,17 +30,6 @@ export interface HealthCheckResponse {
   status: ServingStatus;
 }
 
-/**
- * @internal The names gRPC gives probes besides their own: `""`, what a kubelet sends when the
- * probe names no service, is the server's overall health, readiness; `liveness` and `readiness`
- * are the names Kubernetes itself uses.
- */
-export const GRPC_ALIASES: ReadonlyMap<string, string> = new Map([
-  ['', 'ready'],
-  ['liveness', 'live'],
-  ['readiness', 'ready'],
-]);
-
 /** @internal `pass` and `warn` serve (a degraded dependency still takes traffic); `fail` does not. */
 export function servingStatus(status: HealthStatus): ServingStatus {
   return status === 'fail' ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
@@ -51,8 +40,9 @@ export function probeOfService(
   service: string,
   probes: readonly ProbeDefinition[],
 ): ProbeDefinition | undefined {
-  const name = GRPC_ALIASES.get(service) ?? service;
-  return probes.find((probe) => probe.name === name);
+  // `""` (what a kubelet sends when the probe names none) is the server's overall health:
+  // readiness, as are `readiness` and `liveness`'s liveness, Kubernetes' own names (the table's).
+  return probeNamed(service, probes);
 }
 
 /** @internal The services `List` reports: `""`, then every probe and group (aliases are not listed). */

@@ -1,52 +1,31 @@
-import { EXCLUDE_LIMITS, HEALTH_JSON } from '../../core/health.constants.js';
-import { renderText } from './health-text.renderer.js';
+import { HEALTH_JSON } from '../../core/health.constants.js';
+import type { ProbeReading } from '../../core/probe.reading.js';
+import type { ProbeResult } from '../../core/probe-result.js';
 import type { HealthStatus } from '../../interfaces/health-check.interface.js';
-import { rawRequest, type HttpRequest } from './http.request.js';
-import type { ProbeResult } from '../../core/probe.evaluator.js';
+import { renderText } from './health-text.renderer.js';
 
 /** @internal The media type of `?verbose` answers. */
 export const TEXT = 'text/plain; charset=utf-8';
 
-/** @internal How a caller reads a probe: whole or status only, JSON or text, and what to leave out. */
-export interface Reading {
-  full: boolean;
-  verbose: boolean;
-  exclude: readonly string[];
-}
-
-/** @internal What an external caller of a `status` route reads. */
-export const STATUS_ONLY: Reading = Object.freeze({ full: false, verbose: false, exclude: [] });
-const WHOLE: Reading = Object.freeze({ full: true, verbose: false, exclude: [] });
-
-/** @internal `?verbose`, `Accept: text/plain` and `?exclude=<name>` (repeatable), on every adapter. */
-export function readingOf(request: HttpRequest): Reading {
-  const raw = rawRequest(request);
-  const url = raw.url ?? '';
-  const query = url.indexOf('?');
-  const accept = raw.headers?.accept;
-  const wantsText =
-    typeof accept === 'string' && accept.includes('text/plain') && !accept.includes('json');
-  if (query === -1 && !wantsText) return WHOLE;
-  const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
-  const verbose = params.get('verbose');
-  return {
-    full: true,
-    // `?verbose` and `?verbose=1` ask for text; `?verbose=false` (or 0, no, off) does not.
-    verbose: wantsText || (verbose !== null && !/^(?:false|0|no|off)$/i.test(verbose)),
-    exclude: params.getAll('exclude').filter(Boolean).slice(0, EXCLUDE_LIMITS.names),
-  };
-}
-
-/** @internal A result as HTTP serves it: computed once per result, whoever asks. */
-export interface HttpAnswer {
-  readonly statusCode: 200 | 503;
+/** @internal What HTTP sends: a status code, a media type and a body. */
+export interface HttpReply {
+  readonly statusCode: number;
   readonly contentType: string;
-  /** The serialised report. */
   readonly body: string;
+  /**
+   * An answer exactly as Nest or the adapter gives it for a path that is no route (a 404, a
+   * malformed URL): sent without the `Cache-Control: no-store` of every health answer.
+   */
+  readonly bare?: boolean;
+}
+
+/** A result as HTTP serves it: made once per result, whoever asks. */
+interface HttpAnswer {
+  /** The whole report as health+json. */
+  readonly whole: HttpReply;
   /** What an external caller of a `status` route gets: the status and nothing else. */
-  readonly statusBody: string;
-  /** The report as text (`?verbose`), about `subject`. */
-  text(subject: string): string;
+  readonly status: HttpReply;
+  readonly report: ProbeResult['report'];
 }
 
 const STATUS_BODY: Record<HealthStatus, string> = {
@@ -58,28 +37,60 @@ const STATUS_BODY: Record<HealthStatus, string> = {
 /** Results are frozen and reused while nothing changes: so is what HTTP makes of them. */
 const answers = new WeakMap<object, HttpAnswer>();
 
-/** @internal The HTTP answer of a result: its status code, its body serialised once. */
-export function toHttpAnswer(result: ProbeResult): HttpAnswer {
+function answerOf(result: ProbeResult): HttpAnswer {
   let answer = answers.get(result.report);
   if (answer === undefined) {
     const { report } = result;
+    const statusCode = report.status === 'fail' ? 503 : 200;
     answer = Object.freeze({
-      statusCode: report.status === 'fail' ? 503 : 200,
-      contentType: HEALTH_JSON,
-      body: JSON.stringify(report),
-      statusBody: STATUS_BODY[report.status],
-      text: (subject: string) => renderText(subject, report),
+      whole: Object.freeze({ statusCode, contentType: HEALTH_JSON, body: JSON.stringify(report) }),
+      status: Object.freeze({
+        statusCode,
+        contentType: HEALTH_JSON,
+        body: STATUS_BODY[report.status],
+      }),
+      report,
     });
     answers.set(report, answer);
   }
   return answer;
 }
 
-/** @internal What a probe answers when something of ours went wrong: a plain failure. */
-export function unexpectedAnswer(): HttpAnswer {
-  return toHttpAnswer({
-    probe: '',
-    status: 'fail',
-    report: Object.freeze({ status: 'fail', output: 'health check failed unexpectedly' }),
-  });
+/**
+ * @internal The one choice of what HTTP sends for a result read as `reading`, on every port: the
+ * status alone, the report as health+json, or as text about `subject` (`?verbose`). `pass` and
+ * `warn` answer 200, `fail` 503.
+ */
+export function httpReply(result: ProbeResult, reading: ProbeReading, subject: string): HttpReply {
+  const answer = answerOf(result);
+  if (!reading.whole) return answer.status;
+  if (!reading.text) return answer.whole;
+  return {
+    statusCode: answer.whole.statusCode,
+    contentType: TEXT,
+    body: renderText(subject, answer.report),
+  };
 }
+
+/** @internal What a probe answers when something of ours went wrong: a plain failure. */
+export const UNEXPECTED: HttpReply = Object.freeze({
+  statusCode: 503,
+  contentType: HEALTH_JSON,
+  body: JSON.stringify({ status: 'fail', output: 'health check failed unexpectedly' }),
+});
+
+/** @internal Nest's own answer for a route that does not exist. */
+export function notFoundReply(method: string | undefined, url: string | undefined): HttpReply {
+  const body = { message: `Cannot ${method} ${url}`, error: 'Not Found', statusCode: 404 };
+  return { statusCode: 404, contentType: JSON_TYPE, body: JSON.stringify(body), bare: true };
+}
+
+/** @internal Nest's own answer for a refused caller (`deniedStatus: 403`). */
+export const FORBIDDEN: HttpReply = Object.freeze({
+  statusCode: 403,
+  contentType: 'application/json; charset=utf-8',
+  body: JSON.stringify({ message: 'Forbidden', statusCode: 403 }),
+});
+
+/** @internal The media type of Nest's (and Fastify's) own JSON answers. */
+export const JSON_TYPE = 'application/json; charset=utf-8';

@@ -1,11 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DECORATORS } from '@nestjs/swagger';
-import {
-  checkRouteKey,
-  createHealthController,
-  defineProbeRoutes,
-  probeRouteKey,
-} from '../http/health.controller.js';
+import { createHealthController } from '../http/health.controller.js';
+import { checkRouteKey, defineProbeRoutes, probeRouteKey } from '../http/probe.routes.js';
 import { documentHealthRoutes } from './health.swagger.js';
 import { groupDefinition, PROBES } from '../../core/probe.definitions.js';
 

@@ -4,8 +4,10 @@ import {
   ANY_GROUP_KEY,
   checkRouteKey,
   probeRouteKey,
-} from '../http/health.controller.js';
-import { canFail, checkAccess, type ProbeDefinition } from '../../core/probe.definitions.js';
+} from '../http/probe.routes.js';
+import { checkAccess } from '../../core/access.js';
+import { canFail, type ProbeDefinition } from '../../core/probe.definitions.js';
+import { probeText } from './probe.text.js';
 
 /*
  * OpenAPI documentation of the probe routes, when `@nestjs/swagger` (an optional peer) is
@@ -248,8 +250,7 @@ function probeRoute(probe: ProbeDefinition): Route {
   }
   if (probe.access === 'internal') responses.push(DENIED);
   return {
-    summary: probe.summary,
-    description: probe.description,
+    ...probeText(probe),
     operationId: `health.${probe.name}`,
     responses,
     queries: fails ? [VERBOSE, EXCLUDE] : [VERBOSE],
@@ -262,11 +263,11 @@ function checkRoute(probe: ProbeDefinition): Route {
     healthResponse(200, 'database', 'The check passes or warns.'),
     healthResponse(503, 'database', 'The check fails.'),
   ];
-  if (checkAccess(probe) === 'internal') responses.push(DENIED);
+  if (checkAccess(probe.access) === 'internal') responses.push(DENIED);
   responses.push(errorResponse(404, `${probe.name} has no check of that name.`));
   return {
     summary: `One check of ${probe.name}`,
-    description: `Its own status decides, critical or not.${checkAccess(probe) === 'internal' ? ' Internal callers only.' : ''}`,
+    description: `Its own status decides, critical or not.${checkAccess(probe.access) === 'internal' ? ' Internal callers only.' : ''}`,
     operationId: `health.${probe.name}.check`,
     responses,
     params: [nameParam(probe.name)],
@@ -358,7 +359,7 @@ export async function documentHealthRoutes(
   ];
   for (const probe of probes) {
     routes.push([probeRouteKey(probe), probeRoute(probe)]);
-    if (probe.checkRoutes) routes.push([checkRouteKey(probe), checkRoute(probe)]);
+    if (probe.answersPerCheck) routes.push([checkRouteKey(probe), checkRoute(probe)]);
   }
   for (const [method, route] of routes) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, method);

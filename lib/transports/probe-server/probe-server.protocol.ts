@@ -1,24 +1,24 @@
-import type { ResolvedHealthOptions } from '../../options/health.options.js';
-import type { ProbeResult } from '../../core/probe.evaluator.js';
-import type { ProbeDefinition } from '../../core/probe.definitions.js';
+import type { PublishedChecks, PublishedProbe } from '../../core/published-probes.js';
+import type { ProbeResult, ReportIdentity } from '../../core/probe-result.js';
+import type { RouteSettings } from '../../core/route.matcher.js';
+import type { TrustProxy } from '../../core/network.policy.js';
 
-/** @internal What the worker knows of a probe: the table's entry, less its functions. */
-export type PublishedProbe = Pick<
-  ProbeDefinition,
-  'name' | 'access' | 'checkRoutes' | 'runsChecks' | 'diagnostics' | 'gates'
->;
+/** @internal An application listener the worker watches: an address, or a Unix socket's path. */
+export type WatchedListener =
+  | { readonly kind: string; readonly host: string; readonly port: number }
+  | { readonly kind: string; readonly path: string };
 
 /** @internal Everything the probe server's worker starts with. */
 export interface ProbeServerConfig {
   port: number;
   host: string;
-  /** The route prefix, without slashes (`''`: the root). */
-  path: string;
+  /** How paths are matched: the application's adapter and its settings, under `path`. */
+  routes: RouteSettings;
   maxStallMs: number;
-  identity: ResolvedHealthOptions['identity'];
+  identity: ReportIdentity;
   probes: readonly PublishedProbe[];
-  internalNetworks: ResolvedHealthOptions['internalNetworks'];
-  trustProxy: ResolvedHealthOptions['trustProxy'];
+  internalNetworks: readonly string[];
+  trustProxy: TrustProxy;
   deniedStatus: 403 | 404;
   metrics: boolean;
   /** The main event loop's heartbeat: `process.hrtime.bigint()` of its last turn. */
@@ -28,12 +28,12 @@ export interface ProbeServerConfig {
 /** @internal Messages from the main thread to the worker. */
 export type ToProbeServer =
   | { type: 'result'; result: ProbeResult }
-  /** Which checks each probe selects, and how old a background result may get. */
-  | {
-      type: 'checks';
-      selections: Record<string, readonly string[]>;
-      staleAfterMs: Record<string, number>;
-    }
+  | ({ type: 'checks' } & PublishedChecks)
+  /** The adapter's settings as they stand once the application has bootstrapped. */
+  | { type: 'routes'; routes: RouteSettings }
+  /** The application's listeners that listen now: each is checked from the worker. */
+  | { type: 'listeners'; listeners: readonly WatchedListener[] }
+  | { type: 'shutdown' }
   | { type: 'metrics'; id: number; contentType?: string; body?: string };
 
 /** @internal Messages from the worker to the main thread. */

@@ -14,10 +14,19 @@ import { HealthMetrics } from '../../observability/health.metrics.js';
 import { messages } from '../../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
 import { IndicatorRegistry } from '../../core/indicator.registry.js';
-import type { ProbeResult } from '../../core/probe.evaluator.js';
-import type { ProbeServerConfig, ToMainThread, ToProbeServer } from './probe-server.protocol.js';
+import type { ProbeResult } from '../../core/probe-result.js';
+import type {
+  ProbeServerConfig,
+  ToMainThread,
+  ToProbeServer,
+  WatchedListener,
+} from './probe-server.protocol.js';
+import { prefixSegments, routeSettingsOf } from '../http/route-settings.js';
+import { InternalNetworkGuard } from '../http/internal-network.guard.js';
 import { ProbeWatcher } from '../../core/probe.watcher.js';
 import { ReadinessState } from '../../core/readiness.state.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { AddressInfo, Server } from 'node:net';
 
 /** How often the main event loop beats: a stall is seen within this of `maxStallMs`. */
 const BEAT_MS = 100;
@@ -46,6 +55,9 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   private publishing = false;
   private restartDelay = RESTART_MS.first;
   private checks?: Extract<ToProbeServer, { type: 'checks' }>;
+  /** Whether the worker watches the app's HTTP listener. */
+  private watching = false;
+  private shutdownPosted = false;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
   port?: number;
 
@@ -56,6 +68,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly registry: IndicatorRegistry,
     private readonly metrics: HealthMetrics,
     private readonly state: ReadinessState,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   /**
@@ -77,10 +90,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       throw error;
     }
     this.logger.log(messages.probeServerListening(this.options.probeServer.host, this.port));
-    const released = this.state.changed.subscribe(() => {
+    if (this.options.guard !== InternalNetworkGuard) {
+      this.logger.warn(messages.probeServerGuard(this.options.guard.name));
+    }
+    const followed = this.state.changed.subscribe(() => {
       if (this.state.listenError !== undefined) this.release(this.state.listenError);
+      this.followListeners();
     });
-    this.subscriptions.push(released);
+    this.subscriptions.push(followed);
   }
 
   /** Publishes every probe's results from now on, and the checks each selects. */
@@ -98,6 +115,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     }
     this.checks = { type: 'checks', selections, staleAfterMs };
     this.post(this.checks);
+    // The adapter's settings as the application left them before listening.
+    this.post({ type: 'routes', routes: this.routes() });
     for (const probe of this.registry.probes) {
       this.subscriptions.push(
         this.watcher.results(probe).subscribe((result) => {
@@ -112,6 +131,36 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       this.publishing = true;
       for (const result of this.published.values()) this.post({ type: 'result', result });
     });
+  }
+
+  /**
+   * Tells the worker which of the app's listeners to watch (its HTTP server, once Nest made it
+   * listen), and when a shutdown begins: from then on a listener that closes is the drain.
+   */
+  private followListeners(): void {
+    if (this.state.shuttingDown) {
+      if (!this.shutdownPosted) this.post({ type: 'shutdown' });
+      this.shutdownPosted = true;
+      return;
+    }
+    const listening = this.state.listener === 'listening';
+    if (listening === this.watching) return;
+    this.watching = listening;
+    const listeners: WatchedListener[] = [];
+    const address = listening
+      ? (this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined)?.address()
+      : undefined;
+    if (typeof address === 'string') listeners.push({ kind: 'HTTP', path: address });
+    else if (address) {
+      const { address: host, port } = address as AddressInfo;
+      listeners.push({ kind: 'HTTP', host, port });
+    }
+    this.post({ type: 'listeners', listeners });
+  }
+
+  /** How the app's adapter matches the probe routes, under the `path` option. */
+  private routes() {
+    return routeSettingsOf(this.adapterHost.httpAdapter, prefixSegments(this.options.path));
   }
 
   /** Last of all: the probe server answers through the shutdown delay and the drain. */
@@ -147,14 +196,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     const config: ProbeServerConfig = {
       port: this.port ?? server.port,
       host: server.host,
-      path: this.options.path,
+      routes: this.routes(),
       maxStallMs: server.maxStallMs,
       identity: this.options.identity,
       probes: this.registry.probes.map(
-        ({ name, access, checkRoutes, runsChecks, diagnostics, gates }) => ({
+        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates }) => ({
           name,
           access,
-          checkRoutes,
+          answersPerCheck,
           runsChecks,
           diagnostics,
           gates,
@@ -202,7 +251,10 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       this.spawn().then(
         () => {
           if (this.checks) this.post(this.checks);
+          this.post({ type: 'routes', routes: this.routes() });
           for (const result of this.published.values()) this.post({ type: 'result', result });
+          this.watching = false;
+          this.followListeners();
         },
         (error: unknown) => this.logger.error(String((error as Error)?.message ?? error)),
       );
