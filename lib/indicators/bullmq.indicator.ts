@@ -10,8 +10,8 @@ import {
   type BuiltInClass,
   type IndicatorOptions,
   type RegisterOptions,
-} from './built-in.indicator.js';
-import { registerWithHandle } from './handle.registration.js';
+} from './support/built-in.indicator.js';
+import { registerWithHandle } from './support/handle.registration.js';
 
 /** The part of the queue's ioredis client the indicator uses. */
 export interface BullRedisClientLike {

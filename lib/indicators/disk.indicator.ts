@@ -2,7 +2,7 @@ import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, BuiltInIndicator } from './built-in.indicator.js';
+import { abortable, BuiltInIndicator } from './support/built-in.indicator.js';
 
 /** Settings of `DiskHealthIndicator`. With no threshold at all, `minFreePercent` is 5. */
 export interface DiskIndicatorSettings {

@@ -5,8 +5,8 @@ import {
   assertClient,
   assertQuery,
   elapsed,
-} from './built-in.indicator.js';
-import { DriverPool } from './driver-pool.js';
+} from './support/built-in.indicator.js';
+import { DriverPool } from './support/driver-pool.js';
 
 /*
  * The Drizzle type is declared here, as far as the indicator uses it: `drizzle-orm` is an optional

@@ -2,7 +2,7 @@ import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
 
 /** Settings of `EventLoopHealthIndicator`. */
 export interface EventLoopIndicatorSettings {

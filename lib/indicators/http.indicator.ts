@@ -7,7 +7,7 @@ import {
 import { request as httpsRequest } from 'node:https';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { BuiltInIndicator, elapsed } from './support/built-in.indicator.js';
 
 /** Settings of `HttpHealthIndicator`. */
 export interface HttpIndicatorSettings {

@@ -1,6 +1,11 @@
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import {
+  abortable,
+  assertClient,
+  BuiltInIndicator,
+  elapsed,
+} from './support/built-in.indicator.js';
 
 /** A server of a memjs client: where it is, never its credentials. */
 export interface MemjsServerLike {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { formatBytes } from './disk.indicator.js';
 
 /** Settings of `MemoryHealthIndicator`. Every threshold that is set must hold. */

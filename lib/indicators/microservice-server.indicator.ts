@@ -9,15 +9,15 @@ import {
   type BuiltInClass,
   type IndicatorOptions,
   type RegisterOptions,
-} from './built-in.indicator.js';
-import { registerWithHandle } from './handle.registration.js';
+} from './support/built-in.indicator.js';
+import { registerWithHandle } from './support/handle.registration.js';
 import {
   Latest,
   TransportProbe,
   transportName,
   type ObservableLike,
   type TransportReading,
-} from './transport.probe.js';
+} from './support/transport.probe.js';
 
 /** The part of a Nest transport server (`Server` of `@nestjs/microservices`) the indicator uses. */
 export interface RpcServerLike {

@@ -8,8 +8,8 @@ import {
   assertQuery,
   elapsed,
   type ClientLocation,
-} from './built-in.indicator.js';
-import { PooledQuery, closeRaw, type ConnectionLender } from './pooled-query.js';
+} from './support/built-in.indicator.js';
+import { PooledQuery, closeRaw, type ConnectionLender } from './support/orm-pool.lender.js';
 
 /*
  * The MikroORM types are declared here, as far as the indicator uses them: `@mikro-orm/core` is an

@@ -1,6 +1,11 @@
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import {
+  abortable,
+  assertClient,
+  BuiltInIndicator,
+  elapsed,
+} from './support/built-in.indicator.js';
 
 /** The part of an MQTT.js client (`connect()` of `mqtt`, v4 or v5) the indicator uses. */
 export interface MqttClientLike {

@@ -9,7 +9,7 @@ import {
   assertClient,
   elapsed,
   assertQuery,
-} from './built-in.indicator.js';
+} from './support/built-in.indicator.js';
 
 /*
  * The mysql2 types are declared here, as far as the indicator uses them: `mysql2` is an optional

@@ -1,5 +1,10 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import {
+  abortable,
+  assertClient,
+  BuiltInIndicator,
+  elapsed,
+} from './support/built-in.indicator.js';
 
 /** The part of a NATS connection (`connect()` of `nats`) the indicator uses. */
 export interface NatsConnectionLike {

@@ -7,7 +7,7 @@ import {
   assertClient,
   elapsed,
   assertQuery,
-} from './built-in.indicator.js';
+} from './support/built-in.indicator.js';
 
 /*
  * The pg types are declared here, as far as the indicator uses them: `pg` is an optional peer,

@@ -5,7 +5,7 @@ import {
   assertClient,
   assertQuery,
   elapsed,
-} from './built-in.indicator.js';
+} from './support/built-in.indicator.js';
 
 /*
  * The Prisma type is declared here, as far as the indicator uses it: `@prisma/client` is an

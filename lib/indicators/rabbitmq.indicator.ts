@@ -1,8 +1,13 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { openOwnChannel } from './amqp-channel.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { openOwnChannel } from './support/amqp-channel.js';
+import {
+  abortable,
+  assertClient,
+  BuiltInIndicator,
+  elapsed,
+} from './support/built-in.indicator.js';
 
 type Listener = (...args: never[]) => void;
 

@@ -6,7 +6,7 @@ import {
   BuiltInIndicator,
   elapsed,
   isInstalled,
-} from './built-in.indicator.js';
+} from './support/built-in.indicator.js';
 
 /** The part of an ioredis client (`Redis` or `Cluster`) the indicator uses. */
 export interface IoRedisClientLike {

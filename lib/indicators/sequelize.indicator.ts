@@ -6,8 +6,8 @@ import {
   assertClient,
   assertQuery,
   type ClientLocation,
-} from './built-in.indicator.js';
-import { PooledQuery, closeRaw, type ConnectionLender } from './pooled-query.js';
+} from './support/built-in.indicator.js';
+import { PooledQuery, closeRaw, type ConnectionLender } from './support/orm-pool.lender.js';
 
 /*
  * The Sequelize types are declared here, as far as the indicator uses them: `sequelize` and

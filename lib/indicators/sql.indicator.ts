@@ -6,7 +6,7 @@ import {
   assertClient,
   elapsed,
   assertQuery,
-} from './built-in.indicator.js';
+} from './support/built-in.indicator.js';
 
 /** A Prisma client: `$queryRawUnsafe(sql)`. */
 export interface PrismaLikeClient {

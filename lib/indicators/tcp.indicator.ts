@@ -1,7 +1,7 @@
 import { connect, isIP } from 'node:net';
 import { messages } from '../health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { BuiltInIndicator, elapsed } from './support/built-in.indicator.js';
 
 /** Settings of `TcpHealthIndicator`. */
 export interface TcpIndicatorSettings {

@@ -1,6 +1,6 @@
 import { describe, messages } from '../health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
-import { abortable, BuiltInIndicator } from './built-in.indicator.js';
+import { abortable, BuiltInIndicator } from './support/built-in.indicator.js';
 
 // Structural types only: '@nestjs/terminus' is an optional peer, and these declarations must not
 // import it. Terminus' own types (`HealthIndicatorResult`...) are assignable to them.

@@ -8,8 +8,8 @@ import {
   assertQuery,
   elapsed,
   type ClientLocation,
-} from './built-in.indicator.js';
-import { DriverPool } from './driver-pool.js';
+} from './support/built-in.indicator.js';
+import { DriverPool } from './support/driver-pool.js';
 
 /*
  * The TypeORM types are declared here, as far as the indicator uses them: `typeorm` and

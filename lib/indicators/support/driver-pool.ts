@@ -1,6 +1,6 @@
-import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { MysqlHealthIndicator } from './mysql.indicator.js';
-import { PostgresHealthIndicator } from './postgres.indicator.js';
+import type { CheckResult } from '../../interfaces/health-check.interface.js';
+import { MysqlHealthIndicator } from '../mysql.indicator.js';
+import { PostgresHealthIndicator } from '../postgres.indicator.js';
 
 /** What checks a pool: the PostgreSQL or MySQL indicator. */
 type PoolCheck = { check(signal: AbortSignal): Promise<CheckResult> };

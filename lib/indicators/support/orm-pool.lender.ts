@@ -1,4 +1,4 @@
-import type { CheckResult } from '../interfaces/health-check.interface.js';
+import type { CheckResult } from '../../interfaces/health-check.interface.js';
 import { abortable, elapsed } from './built-in.indicator.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../check-result.normalizer.js';
-import { PooledQuery, type ConnectionLender } from './pooled-query.js';
+import { errorMessage } from '../../check-result.normalizer.js';
+import { PooledQuery, type ConnectionLender } from './orm-pool.lender.js';
 
 interface FakeConnection {
   id: number;

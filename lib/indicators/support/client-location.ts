@@ -1,6 +1,6 @@
 import { Inject, type InjectionToken } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import { messages } from '../health.messages.js';
+import { messages } from '../../health.messages.js';
 
 /**
  * Where an indicator finds its client when `register()` is given no `client` token: the provider
