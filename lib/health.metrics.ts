@@ -12,7 +12,7 @@ import { describe } from './health.messages.js';
 import type { ResolvedHealthOptions } from './health.options.js';
 import type { HealthStatus } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
-import { isInstalled } from './indicators/support/built-in.indicator.js';
+import { isInstalled } from './indicators/support/peer-package.js';
 
 // Typed structurally: the public declarations must not import prom-client, an optional peer.
 type Labels = Record<string, string>;
