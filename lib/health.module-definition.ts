@@ -1,15 +1,15 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
-import { HEALTH_CONTROLLER_CLASS, HEALTH_GRPC_CONTROLLER_CLASS } from './health.constants.js';
-import { createHealthController, defineProbeRoutes } from './health.controller.js';
-import { createHealthGrpcController } from './grpc.controller.js';
-import { messages } from './health.messages.js';
-import { MODULE_OPTION_KEYS } from './health.options.js';
+import { HEALTH_CONTROLLER_CLASS, HEALTH_GRPC_CONTROLLER_CLASS } from './core/health.constants.js';
+import { createHealthController, defineProbeRoutes } from './transports/http/health.controller.js';
+import { createHealthGrpcController } from './transports/grpc/grpc.controller.js';
+import { messages } from './core/health.messages.js';
+import { MODULE_OPTION_KEYS } from './options/health.options.js';
 import type {
   HealthModuleExtras,
   HealthModuleOptions,
 } from './interfaces/health-module-options.interface.js';
-import { arrayOf, is } from './option.rules.js';
-import { isGroupName, PROBES } from './probe.definitions.js';
+import { arrayOf, is } from './core/option.rules.js';
+import { isGroupName, PROBES } from './core/probe.definitions.js';
 
 const decoratorsRule = arrayOf(
   is((d) => typeof d === 'function', 'a class decorator'),

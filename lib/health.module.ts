@@ -12,33 +12,33 @@ import {
   HEALTH_GRPC_CONTROLLER_CLASS,
   HEALTH_LOGGER,
   RESOLVED_HEALTH_OPTIONS,
-} from './health.constants.js';
-import { HealthEvents } from './health.events.js';
-import { HealthMetrics } from './health.metrics.js';
+} from './core/health.constants.js';
+import { HealthEvents } from './observability/health.events.js';
+import { HealthMetrics } from './observability/health.metrics.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
   HEALTH_MODULE_OPTIONS,
   OPTIONS_TYPE,
 } from './health.module-definition.js';
-import { messages } from './health.messages.js';
-import { resolveHealthOptions, type ResolvedHealthOptions } from './health.options.js';
+import { messages } from './core/health.messages.js';
+import { resolveHealthOptions, type ResolvedHealthOptions } from './options/health.options.js';
 import { HealthService } from './health.service.js';
-import { HttpListenerWatch } from './http-listener.watch.js';
-import { IndicatorExplorer } from './indicator.explorer.js';
-import { IndicatorRegistry } from './indicator.registry.js';
-import { InternalNetworkGuard } from './internal-network.guard.js';
-import { NetworkPolicy } from './network.policy.js';
-import { ProcessDiagnostics } from './process.diagnostics.js';
-import { ReadinessState } from './readiness.state.js';
-import { ShutdownCoordinator } from './shutdown.coordinator.js';
-import { Redactor } from './redactor.js';
-import { documentHealthRoutes } from './health.swagger.js';
-import { defineGrpcHandlers } from './grpc.handlers.js';
-import { ProbeEvaluator } from './probe.evaluator.js';
-import { ProbeWatcher } from './probe.watcher.js';
-import { ProbeServer } from './probe-server.js';
-import { mountModule, unmountModule } from './nest.internals.js';
+import { HttpListenerWatch } from './lifecycle/http-listener.watch.js';
+import { IndicatorExplorer } from './core/indicator.explorer.js';
+import { IndicatorRegistry } from './core/indicator.registry.js';
+import { InternalNetworkGuard } from './transports/http/internal-network.guard.js';
+import { NetworkPolicy } from './core/network.policy.js';
+import { ProcessDiagnostics } from './core/process.diagnostics.js';
+import { ReadinessState } from './core/readiness.state.js';
+import { ShutdownCoordinator } from './lifecycle/shutdown.coordinator.js';
+import { Redactor } from './core/redactor.js';
+import { documentHealthRoutes } from './transports/openapi/health.swagger.js';
+import { defineGrpcHandlers } from './transports/grpc/grpc.handlers.js';
+import { ProbeEvaluator } from './core/probe.evaluator.js';
+import { ProbeWatcher } from './core/probe.watcher.js';
+import { ProbeServer } from './transports/probe-server/probe-server.js';
+import { mountModule, unmountModule } from './lifecycle/nest.internals.js';
 
 const ignore = () => undefined;
 /** The `logger: false` option: nothing is written. */

@@ -1,16 +1,16 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { distinctUntilChanged, map, type Observable, throwError } from 'rxjs';
-import { messages } from './health.messages.js';
+import { messages } from './core/health.messages.js';
 import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
-import { IndicatorRegistry } from './indicator.registry.js';
-import { HealthEvents, type StatusChange } from './health.events.js';
-import { andThen, type Maybe } from './maybe.js';
-import type { ProbeDefinition } from './probe.definitions.js';
-import { ProbeEvaluator, type ProbeResult } from './probe.evaluator.js';
-import { ProbeWatcher } from './probe.watcher.js';
-import { ProbeServer } from './probe-server.js';
-import { ReadinessState } from './readiness.state.js';
-import { ShutdownCoordinator } from './shutdown.coordinator.js';
+import { IndicatorRegistry } from './core/indicator.registry.js';
+import { HealthEvents, type StatusChange } from './observability/health.events.js';
+import { andThen, type Maybe } from './core/maybe-promise.js';
+import type { ProbeDefinition } from './core/probe.definitions.js';
+import { ProbeEvaluator, type ProbeResult } from './core/probe.evaluator.js';
+import { ProbeWatcher } from './core/probe.watcher.js';
+import { ProbeServer } from './transports/probe-server/probe-server.js';
+import { ReadinessState } from './core/readiness.state.js';
+import { ShutdownCoordinator } from './lifecycle/shutdown.coordinator.js';
 
 /**
  * Runs the probes and health groups: each indicator in parallel under its timeout, results cached

@@ -1,11 +1,18 @@
 export { HealthModule } from './health.module.js';
 export { HEALTH_MODULE_OPTIONS } from './health.module-definition.js';
 export { HealthService } from './health.service.js';
-export type { StatusChange } from './health.events.js';
+export type { StatusChange } from './observability/health.events.js';
 export { HealthIndicator } from './decorators/health-indicator.decorator.js';
-export { InternalNetworkGuard, type HttpRequest } from './internal-network.guard.js';
-export { NetworkPolicy, DEFAULT_INTERNAL_NETWORKS, type TrustProxy } from './network.policy.js';
-export { Redactor, type RedactionRule } from './redactor.js';
+export {
+  InternalNetworkGuard,
+  type HttpRequest,
+} from './transports/http/internal-network.guard.js';
+export {
+  NetworkPolicy,
+  DEFAULT_INTERNAL_NETWORKS,
+  type TrustProxy,
+} from './core/network.policy.js';
+export { Redactor, type RedactionRule } from './core/redactor.js';
 export type {
   CheckReport,
   CheckResult,
@@ -17,7 +24,7 @@ export type {
   ProbeName,
 } from './interfaces/health-check.interface.js';
 export type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
-export { HEALTH_GRPC_PACKAGE, HEALTH_PROTO_PATH } from './health.grpc.js';
+export { HEALTH_GRPC_PACKAGE, HEALTH_PROTO_PATH } from './transports/grpc/health.grpc.js';
 export type {
   GrpcHealthOptions,
   HealthModuleAsyncOptions,

@@ -209,7 +209,7 @@ function checkContents(files) {
     'README.md',
     'dist/index.js',
     'dist/index.d.ts',
-    'dist/health.proto',
+    'dist/transports/grpc/health.proto',
     'CHANGELOG.md',
   ]) {
     if (!files.includes(file)) fail(`tarball lacks ${file}`);

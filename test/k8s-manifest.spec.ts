@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { probeOfService } from '../lib/health.grpc.js';
-import { PROBES } from '../lib/probe.definitions.js';
+import { probeOfService } from '../lib/transports/grpc/health.grpc.js';
+import { PROBES } from '../lib/core/probe.definitions.js';
 
 /** The sample's manifest must agree with the sample and with the library's defaults. */
 

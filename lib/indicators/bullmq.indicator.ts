@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { messages } from '../health.messages.js';
+import { messages } from '../core/health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
 import {
   BuiltInIndicator,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { messages } from '../health.messages.js';
+import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { settingKeysOf } from './support/setting.rules.js';

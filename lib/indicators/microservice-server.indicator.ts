@@ -1,5 +1,5 @@
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { messages } from '../health.messages.js';
+import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import {
   BuiltInIndicator,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../check-result.normalizer.js';
+import { errorMessage } from '../core/check-result.normalizer.js';
 import { MikroOrmHealthIndicator, type MikroOrmLike } from './mikro-orm.indicator.js';
 
 async function outcome(orm: MikroOrmLike) {

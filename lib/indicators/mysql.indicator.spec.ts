@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../check-result.normalizer.js';
+import { errorMessage } from '../core/check-result.normalizer.js';
 import { MysqlHealthIndicator, type MysqlIndicatorSettings } from './mysql.indicator.js';
 
 type Client = MysqlIndicatorSettings['client'];

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { EventEmitter } from 'node:events';
-import { errorMessage } from '../check-result.normalizer.js';
+import { errorMessage } from '../core/check-result.normalizer.js';
 import {
   PostgresHealthIndicator,
   type PgClient,

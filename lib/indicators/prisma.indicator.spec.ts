@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../check-result.normalizer.js';
+import { errorMessage } from '../core/check-result.normalizer.js';
 import { PrismaHealthIndicator, type PrismaClientLike } from './prisma.indicator.js';
 
 async function outcome(indicator: PrismaHealthIndicator, signal = new AbortController().signal) {

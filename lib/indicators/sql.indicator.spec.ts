@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../check-result.normalizer.js';
+import { errorMessage } from '../core/check-result.normalizer.js';
 import { SqlHealthIndicator, type SqlClient } from './sql.indicator.js';
 
 async function outcome(client: SqlClient, query?: string, signal = new AbortController().signal) {

@@ -1,4 +1,4 @@
-import { describe, messages } from '../health.messages.js';
+import { describe, messages } from '../core/health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { settingKeysOf } from './support/setting.rules.js';

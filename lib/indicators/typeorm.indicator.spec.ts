@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../check-result.normalizer.js';
+import { errorMessage } from '../core/check-result.normalizer.js';
 import type { PgPool, PgPoolClient } from './postgres.indicator.js';
 import { TypeOrmHealthIndicator, type TypeOrmDataSourceLike } from './typeorm.indicator.js';
 

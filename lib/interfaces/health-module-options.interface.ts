@@ -4,9 +4,9 @@ import type {
   LoggerService,
   Type,
 } from '@nestjs/common';
-import type { InternalNetworkGuard } from '../internal-network.guard.js';
-import type { TrustProxy } from '../network.policy.js';
-import type { RedactionRule } from '../redactor.js';
+import type { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
+import type { TrustProxy } from '../core/network.policy.js';
+import type { RedactionRule } from '../core/redactor.js';
 import type { ProbeName } from './health-check.interface.js';
 
 /**

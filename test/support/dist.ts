@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * runs plain JavaScript, so these suites load `dist/`, as users do, instead of the sources.
  */
 const INDEX = new URL('../../dist/index.js', import.meta.url);
-const PROBE_SERVER = new URL('../../dist/probe-server.js', import.meta.url);
+const PROBE_SERVER = new URL('../../dist/transports/probe-server/probe-server.js', import.meta.url);
 
 for (const file of [INDEX, PROBE_SERVER]) {
   if (!existsSync(fileURLToPath(file))) {
@@ -21,4 +21,4 @@ export const built: typeof import('../../lib/index.js') = await import(INDEX.hre
 /** The probe server's main-thread side, from `dist/` (internal: to stop its worker in a test). */
 export const { ProbeServer } = (await import(
   PROBE_SERVER.href
-)) as typeof import('../../lib/probe-server.js');
+)) as typeof import('../../lib/transports/probe-server/probe-server.js');

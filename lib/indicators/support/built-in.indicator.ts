@@ -1,8 +1,8 @@
 import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicator } from '../../decorators/health-indicator.decorator.js';
-import { messages } from '../../health.messages.js';
-import { INDICATOR_OPTION_KEYS } from '../../health.options.js';
+import { messages } from '../../core/health.messages.js';
+import { INDICATOR_OPTION_KEYS } from '../../options/health.options.js';
 import type { CheckResult, HealthCheck } from '../../interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from '../../interfaces/health-indicator-options.interface.js';
 import { locateClient, type ClientLocation } from './client-location.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { getEventListeners } from 'node:events';
-import { resolveHealthOptions, resolveIndicatorOptions } from '../../health.options.js';
-import { IndicatorRunner } from '../../indicator.runner.js';
-import { Redactor } from '../../redactor.js';
+import { resolveHealthOptions, resolveIndicatorOptions } from '../../options/health.options.js';
+import { IndicatorRunner } from '../../core/indicator.runner.js';
+import { Redactor } from '../../core/redactor.js';
 import { PendingCall } from './client-call.js';
 
 /** A client call the test answers by hand, counting the calls made. */

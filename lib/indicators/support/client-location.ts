@@ -1,6 +1,6 @@
 import { Inject, type InjectionToken } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import { messages } from '../../health.messages.js';
+import { messages } from '../../core/health.messages.js';
 import { assertName } from './setting.rules.js';
 
 /**

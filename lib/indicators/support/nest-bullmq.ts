@@ -1,5 +1,5 @@
 import { ModulesContainer, Reflector } from '@nestjs/core';
-import { messages } from '../../health.messages.js';
+import { messages } from '../../core/health.messages.js';
 import type { HandleLookup } from './handle.registration.js';
 import { isInstalled } from './peer-package.js';
 

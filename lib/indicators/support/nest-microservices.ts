@@ -1,6 +1,6 @@
 import type { InjectionToken } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { messages } from '../../health.messages.js';
+import { messages } from '../../core/health.messages.js';
 import type { HandleLookup } from './handle.registration.js';
 
 // What the microservice indicators take from Nest: a client by its token, the registry of the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../../check-result.normalizer.js';
+import { errorMessage } from '../../core/check-result.normalizer.js';
 import { OrmPoolLender, type RawConnectionPool } from './orm-pool.lender.js';
 import { pooledStatement } from './pool-lender.js';
 

@@ -1,4 +1,4 @@
-import { messages } from '../../health.messages.js';
+import { messages } from '../../core/health.messages.js';
 
 /** @internal Whether `value` has a method of that name (an object, or a function such as Knex). */
 export function hasMethod(value: unknown, method: string): boolean {

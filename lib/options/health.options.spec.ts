@@ -1,0 +1,256 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_MODULE_OPTIONS } from '../core/health.constants.js';
+import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
+import { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
+import { DEFAULT_INTERNAL_NETWORKS } from '../core/network.policy.js';
+import { PROBES } from '../core/probe.definitions.js';
+
+describe('resolveHealthOptions', () => {
+  it('applies every default when no option is given', () => {
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    expect(resolveHealthOptions({})).toEqual({
+      path: 'health',
+      defaultTimeoutMs: 500,
+      cacheTtlMs: 1000,
+      identity: {},
+      internalNetworks: DEFAULT_INTERNAL_NETWORKS,
+      trustProxy: false,
+      probes: PROBES,
+      deniedStatus: 403,
+      guard: InternalNetworkGuard,
+      redact: [],
+      shutdown: { signals: ['SIGTERM', 'SIGINT'], delayMs: 0, gracePeriodMs: 30_000 },
+      probeTimeoutMs: 1000,
+      startupBudgetMs: 30_000,
+      slowCheckMs: 250,
+      logger: undefined,
+      refreshIntervalMs: undefined,
+      metrics: false,
+      probeServer: false,
+      grpc: false,
+    });
+    for (const nothing of [undefined, null]) {
+      expect(() => resolveHealthOptions(nothing)).toThrow(
+        `HealthModule got ${nothing} for its options: a forRootAsync() factory (or createHealthOptions()) must return the options object (a function with a block body needs "return"), or {} for every default.`,
+      );
+    }
+  });
+
+  it('waits 5 s before closing on a signal only inside Kubernetes', () => {
+    const saved = process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1';
+      expect(resolveHealthOptions({}).shutdown).toMatchObject({ delayMs: 5000 });
+      expect(resolveHealthOptions({ shutdown: { delayMs: 2000 } }).shutdown).toMatchObject({
+        delayMs: 2000,
+        signals: ['SIGTERM', 'SIGINT'],
+      });
+      delete process.env.KUBERNETES_SERVICE_HOST;
+      expect(resolveHealthOptions({}).shutdown).toMatchObject({ delayMs: 0 });
+      expect(resolveHealthOptions({ shutdown: false }).shutdown).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+      else process.env.KUBERNETES_SERVICE_HOST = saved;
+    }
+  });
+
+  it('keeps the default timeout well inside the kubelet default of one second', () => {
+    expect(DEFAULT_MODULE_OPTIONS.defaultTimeoutMs).toBeLessThanOrEqual(500);
+  });
+
+  it('keeps the identity fields that appear in every response', () => {
+    const options = resolveHealthOptions({ version: '1.2.3', serviceId: 'orders', cacheTtlMs: 0 });
+    expect(options.identity).toEqual({ version: '1.2.3', serviceId: 'orders' });
+    expect(options.cacheTtlMs).toBe(0);
+  });
+
+  it('normalises slashes around the path and accepts nested and empty prefixes', () => {
+    expect(resolveHealthOptions({ path: '/internal/health/' }).path).toBe('internal/health');
+    expect(resolveHealthOptions({ path: '' }).path).toBe('');
+    expect(resolveHealthOptions({ path: '/' }).path).toBe('');
+    expect(resolveHealthOptions({ path: '.well-known/health' }).path).toBe('.well-known/health');
+  });
+
+  it.each([
+    [{ path: 'health/:id' }, /"path" is "health\/:id"; it must be a route prefix/],
+    [{ path: 42 }, /"path" is number 42/],
+    [
+      { defaultTimeoutMs: 0 },
+      /"defaultTimeoutMs" is number 0; it must be an integer number of milliseconds from 1/,
+    ],
+    [{ defaultTimeoutMs: 1.5 }, /"defaultTimeoutMs" is number 1.5/],
+    [{ defaultTimeoutMs: 3_000_000_000 }, /"defaultTimeoutMs"/],
+    [
+      { cacheTtlMs: -1 },
+      /"cacheTtlMs" is number -1; it must be an integer number of milliseconds from 0 \(no caching\)/,
+    ],
+    [{ cacheTtlMs: '1000' }, /"cacheTtlMs" is "1000"/],
+    [{ version: '' }, /"version" is ""; it must be a non-empty string/],
+    [{ description: null }, /"description" is null/],
+    [
+      { shutdown: true },
+      /"shutdown" is boolean true; it must be \{ signals\?, delayMs\?, gracePeriodMs\? \}, or false/,
+    ],
+    [
+      { shutdown: { signals: ['SIGTERMM'] } },
+      /"shutdown.signals\[0\]" is "SIGTERMM"; it must be a signal the process can handle/,
+    ],
+    [
+      { shutdown: { signals: ['SIGTERM', 'SIGKILL'] } },
+      /"shutdown.signals\[1\]" is "SIGKILL"; it must be a signal the process can handle, such as 'SIGTERM' or 'SIGINT' \(not SIGKILL or SIGSTOP\)/,
+    ],
+    [{ shutdown: { signals: ['SIGSTOP'] } }, /"shutdown.signals\[0\]" is "SIGSTOP"/],
+    [{ shutdown: { signals: 'SIGTERM' } }, /"shutdown.signals" is "SIGTERM"; it must be an array/],
+    [
+      { shutdown: { delay: 5 } },
+      /"shutdown" has no key "delay". Known keys: "signals", "delayMs", "gracePeriodMs"/,
+    ],
+    [{ shutdown: { delayMs: -1 } }, /"shutdown.delayMs" is number -1; it must be an integer/],
+    [
+      { access: { ready: 'private' } },
+      /"access.ready" is "private"; it must be 'public', 'status' or 'internal'/,
+    ],
+    [
+      { access: { readyz: 'public' } },
+      /"access" has no key "readyz". Known keys: "live", "ready", "startup", "deep"/,
+    ],
+    [{ access: 'internal' }, /"access" is "internal"; it must be an object mapping "live"/],
+    [
+      { slowCheckMs: -3 },
+      /"slowCheckMs" is number -3; it must be an integer number of milliseconds from 0 \(never warn\)/,
+    ],
+    [
+      { internalNetworks: ['10.0.0.0/8', 7] },
+      /"internalNetworks\[1\]" is number 7; it must be a string/,
+    ],
+    [{ redact: [/x/, 'password'] }, /"redact\[1\]" is "password"; it must be a RegExp or/],
+    [{ metrics: { registry: {}, prefix: 'x' } }, /"metrics" has no key "prefix"/],
+    [
+      { controllerDecorators: [] },
+      /"controllerDecorators" shapes the module when it is built: give it to HealthModule.forRootAsync\(\) itself/,
+    ],
+    [{ path: '../x' }, /"path" is "..\/x"; it must be a route prefix .* no "." or ".." segment/],
+    [{ path: '.' }, /"path" is "."/],
+    [{ path: 'a/./b' }, /"path" is "a\/.\/b"/],
+    [{ path: 'a//b' }, /"path" is "a\/\/b"/],
+    [{ probeTimeoutMs: 0 }, /"probeTimeoutMs" is number 0/],
+    [
+      { startupBudgetMs: 1.5 },
+      /"startupBudgetMs" is number 1.5; it must be an integer number of milliseconds from 0 \(a failure is an error from the first\)/,
+    ],
+    [{ grpc: 'on' }, /"grpc" is "on"; it must be true, false, or \{ maxWatchStreams\? \}/],
+    [
+      { grpc: { maxWatchStreams: 0 } },
+      /"grpc.maxWatchStreams" is number 0; it must be an integer from 1 to 1000000/,
+    ],
+    [{ grpc: { maxStreams: 5 } }, /"grpc" has no key "maxStreams". Known keys: "maxWatchStreams"/],
+  ])('rejects %j with a message naming the option and what is valid', (options, message) => {
+    expect(() => resolveHealthOptions(options)).toThrow(message);
+  });
+
+  it('serves gRPC only when asked, with a bound on Watch streams', () => {
+    expect(resolveHealthOptions({ grpc: false }).grpc).toBe(false);
+    expect(resolveHealthOptions({ grpc: true }).grpc).toEqual({ maxWatchStreams: 1000 });
+    expect(resolveHealthOptions({ grpc: { maxWatchStreams: 50 } }).grpc).toEqual({
+      maxWatchStreams: 50,
+    });
+  });
+
+  it.each(['liveness', 'readiness'])(
+    'rejects a group named %s while gRPC is on: the health service gives that name to a probe',
+    (name) => {
+      const groups = { [name]: { include: ['db'] } };
+      expect(() => resolveHealthOptions({ grpc: true, groups })).toThrow(
+        `Health group "${name}" takes a name the gRPC health service gives the ${name === 'liveness' ? 'live' : 'ready'} probe (HealthModule option "grpc" is on). Give the group another name.`,
+      );
+      expect(resolveHealthOptions({ groups }).probes.at(-1)?.name).toBe(name);
+    },
+  );
+
+  it('rejects an unknown option and lists the known ones', () => {
+    expect(() => resolveHealthOptions({ cacheTTL: 5 })).toThrow(
+      'HealthModule has no option "cacheTTL". Known options: "path", "defaultTimeoutMs", "cacheTtlMs"',
+    );
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(() => resolveHealthOptions('health')).toThrow('HealthModule options must be an object');
+  });
+});
+
+describe('resolveIndicatorOptions', () => {
+  const module = resolveHealthOptions({ defaultTimeoutMs: 300, cacheTtlMs: 2000 });
+
+  it('applies the decorator defaults and the module defaults', () => {
+    const options = resolveIndicatorOptions('DbHealth', { name: 'db' }, module);
+    expect(options).toEqual({
+      name: 'db',
+      critical: true,
+      timeoutMs: 300,
+      cacheTtlMs: 2000,
+      probes: new Set(['ready']),
+      measurement: 'responseTime',
+      componentType: 'component',
+      refreshIntervalMs: undefined,
+      failureThreshold: 1,
+    });
+  });
+
+  it('honours every option given', () => {
+    const options = resolveIndicatorOptions(
+      'DbHealth',
+      {
+        name: 'db',
+        critical: false,
+        timeoutMs: 50,
+        cacheTtlMs: 0,
+        probes: ['startup', 'deep'],
+        measurement: 'connections',
+        componentType: 'datastore',
+      },
+      module,
+    );
+    expect(options).toMatchObject({ critical: false, timeoutMs: 50, cacheTtlMs: 0 });
+    expect([...options.probes]).toEqual(['startup', 'deep']);
+  });
+
+  it.each(['component', 'datastore', 'system', 'urn:example:queue', 'https://example.com/queue'])(
+    'takes componentType %s',
+    (componentType) => {
+      const options = resolveIndicatorOptions('DbHealth', { name: 'db', componentType }, module);
+      expect(options.componentType).toBe(componentType);
+    },
+  );
+
+  it.each([
+    [{}, /on DbHealth: "name" is undefined; it must be a string of 1-64 letters/],
+    [{ name: 'my db' }, /"name" is "my db"/],
+    [{ name: 'db:x' }, /"name" is "db:x"/],
+    [{ name: 'db', critical: 'yes' }, /"critical" is "yes"; it must be true or false/],
+    [{ name: 'db', timeoutMs: -5 }, /"timeoutMs" is number -5/],
+    [
+      { name: 'db', probes: ['live'] },
+      /"probes\[0\]" is "live"; it must be one of 'startup', 'ready', 'deep'/,
+    ],
+    [
+      { name: 'db', probes: [] },
+      /"probes" is an array of 0 items; it must be a non-empty array of 'startup', 'ready', 'deep'/,
+    ],
+    [
+      { name: 'db', timeout: 5 },
+      /on DbHealth has no option "timeout". Known options: "name", "critical", "timeoutMs"/,
+    ],
+    [
+      { name: 'db', componentType: 'data store' },
+      /"componentType" is "data store"; it must be 'component', 'datastore', 'system', or a URI with a scheme/,
+    ],
+    [{ name: 'db', componentType: 'Datastore' }, /"componentType" is "Datastore"/],
+    [{ name: 'db', componentType: 'urn:x y' }, /"componentType" is "urn:x y"/],
+    [
+      { name: 'process' },
+      /"process" on DbHealth is reserved for the deep probe's process diagnostics/,
+    ],
+  ])('rejects %j naming the class, the option and what is valid', (raw, message) => {
+    expect(() => resolveIndicatorOptions('DbHealth', raw, module)).toThrow(message);
+  });
+});
