@@ -42,7 +42,7 @@ export class DiskHealthIndicator extends BuiltInIndicator<DiskIndicatorSettings>
    * statfs cannot be cancelled. On a hung mount (NFS) each call holds one of libuv's 4 threads,
    * which fs, dns and crypto share: calls never pile up, the checks wait on the one in flight.
    */
-  private readonly statfs = new PendingCall<StatsFs>();
+  private readonly statfsCall = new PendingCall<StatsFs>();
 
   protected override validate(settings: DiskIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
@@ -75,7 +75,7 @@ export class DiskHealthIndicator extends BuiltInIndicator<DiskIndicatorSettings>
 
   async check(signal: AbortSignal): Promise<CheckResult> {
     const path = this.settings.path ?? '/';
-    const stats = await this.statfs.join(() => statfs(path), signal);
+    const stats = await this.statfsCall.join(() => statfs(path), signal);
     const totalBytes = stats.blocks * stats.bsize;
     const freeBytes = stats.bavail * stats.bsize;
     const freePercent = stats.blocks > 0 ? round((stats.bavail / stats.blocks) * 100) : 0;
