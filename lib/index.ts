@@ -43,7 +43,7 @@ export {
   type IndicatorOptions,
   type RegisterAsyncOptions,
   type RegisterOptions,
-} from './indicators/built-in.indicator.js';
+} from './indicators/support/built-in.indicator.js';
 export {
   PostgresHealthIndicator,
   type PgClient,
@@ -149,7 +149,7 @@ export {
   type RpcServerLike,
 } from './indicators/microservice-server.indicator.js';
 /** An rxjs-style observable, as the microservice indicators take them. */
-export type { ObservableLike } from './indicators/transport.probe.js';
+export type { ObservableLike } from './indicators/support/nest-microservices.js';
 export { HttpHealthIndicator, type HttpIndicatorSettings } from './indicators/http.indicator.js';
 export { TcpHealthIndicator, type TcpIndicatorSettings } from './indicators/tcp.indicator.js';
 export { DiskHealthIndicator, type DiskIndicatorSettings } from './indicators/disk.indicator.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MikroOrmHealthIndicator, type HealthReport } from '../lib/index.js';
-import type { ClientLocation } from '../lib/indicators/built-in.indicator.js';
+import type { ClientLocation } from '../lib/indicators/support/client-location.js';
 import { createTestApp } from './support/app.js';
 import { closeLeavesNothing, freshProbe, outage, passing, startUpError } from './support/orm.js';
 import { SERVERS, describeWithServer, endpoint, via } from './support/servers.js';

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { SequelizeModule, getConnectionToken } from '@nestjs/sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { SequelizeHealthIndicator } from '../lib/index.js';
-import type { ClientLocation } from '../lib/indicators/built-in.indicator.js';
+import type { ClientLocation } from '../lib/indicators/support/client-location.js';
 import { createTestApp } from './support/app.js';
 import {
   closeLeavesNothing,

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createTestApp } from '../../test/support/app.js';
 import { HealthModule } from '../health.module.js';
 import { resolveHealthOptions, resolveIndicatorOptions } from '../options/health.options.js';
-import { BuiltInIndicator } from '../indicators/built-in.indicator.js';
+import { BuiltInIndicator } from '../indicators/support/built-in.indicator.js';
 
 /**
  * Option keys are looked up as own keys wherever options are read: a key named like a member of

@@ -1,17 +1,16 @@
 import type { Provider } from '@nestjs/common';
-import { ModulesContainer, Reflector } from '@nestjs/core';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
 import {
-  abortable,
   BuiltInIndicator,
-  elapsed,
-  isInstalled,
   type BuiltInClass,
   type IndicatorOptions,
   type RegisterOptions,
-} from './built-in.indicator.js';
-import { registerWithHandle } from './handle.registration.js';
+} from './support/built-in.indicator.js';
+import { abortable, PendingCall } from './support/client-call.js';
+import { registerWithHandle } from './support/handle.registration.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { queueLookup } from './support/nest-bullmq.js';
 
 /** The part of the queue's ioredis client the indicator uses. */
 export interface BullRedisClientLike {
@@ -66,10 +65,6 @@ export interface BullMqIndicatorSettings {
 export type BullMqRegisterOptions = IndicatorOptions &
   Omit<BullMqIndicatorSettings, 'queue' | 'workers'> & { queue: string };
 
-/** The metadata key of `@Processor()` in `@nestjs/bullmq`, whose classes are the queue's workers. */
-const PROCESSOR_METADATA = 'bullmq:processor_metadata';
-const reflector = new Reflector();
-
 /**
  * Checks a BullMQ queue of the application (`@nestjs/bullmq`): its own Redis connection (fails at
  * once while it is not ready), that its workers run (`minWorkers` across every process, none of
@@ -81,7 +76,7 @@ const reflector = new Reflector();
  */
 export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSettings> {
   static override readonly defaults = { name: 'bullmq', componentType: 'component' };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<BullMqIndicatorSettings>(
     'queue',
     'workers',
     'minWorkers',
@@ -90,10 +85,12 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     'maxFailed',
     'failedWindowMs',
     'backlogStatus',
-  ] satisfies readonly (keyof BullMqIndicatorSettings)[];
+  );
   static override readonly peer = 'bullmq';
 
   private redis?: BullRedisClientLike;
+  /** A read still unanswered (its check timed out) is waited for: no pile of them in the client. */
+  private readonly reading = new PendingCall<QueueState>();
 
   /**
    * A provider in one line, the queue found by its name (`BullModule.registerQueue({ name })`):
@@ -103,56 +100,16 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     this: BuiltInClass<S>,
     options: BullMqRegisterOptions | RegisterOptions<S>,
   ): Provider {
-    const queue = (options as { queue?: unknown })?.queue;
-    if (typeof queue !== 'string' || queue === '') {
-      throw new Error(
-        messages.badSetting(
-          this.name,
-          'queue',
-          queue,
-          'the name of a queue, as registered with BullModule.registerQueue({ name })',
-        ),
-      );
-    }
-    const token = queueToken(this.name, queue);
-    const name = (options as IndicatorOptions).name ?? this.defaults.name;
-    return registerWithHandle(this, options as Record<string, unknown>, {
-      key: 'queue',
-      token,
-      missing: messages.handleMissing(
-        `${this.name}(${String(name)})`,
-        `BullMQ queue "${queue}"`,
-        token,
-        `Register it with BullModule.registerQueue({ name: '${queue}' }) in this module or in a module it imports.`,
-      ),
-      inject: [ModulesContainer],
-      settings: (found, modules) => ({
-        queue: found,
-        workers: () => processorWorkers(modules as ModulesContainer, queue),
-      }),
-    });
+    const lookup = queueLookup(this.name, (options as { queue?: unknown })?.queue);
+    return registerWithHandle(this, options as Record<string, unknown>, lookup);
   }
 
   protected override validate(settings: BullMqIndicatorSettings): void {
     const name = this.constructor.name;
-    const bad = (key: string, valid: string) =>
-      new Error(
-        messages.badSetting(
-          name,
-          key,
-          (settings as unknown as Record<string, unknown>)[key],
-          valid,
-        ),
-      );
-    const queue = settings.queue as unknown as Record<string, unknown> | undefined;
+    const bad = (key: keyof BullMqIndicatorSettings, valid: string) =>
+      new Error(messages.badSetting(name, key, settings[key], valid));
     const methods = ['isPaused', 'getWorkersCount', 'getJobCounts'];
-    if (
-      typeof queue !== 'object' ||
-      queue === null ||
-      methods.some((m) => typeof queue[m] !== 'function')
-    ) {
-      throw new Error(messages.badClient(name, 'a BullMQ Queue', methods, queue));
-    }
+    assertClient(name, settings.queue, methods, 'a BullMQ Queue');
     for (const key of ['minWorkers', 'maxWaiting', 'maxDelayed', 'maxFailed'] as const) {
       const value = settings[key];
       if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
@@ -175,18 +132,12 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    const started = performance.now();
     // The client resolves once connected: while it never was, the check waits for its timeout.
     const redis = (this.redis ??= await abortable(this.clientOf(), signal));
     if (redis.status !== undefined && redis.status !== 'ready') {
       throw new Error(`not connected (status: ${redis.status})`);
     }
-    // A read still unanswered (its check timed out) is waited for: no pile of them in the client.
-    const state = await abortable(
-      this.singleFlight(() => this.read(redis)),
-      signal,
-    );
-    return { ...this.judge(state), observedValue: elapsed(started), observedUnit: 'ms' };
+    return this.judge(await this.reading.join(() => this.read(redis), signal));
   }
 
   private clientOf(): Promise<BullRedisClientLike> {
@@ -280,35 +231,4 @@ interface QueueState {
 /** Jobs waiting to be taken: waiting, and prioritized (a set of their own since bullmq 4). */
 function waitingOf({ counts }: QueueState): number {
   return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
-}
-
-/**
- * The DI token of a queue, as `getQueueToken(name)` of `@nestjs/bullmq` makes it; computed, so the
- * library never loads the package.
- */
-function queueToken(indicator: string, queue: string): string {
-  if (!isInstalled('@nestjs/bullmq')) {
-    throw new Error(messages.peerMissing(indicator, '@nestjs/bullmq'));
-  }
-  return `BullQueue_${queue}`;
-}
-
-/** The workers of `@Processor(queue)` classes (`WorkerHost`), as `@nestjs/bullmq` creates them. */
-function processorWorkers(modules: ModulesContainer, queue: string): BullWorkerLike[] {
-  const workers: BullWorkerLike[] = [];
-  for (const module of modules.values()) {
-    for (const wrapper of module.providers.values()) {
-      const instance = wrapper.instance as { worker?: BullWorkerLike } | undefined;
-      const type = instance?.constructor;
-      if (!type || !wrapper.isDependencyTreeStatic()) continue;
-      const metadata = reflector.get<{ name?: string } | undefined>(PROCESSOR_METADATA, type);
-      if (metadata?.name !== queue) continue;
-      try {
-        workers.push(instance!.worker!);
-      } catch {
-        // Not created yet (before onModuleInit, or manualRegistration): nothing to judge.
-      }
-    }
-  }
-  return workers.filter((worker) => typeof worker?.isRunning === 'function');
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { DiskHealthIndicator, formatBytes, type DiskIndicatorSettings } from './disk.indicator.js';
+import { DiskHealthIndicator, type DiskIndicatorSettings } from './disk.indicator.js';
 
 /** What a check that fails on a threshold resolves with: its figures, a status and why. */
 const failed = (output: RegExp | string) => ({
@@ -97,16 +97,5 @@ describe('DiskHealthIndicator', () => {
     [null as unknown as DiskIndicatorSettings, '"settings" is null; it must be an object'],
   ])('refuses bad settings at start-up: %j', (settings, message) => {
     expect(() => new DiskHealthIndicator(settings)).toThrow(`DiskHealthIndicator: ${message}`);
-  });
-
-  it('formats bytes for a human', () => {
-    expect([0, 999, 1000, 1_234_567, 4.2e9, 9e15].map(formatBytes)).toEqual([
-      '0 B',
-      '999 B',
-      '1 kB',
-      '1.2 MB',
-      '4.2 GB',
-      '9 PB',
-    ]);
   });
 });

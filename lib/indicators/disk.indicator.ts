@@ -2,7 +2,10 @@ import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, BuiltInIndicator } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { settingKeysOf } from './support/setting.rules.js';
+import { PendingCall } from './support/client-call.js';
+import { formatBytes } from './support/format-bytes.js';
 
 /** Settings of `DiskHealthIndicator`. With no threshold at all, `minFreePercent` is 5. */
 export interface DiskIndicatorSettings {
@@ -18,19 +21,6 @@ export interface DiskIndicatorSettings {
   warnFreePercent?: number;
 }
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-
-/** @internal Bytes for a human: `1.2 GB` (decimal units, as `df -H` and cloud consoles use). */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${Number(value.toFixed(1))} ${UNITS[unit]}`;
-}
-
 const round = (value: number) => Math.round(value * 100) / 100;
 
 /** Free space of a file system, as an unprivileged process sees it (root's reserve excluded). */
@@ -40,15 +30,19 @@ export class DiskHealthIndicator extends BuiltInIndicator<DiskIndicatorSettings>
     componentType: 'system',
     measurement: 'free',
   };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<DiskIndicatorSettings>(
     'path',
     'minFreeBytes',
     'minFreePercent',
     'warnFreeBytes',
     'warnFreePercent',
-  ] satisfies readonly (keyof DiskIndicatorSettings)[];
+  );
 
-  private inflight?: Promise<StatsFs>;
+  /**
+   * statfs cannot be cancelled. On a hung mount (NFS) each call holds one of libuv's 4 threads,
+   * which fs, dns and crypto share: calls never pile up, the checks wait on the one in flight.
+   */
+  private readonly statfsCall = new PendingCall<StatsFs>();
 
   protected override validate(settings: DiskIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
@@ -81,10 +75,7 @@ export class DiskHealthIndicator extends BuiltInIndicator<DiskIndicatorSettings>
 
   async check(signal: AbortSignal): Promise<CheckResult> {
     const path = this.settings.path ?? '/';
-    // statfs cannot be cancelled. On a hung mount (NFS) each call holds one of libuv's 4 threads,
-    // which fs, dns and crypto share: calls never pile up, the checks wait on the one in flight.
-    this.inflight ??= statfs(path).finally(() => (this.inflight = undefined));
-    const stats = await abortable(this.inflight, signal);
+    const stats = await this.statfsCall.join(() => statfs(path), signal);
     const totalBytes = stats.blocks * stats.bsize;
     const freeBytes = stats.bavail * stats.bsize;
     const freePercent = stats.blocks > 0 ? round((stats.bavail / stats.blocks) * 100) : 0;

@@ -1,12 +1,15 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { driverPoolLender, PoolLenders } from './support/driver-pool.js';
+import { pooledStatement } from './support/pool-lender.js';
+import { settingKeysOf } from './support/setting.rules.js';
 import {
-  BuiltInIndicator,
-  abortable,
-  assertClient,
-  assertQuery,
-  elapsed,
-} from './built-in.indicator.js';
-import { DriverPool } from './driver-pool.js';
+  answered,
+  assertSqlSettings,
+  statementOf,
+  type SqlStatementSetting,
+} from './support/sql-statement.js';
 
 /*
  * The Drizzle type is declared here, as far as the indicator uses it: `drizzle-orm` is an optional
@@ -21,17 +24,13 @@ export interface DrizzleDatabaseLike {
 }
 
 /** Settings of `DrizzleHealthIndicator`. */
-export interface DrizzleIndicatorSettings {
+export interface DrizzleIndicatorSettings extends SqlStatementSetting {
   /**
    * The application's Drizzle database: the indicator opens no connection of its own. Required
    * (with `register()`, the injection token it is provided under: Drizzle has no Nest module).
    */
   client: DrizzleDatabaseLike;
-  /** The statement to run. Default `'SELECT 1'`. */
-  query?: string;
 }
-
-const DEFAULT_QUERY = 'SELECT 1';
 
 /**
  * A Drizzle database: passes when `SELECT 1` answers. Over a pg `Pool` (`drizzle-orm/node-postgres`)
@@ -40,31 +39,26 @@ const DEFAULT_QUERY = 'SELECT 1';
  */
 export class DrizzleHealthIndicator extends BuiltInIndicator<DrizzleIndicatorSettings> {
   static override readonly defaults = { name: 'drizzle', componentType: 'datastore' };
-  static override readonly settingKeys = [
-    'client',
-    'query',
-  ] satisfies readonly (keyof DrizzleIndicatorSettings)[];
+  static override readonly settingKeys = settingKeysOf<DrizzleIndicatorSettings>('client', 'query');
   static override readonly peer: string = 'drizzle-orm';
 
-  private readonly pools = new DriverPool(this.settings.query);
+  private readonly pools = new PoolLenders(driverPoolLender);
+  /** Other drivers cannot be told to cancel a statement: the one still running is waited for. */
+  private readonly execution = new PendingCall<unknown>();
 
   protected override validate(settings: DrizzleIndicatorSettings): void {
-    const name = this.constructor.name;
-    assertClient(name, settings.client, ['execute'], 'a Drizzle database (drizzle(pool))');
-    assertQuery(name, settings.query, DEFAULT_QUERY);
+    const expected = 'a Drizzle database (drizzle(pool))';
+    assertSqlSettings(this.constructor.name, settings, ['execute'], expected);
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    signal.throwIfAborted();
     const db = this.settings.client;
+    const query = statementOf(this.settings);
     const pool = this.pools.of(db.$client);
-    if (pool) return pool.check(signal);
-    const query = this.settings.query ?? DEFAULT_QUERY;
-    const started = performance.now();
-    const running = this.singleFlight(() => Promise.resolve(db.execute(query)));
-    await abortable(running, signal).catch((error: unknown) => {
-      throw new Error(`${query} failed`, { cause: error });
-    });
-    return { observedValue: elapsed(started), observedUnit: 'ms' };
+    if (pool !== undefined) return pooledStatement(pool, query, signal);
+    return answered(
+      query,
+      this.execution.join(() => db.execute(query), signal),
+    );
   }
 }

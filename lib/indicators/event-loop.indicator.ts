@@ -2,7 +2,8 @@ import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { settingKeysOf } from './support/setting.rules.js';
 
 /** Settings of `EventLoopHealthIndicator`. */
 export interface EventLoopIndicatorSettings {
@@ -32,10 +33,10 @@ export class EventLoopHealthIndicator
     componentType: 'system',
     measurement: 'delayP99',
   };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<EventLoopIndicatorSettings>(
     'maxP99Ms',
     'warnP99Ms',
-  ] satisfies readonly (keyof EventLoopIndicatorSettings)[];
+  );
 
   private readonly histogram: IntervalHistogram;
   private since = performance.now();

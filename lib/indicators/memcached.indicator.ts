@@ -1,6 +1,8 @@
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { abortable } from './support/client-call.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
 
 /** A server of a memjs client: where it is, never its credentials. */
 export interface MemjsServerLike {
@@ -41,9 +43,7 @@ interface ServerStats {
  */
 export class MemcachedHealthIndicator extends BuiltInIndicator<MemcachedIndicatorSettings> {
   static override readonly defaults = { name: 'memcached', componentType: 'datastore' };
-  static override readonly settingKeys = [
-    'client',
-  ] satisfies readonly (keyof MemcachedIndicatorSettings)[];
+  static override readonly settingKeys = settingKeysOf<MemcachedIndicatorSettings>('client');
   static override readonly peer = 'memjs';
 
   protected override validate(settings: MemcachedIndicatorSettings): void {
@@ -60,8 +60,7 @@ export class MemcachedHealthIndicator extends BuiltInIndicator<MemcachedIndicato
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    const started = performance.now();
-    // Not single-flight: memjs never settles a request that was pending on a connection that
+    // Not a PendingCall: memjs never settles a request that was pending on a connection that
     // closed without an error, so waiting for it would fail every later check. memjs's own request
     // timeout (`timeout`, 0.5 s by default) bounds what a hung server can collect.
     const answers = await abortable(this.statsOfEach(), signal);
@@ -76,12 +75,12 @@ export class MemcachedHealthIndicator extends BuiltInIndicator<MemcachedIndicato
       if (answers.length === 1) throw down[0].error!;
       return { status: 'fail', output: `every server is down (${why})`, details };
     }
-    const result: CheckResult = { observedValue: elapsed(started), observedUnit: 'ms', details };
-    if (down.length > 0) {
-      result.status = 'warn';
-      result.output = `${down.length} of ${answers.length} servers down (${why})`;
-    }
-    return result;
+    if (down.length === 0) return { details };
+    return {
+      status: 'warn',
+      output: `${down.length} of ${answers.length} servers down (${why})`,
+      details,
+    };
   }
 
   /** Every server's answer: memjs calls back once for each, an error included. */

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator } from './built-in.indicator.js';
-import { formatBytes } from './disk.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { settingKeysOf } from './support/setting.rules.js';
+import { formatBytes } from './support/format-bytes.js';
 
 /** Settings of `MemoryHealthIndicator`. Every threshold that is set must hold. */
 export interface MemoryIndicatorSettings {
@@ -55,12 +56,12 @@ export class MemoryHealthIndicator extends BuiltInIndicator<MemoryIndicatorSetti
     componentType: 'system',
     measurement: 'rss',
   };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<MemoryIndicatorSettings>(
     'maxHeapUsedBytes',
     'maxRssBytes',
     'maxRssPercent',
     'limitBytes',
-  ] satisfies readonly (keyof MemoryIndicatorSettings)[];
+  );
 
   protected override validate(settings: MemoryIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>

@@ -2,22 +2,15 @@ import type { InjectionToken, OnModuleDestroy, Provider } from '@nestjs/common';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import {
-  abortable,
-  assertClient,
   BuiltInIndicator,
-  elapsed,
   type BuiltInClass,
-  type IndicatorOptions,
   type RegisterOptions,
-} from './built-in.indicator.js';
-import { registerWithHandle } from './handle.registration.js';
-import {
-  Latest,
-  NotConnected,
-  TransportProbe,
-  type ObservableLike,
-  type TransportReading,
-} from './transport.probe.js';
+} from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { registerWithHandle } from './support/handle.registration.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { clientLookup, Latest, type ObservableLike } from './support/nest-microservices.js';
+import { NotConnected, TransportProbe, type TransportReading } from './support/transport.probe.js';
 
 /** The part of a Nest `ClientProxy` (`@nestjs/microservices`, Nest 11 or 12) the indicator uses. */
 export interface ClientProxyLike {
@@ -60,17 +53,20 @@ export class MicroserviceClientHealthIndicator
   implements OnModuleDestroy
 {
   static override readonly defaults = { name: 'microservice', componentType: 'component' };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<MicroserviceClientIndicatorSettings>(
     'client',
     'pattern',
     'data',
     'topic',
-  ] satisfies readonly (keyof MicroserviceClientIndicatorSettings)[];
+  );
   static override readonly peer = '@nestjs/microservices';
 
   private readonly status: Latest<string>;
   private readonly probe: TransportProbe;
-  private connecting?: Promise<void>;
+  /** A lazy client's connection under way: waited for, never started twice. */
+  private readonly connecting = new PendingCall<void>();
+  /** A round trip still unanswered (its check timed out) is waited for, not repeated. */
+  private readonly roundTrip = new PendingCall<TransportReading>();
 
   constructor(settings: MicroserviceClientIndicatorSettings) {
     super(settings);
@@ -84,20 +80,8 @@ export class MicroserviceClientHealthIndicator
    * `MicroserviceClientHealthIndicator.register({ client: 'ORDERS', pattern: 'health' })`.
    */
   static override register<S>(this: BuiltInClass<S>, options: RegisterOptions<S>): Provider {
-    const { client: token } = options as { client?: InjectionToken };
-    if (token === undefined) throw new Error(messages.clientTokenMissing(this.name));
-    const name = (options as IndicatorOptions).name ?? this.defaults.name;
-    const named = typeof token === 'function' ? token.name : String(token);
-    return registerWithHandle(this, options as Record<string, unknown>, {
-      key: 'client',
-      token,
-      missing: messages.handleMissing(
-        `${this.name}(${String(name)})`,
-        'microservice client',
-        token,
-        `Register it with ClientsModule.register([{ name: ${typeof token === 'string' ? `'${named}'` : named}, transport, options }]) in this module or in a module it imports.`,
-      ),
-    });
+    const lookup = clientLookup(this.name, (options as { client?: InjectionToken }).client);
+    return registerWithHandle(this, options as Record<string, unknown>, lookup);
   }
 
   protected override validate(settings: MicroserviceClientIndicatorSettings): void {
@@ -138,17 +122,12 @@ export class MicroserviceClientHealthIndicator
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    const started = performance.now();
     const handle = await this.connection(signal);
     // A down connection fails at once, even while a round trip is still pending on it.
     let reading: TransportReading;
     try {
       this.probe.assertUp(handle);
-      // A round trip still unanswered (its check timed out) is waited for, not repeated.
-      reading = await abortable(
-        this.singleFlight(() => this.probe.roundTrip(handle)),
-        signal,
-      );
+      reading = await this.roundTrip.join(() => this.probe.roundTrip(handle), signal);
     } catch (error) {
       const status = this.status.value;
       throw error instanceof NotConnected && status !== undefined && status !== 'connected'
@@ -162,7 +141,7 @@ export class MicroserviceClientHealthIndicator
       await this.ask(pattern, signal);
       details.pattern = pattern;
     }
-    const result: CheckResult = { observedValue: elapsed(started), observedUnit: 'ms', details };
+    const result: CheckResult = { details };
     const warn =
       this.status.value === 'blocked'
         ? 'the broker blocked the connection (resource alarm)'
@@ -179,15 +158,14 @@ export class MicroserviceClientHealthIndicator
 
   /**
    * The connection under the client. None yet (Nest clients are lazy) or dropped (TCP): the client
-   * connects, as the application's next message would, on its one connection; a connection under
-   * way is waited for, never started twice.
+   * connects, as the application's next message would, on its one connection.
    */
   private async connection(signal: AbortSignal): Promise<unknown> {
     const { client } = this.settings;
     const handle = unwrapped(client);
     if (handle !== undefined) return handle;
-    if (this.connecting === undefined) {
-      const connecting = client.connect().then(
+    const connect = () =>
+      client.connect().then(
         () => undefined,
         (reason: unknown) => {
           // Nest rejects with a string while a broker transport reconnects.
@@ -196,11 +174,7 @@ export class MicroserviceClientHealthIndicator
             : new Error(String(reason));
         },
       );
-      const clear = () => (this.connecting = undefined);
-      connecting.then(clear, clear);
-      this.connecting = connecting;
-    }
-    await abortable(this.connecting, signal);
+    await this.connecting.join(connect, signal);
     return unwrapped(client);
   }
 

@@ -1,33 +1,23 @@
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
 import { messages } from '../core/health.messages.js';
-import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
+import type { CheckResult } from '../interfaces/health-check.interface.js';
 import {
-  abortable,
   BuiltInIndicator,
-  elapsed,
+  labelOf,
   type BuiltInClass,
   type IndicatorOptions,
   type RegisterOptions,
-} from './built-in.indicator.js';
-import { registerWithHandle } from './handle.registration.js';
+} from './support/built-in.indicator.js';
+import { settingKeysOf } from './support/setting.rules.js';
+import { registerWithHandle } from './support/handle.registration.js';
 import {
-  Latest,
-  TransportProbe,
+  serverRegistryLookup,
   transportName,
   type ObservableLike,
-  type TransportReading,
-} from './transport.probe.js';
+} from './support/nest-microservices.js';
+import { WatchedServer, type RpcServerLike } from './support/watched-server.js';
 
-/** The part of a Nest transport server (`Server` of `@nestjs/microservices`) the indicator uses. */
-export interface RpcServerLike {
-  /** `Transport.RMQ`..., or a custom strategy's id. */
-  readonly transportId?: unknown;
-  /** Status changes: `connected`, `disconnected`, `reconnecting`... */
-  readonly status?: ObservableLike<string>;
-  /** The connection under it (a broker connection, or the TCP listener). */
-  unwrap<T>(): T;
-}
+export type { RpcServerLike } from './support/watched-server.js';
 
 /** Settings of `MicroserviceServerHealthIndicator`. */
 export interface MicroserviceServerIndicatorSettings {
@@ -45,41 +35,8 @@ export interface MicroserviceServerIndicatorSettings {
   topic?: string;
 }
 
-/** One server's result. */
-interface Reading {
-  status: HealthStatus;
-  output?: string;
-  details: Record<string, unknown>;
-}
-
-/** One server's result. */
-interface Reading {
-  status: HealthStatus;
-  output?: string;
-  details: Record<string, unknown>;
-}
-
-/** A server whose connection is up: the round trip comes next. */
-interface Up {
-  watched: Watched;
-  handle: unknown;
-  details: Record<string, unknown>;
-}
-
-/** A server found, its latest status, and the probe of its connection. */
-interface Watched {
-  server: RpcServerLike;
-  status: Latest<string>;
-  probe: TransportProbe;
-}
-
-const UP = new Set(['connected', 'unblocked']);
 /** `Transport.GRPC` and `Transport.KAFKA`: no server of either could be tested here. */
 const UNSUPPORTED: Record<number, string> = { 4: 'gRPC', 6: 'Kafka' };
-const DEGRADED: Record<string, string> = {
-  blocked: 'the broker blocked the connection (resource alarm)',
-  rebalancing: 'the consumer group is rebalancing',
-};
 
 /**
  * Checks the application's own microservice servers (`app.connectMicroservice()`,
@@ -97,14 +54,14 @@ export class MicroserviceServerHealthIndicator
   implements OnApplicationBootstrap, OnModuleDestroy
 {
   static override readonly defaults = { name: 'microservice-server', componentType: 'component' };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<MicroserviceServerIndicatorSettings>(
     'transport',
     'servers',
     'topic',
-  ] satisfies readonly (keyof MicroserviceServerIndicatorSettings)[];
+  );
   static override readonly peer = '@nestjs/microservices';
 
-  private readonly watched: Watched[] = [];
+  private readonly watched: WatchedServer[] = [];
   private readonly subscription: { unsubscribe(): void };
 
   constructor(settings: MicroserviceServerIndicatorSettings) {
@@ -125,23 +82,8 @@ export class MicroserviceServerHealthIndicator
         options,
       );
     }
-    const name = (options as IndicatorOptions | undefined)?.name ?? this.defaults.name;
-    const indicator = `${this.name}(${String(name)})`;
-    return registerWithHandle(this, (options ?? {}) as Record<string, unknown>, {
-      key: 'servers',
-      token: ModulesContainer,
-      // Always there: @nestjs/core provides it to every module.
-      missing: `${indicator} found no ModulesContainer of @nestjs/core.`,
-      settings: (modules) => {
-        const registry = (modules as Partial<ModulesContainer>).getRpcTargetRegistry;
-        if (typeof registry !== 'function') {
-          throw new Error(
-            `${indicator} needs the registry of transport servers of @nestjs/core 11.1.6 or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
-          );
-        }
-        return { servers: registry.call(modules) };
-      },
-    });
+    const lookup = serverRegistryLookup(labelOf(this, (options ?? {}) as IndicatorOptions));
+    return registerWithHandle(this, (options ?? {}) as Record<string, unknown>, lookup);
   }
 
   protected override validate(settings: MicroserviceServerIndicatorSettings): void {
@@ -190,21 +132,9 @@ export class MicroserviceServerHealthIndicator
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    const started = performance.now();
     if (this.watched.length === 0) throw new Error('no microservice server in this application');
-    // Down servers fail at once, even while a round trip is still pending on their connection;
-    // the others' round trips run together, and one still unanswered (its check timed out) is
-    // waited for, not repeated.
-    const states = this.watched.map((watched) => this.state(watched));
-    const up = states.filter((state): state is Up => 'handle' in state);
-    const trips =
-      up.length === 0
-        ? []
-        : await abortable(
-            this.singleFlight(() => Promise.all(up.map((state) => this.roundTrip(state)))),
-            signal,
-          );
-    const results = states.map((state) => ('handle' in state ? trips[up.indexOf(state)] : state));
+    // Down servers fail at once; the others' round trips run together.
+    const results = await Promise.all(this.watched.map((server) => server.read(signal)));
     const worst = results.some((r) => r.status === 'fail')
       ? 'fail'
       : results.some((r) => r.status === 'warn')
@@ -217,8 +147,6 @@ export class MicroserviceServerHealthIndicator
     const result: CheckResult = {
       status: worst,
       details: several ? { servers: results.map((r) => r.details) } : results[0].details,
-      observedValue: elapsed(started),
-      observedUnit: 'ms',
     };
     if (outputs.length > 0) result.output = outputs.join('; ');
     return result;
@@ -227,10 +155,7 @@ export class MicroserviceServerHealthIndicator
   /** Lets go of the registry and of every server's status, and closes its own channels. */
   onModuleDestroy(): void {
     this.subscription.unsubscribe();
-    for (const { status, probe } of this.watched.splice(0)) {
-      status.stop();
-      probe.close();
-    }
+    for (const server of this.watched.splice(0)) server.close();
   }
 
   private watch(candidate: unknown): void {
@@ -238,57 +163,6 @@ export class MicroserviceServerHealthIndicator
     if (typeof server?.unwrap !== 'function') return;
     const { transport, topic } = this.settings;
     if (transport !== undefined && server.transportId !== transport) return;
-    const queue = (server as { queue?: unknown }).queue;
-    this.watched.push({
-      server,
-      status: new Latest(server.status),
-      probe: new TransportProbe(typeof queue === 'string' ? queue : undefined, topic),
-    });
+    this.watched.push(new WatchedServer(server, topic));
   }
-
-  /** A server's state now, without a round trip: down (a failed reading), or up with its connection. */
-  private state(watched: Watched): Reading | Up {
-    const { server, status } = watched;
-    const details: Record<string, unknown> = {
-      transport: transportName(server.transportId),
-      status: status.value,
-    };
-    const fail = (output: string): Reading => ({ status: 'fail', output, details });
-    if (status.value === undefined) {
-      return fail('not started (app.startAllMicroservices() or listen() not called yet)');
-    }
-    if (!UP.has(status.value) && DEGRADED[status.value] === undefined) {
-      return fail(`not connected (status: ${status.value})`);
-    }
-    try {
-      const handle = server.unwrap();
-      watched.probe.assertUp(handle);
-      return { watched, handle, details };
-    } catch (error) {
-      return fail(messageOf(error));
-    }
-  }
-
-  private async roundTrip({ watched, handle, details }: Up): Promise<Reading> {
-    let reading: TransportReading;
-    try {
-      reading = await watched.probe.roundTrip(handle);
-    } catch (error) {
-      return { status: 'fail', output: messageOf(error), details };
-    }
-    Object.assign(details, reading.details);
-    // Its own queue with no consumer: the server's consumer is gone (its channel closed).
-    if (reading.warn !== undefined && reading.details.queue !== undefined) {
-      return { status: 'fail', output: reading.warn, details };
-    }
-    const warn = DEGRADED[watched.status.value!] ?? reading.warn;
-    return warn === undefined
-      ? { status: 'pass', details }
-      : { status: 'warn', output: warn, details };
-  }
-}
-
-function messageOf(error: unknown): string {
-  const message = (error as Error | null)?.message;
-  return typeof message === 'string' ? message : String(error);
 }

@@ -4,7 +4,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { BehaviorSubject, ReplaySubject } from 'rxjs';
 import { MicroserviceClientHealthIndicator } from './microservice-client.indicator.js';
 import { MicroserviceServerHealthIndicator } from './microservice-server.indicator.js';
-import { NotConnected, TransportProbe } from './transport.probe.js';
+import { NotConnected, TransportProbe } from './support/transport.probe.js';
 
 const signal = () => new AbortController().signal;
 const redis = (status = 'ready') => ({ status, ping: async () => 'PONG' });

@@ -20,7 +20,7 @@ const ormWithout = (check: MikroOrmLike['checkConnection']): MikroOrmLike => ({
 describe('MikroOrmHealthIndicator', () => {
   it('checks a driver without a Knex pool with orm.checkConnection()', async () => {
     expect(await outcome(ormWithout(async () => ({ ok: true })))).toEqual({
-      result: { observedValue: expect.any(Number), observedUnit: 'ms' },
+      result: {},
     });
   });
 

@@ -1,15 +1,19 @@
 import type { InjectionToken } from '@nestjs/common';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
 import {
-  BuiltInIndicator,
-  abortable,
-  assertClient,
-  assertQuery,
-  elapsed,
+  assertOrmName,
+  ormLocation,
   type ClientLocation,
-} from './built-in.indicator.js';
-import { PooledQuery, closeRaw, type ConnectionLender } from './pooled-query.js';
+  type OrmIntegration,
+} from './support/client-location.js';
+import { PoolLenders } from './support/driver-pool.js';
+import { closeRaw, OrmPoolLender } from './support/orm-pool.lender.js';
+import { poolCounts, pooledStatement } from './support/pool-lender.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertQuery, statementOf } from './support/sql-statement.js';
 
 /*
  * The MikroORM types are declared here, as far as the indicator uses them: `@mikro-orm/core` is an
@@ -40,36 +44,45 @@ export interface MikroOrmIndicatorSettings {
   query?: string;
 }
 
-const DEFAULT_QUERY = 'SELECT 1';
 const CORE = '@mikro-orm/core';
 
+/**
+ * Where `register()` finds the ORM when given no `client` token: the `MikroORM` class, or
+ * `<contextName>_MikroORM` for a named connection (`getMikroORMToken()` of `@mikro-orm/nestjs`).
+ */
+const NEST_MIKRO_ORM: OrmIntegration = {
+  package: CORE,
+  setting: 'contextName',
+  valid: 'the contextName of a @mikro-orm/nestjs connection',
+  provides: 'MikroORM',
+  module: 'MikroOrmModule',
+  nameOption: 'contextName',
+  from: '@mikro-orm/nestjs',
+  yours: 'MikroORM',
+  token: async (name) => {
+    if (name !== undefined) return `${name}_MikroORM`;
+    const core = (await import(CORE)) as { MikroORM: InjectionToken };
+    return core.MikroORM;
+  },
+};
+
 /** Knex's client and its tarn pool, as far as the indicator uses them. */
-interface KnexLike {
-  client?: {
-    acquireConnection?(): Promise<unknown>;
-    releaseConnection(connection: unknown): Promise<unknown>;
-    pool?: {
-      numUsed?(): number;
-      numFree?(): number;
-      numPendingAcquires?(): number;
-      max?: unknown;
-    };
+interface KnexClient {
+  acquireConnection?(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+  pool?: {
+    numUsed?(): number;
+    numFree?(): number;
+    numPendingAcquires?(): number;
+    max?: unknown;
   };
 }
 
-function assertName(indicator: string, name: unknown): void {
-  if (name !== undefined && (typeof name !== 'string' || !name.trim())) {
-    const valid = 'the contextName of a @mikro-orm/nestjs connection';
-    throw new Error(messages.badSetting(indicator, 'contextName', name, valid));
-  }
-}
-
 /** The Knex pool of a SQL driver, as a lender of raw connections; undefined without one. */
-function lenderOf(connection: MikroOrmConnectionLike): ConnectionLender<unknown> | undefined {
-  const client = (connection.getKnex?.() as KnexLike | undefined)?.client;
+function knexLender(client: KnexClient | undefined): OrmPoolLender<unknown> | undefined {
   if (typeof client?.acquireConnection !== 'function') return undefined;
   const release = (raw: unknown) => void client.releaseConnection(raw).catch(() => undefined);
-  return {
+  return new OrmPoolLender({
     acquire: () => client.acquireConnection!(),
     release,
     // Closed, then given back: Knex marks a connection whose socket ended as disposed, and its
@@ -82,17 +95,14 @@ function lenderOf(connection: MikroOrmConnectionLike): ConnectionLender<unknown>
       const pool = client.pool;
       if (typeof pool?.numUsed !== 'function' || typeof pool.numFree !== 'function') return;
       const idle = pool.numFree();
-      const details: Record<string, number> = {
+      return poolCounts({
         totalCount: pool.numUsed() + idle,
         idleCount: idle,
-      };
-      if (typeof pool.numPendingAcquires === 'function') {
-        details.waitingCount = pool.numPendingAcquires();
-      }
-      if (typeof pool.max === 'number') details.max = pool.max;
-      return details;
+        waitingCount: pool.numPendingAcquires?.(),
+        max: pool.max,
+      });
     },
-  };
+  });
 }
 
 /**
@@ -103,36 +113,20 @@ function lenderOf(connection: MikroOrmConnectionLike): ConnectionLender<unknown>
  */
 export class MikroOrmHealthIndicator extends BuiltInIndicator<MikroOrmIndicatorSettings> {
   static override readonly defaults = { name: 'mikro-orm', componentType: 'datastore' };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<MikroOrmIndicatorSettings>(
     'client',
     'contextName',
     'query',
-  ] satisfies readonly (keyof MikroOrmIndicatorSettings)[];
+  );
   static override readonly peer: string = CORE;
 
-  /**
-   * The token `@mikro-orm/nestjs` provides the ORM under: the `MikroORM` class, or
-   * `<contextName>_MikroORM` for a named connection (its `getMikroORMToken()`).
-   */
   static override locate(settings: Record<string, unknown>): ClientLocation {
-    const name = settings.contextName;
-    const named = typeof name === 'string';
-    return {
-      package: CORE,
-      token: async () => {
-        assertName(this.name, name);
-        if (named) return `${name}_MikroORM`;
-        const core = (await import(CORE)) as { MikroORM: InjectionToken };
-        return core.MikroORM;
-      },
-      missing:
-        `the application provides no MikroORM${named ? ` with contextName "${name}"` : ''}. ` +
-        `Import MikroOrmModule.forRoot(${named ? `{ contextName: '${name}', ... }` : ''}) (or forRootAsync()) from @mikro-orm/nestjs in the application, ` +
-        `${named ? 'correct "contextName", ' : ''}or pass the injection token of your MikroORM as "client".`,
-    };
+    return ormLocation(this.name, NEST_MIKRO_ORM, settings);
   }
 
-  private readonly pooled = new PooledQuery<unknown>();
+  private readonly pools = new PoolLenders(knexLender);
+  /** Without a Knex pool, nothing can be cancelled: the connection check still running is waited for. */
+  private readonly connectionCheck = new PendingCall<{ ok: boolean; reason?: string }>();
 
   protected override validate(settings: MikroOrmIndicatorSettings): void {
     const name = this.constructor.name;
@@ -141,22 +135,18 @@ export class MikroOrmHealthIndicator extends BuiltInIndicator<MikroOrmIndicatorS
     if (typeof settings.client?.em?.getConnection !== 'function') {
       throw new Error(messages.badClient(name, expected, ['checkConnection'], settings.client));
     }
-    assertName(name, settings.contextName);
-    assertQuery(name, settings.query, DEFAULT_QUERY);
+    assertOrmName(name, NEST_MIKRO_ORM, settings);
+    assertQuery(name, settings.query);
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
     signal.throwIfAborted();
     const orm = this.settings.client!;
-    const query = this.settings.query ?? DEFAULT_QUERY;
-    const lender = lenderOf(orm.em.getConnection('write'));
-    if (lender) return this.pooled.check(lender, query, signal);
-    const started = performance.now();
-    const outcome = await abortable(
-      this.singleFlight(() => orm.checkConnection()),
-      signal,
-    );
+    const knex = orm.em.getConnection('write').getKnex?.() as { client?: KnexClient } | undefined;
+    const lender = this.pools.of(knex?.client);
+    if (lender !== undefined) return pooledStatement(lender, statementOf(this.settings), signal);
+    const outcome = await this.connectionCheck.join(() => orm.checkConnection(), signal);
     if (!outcome.ok) throw new Error(outcome.reason ?? 'checkConnection() failed');
-    return { observedValue: elapsed(started), observedUnit: 'ms' };
+    return {};
   }
 }

@@ -1,6 +1,8 @@
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
 
 /** The part of an MQTT.js client (`connect()` of `mqtt`, v4 or v5) the indicator uses. */
 export interface MqttClientLike {
@@ -37,18 +39,14 @@ export interface MqttIndicatorSettings {
  * MqttHealthIndicator.register({ client: MQTT_CLIENT, topic: 'health/orders-api' })
  */
 export class MqttHealthIndicator extends BuiltInIndicator<MqttIndicatorSettings> {
-  static override readonly defaults = {
-    name: 'mqtt',
-    componentType: 'component',
-  };
-  static override readonly settingKeys = [
-    'client',
-    'topic',
-  ] satisfies readonly (keyof MqttIndicatorSettings)[];
+  static override readonly defaults = { name: 'mqtt', componentType: 'component' };
+  static override readonly settingKeys = settingKeysOf<MqttIndicatorSettings>('client', 'topic');
   static override readonly peer = 'mqtt';
 
   /** MQTT.js says nothing of a first connection under way: only whether it ever connected. */
   private wasConnected = false;
+  /** A message still unacknowledged (its check timed out) is waited for, not published again. */
+  private readonly publication = new PendingCall<void>();
 
   protected override validate(settings: MqttIndicatorSettings): void {
     const name = this.constructor.name;
@@ -71,21 +69,17 @@ export class MqttHealthIndicator extends BuiltInIndicator<MqttIndicatorSettings>
     if (!client.connected) throw new Error(`not connected (${this.state()})`);
     this.wasConnected = true;
     const topic = this.topic();
-    const started = performance.now();
-    // A message still unacknowledged (its check timed out) is waited for, not published again.
-    const acknowledged = this.singleFlight(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          client.publish(
-            topic,
-            `health check ${new Date().toISOString()}`,
-            { qos: 1, retain: false },
-            (error) => (error ? reject(error) : resolve()),
-          );
-        }),
-    );
-    await abortable(acknowledged, signal);
-    return { observedValue: elapsed(started), observedUnit: 'ms', details: { topic } };
+    const acknowledged = () =>
+      new Promise<void>((resolve, reject) => {
+        client.publish(
+          topic,
+          `health check ${new Date().toISOString()}`,
+          { qos: 1, retain: false },
+          (error) => (error ? reject(error) : resolve()),
+        );
+      });
+    await this.publication.join(acknowledged, signal);
+    return { details: { topic } };
   }
 
   private state(): string {

@@ -54,9 +54,7 @@ describe('MysqlHealthIndicator', () => {
       { query: async () => [], connection } as Client,
     ];
     for (const client of clients) {
-      expect((await outcome(new MysqlHealthIndicator({ client }))).result).toMatchObject({
-        observedUnit: 'ms',
-      });
+      expect(await outcome(new MysqlHealthIndicator({ client }))).toEqual({ result: {} });
     }
     expect(connection.queries).toEqual(['SELECT 1', 'SELECT 1', 'SELECT 1', 'SELECT 1']);
     expect(connection.released).toBe(2);
@@ -118,6 +116,6 @@ describe('MysqlHealthIndicator', () => {
     const next = outcome(indicator);
     expect(connection.queries).toHaveLength(2);
     callbacks[1](null);
-    expect((await next).result).toMatchObject({ observedUnit: 'ms' });
+    expect((await next).result).toEqual({});
   });
 });

@@ -33,11 +33,9 @@ describe('NatsHealthIndicator', () => {
     );
   });
 
-  it('measures a round trip to the server, and says which server', async () => {
+  it('makes a round trip to the server, and says which server', async () => {
     const nc = connection();
     await expect(check(nc)).resolves.toEqual({
-      observedValue: expect.any(Number),
-      observedUnit: 'ms',
       details: { server: '127.0.0.1:4222' },
     });
     expect(nc.rtt).toHaveBeenCalledTimes(1);
@@ -46,10 +44,7 @@ describe('NatsHealthIndicator', () => {
   it('flushes when the client has no rtt()', async () => {
     const nc = connection();
     const { rtt: _rtt, getServer: _getServer, ...older } = nc;
-    await expect(check(older)).resolves.toEqual({
-      observedValue: expect.any(Number),
-      observedUnit: 'ms',
-    });
+    await expect(check(older)).resolves.toEqual({});
     expect(nc.flush).toHaveBeenCalledTimes(1);
   });
 
@@ -83,7 +78,7 @@ describe('NatsHealthIndicator', () => {
     const rtt = jest.spyOn(nc, 'rtt');
     const next = health.check(signal());
     answer(1);
-    await expect(next).resolves.toMatchObject({ observedUnit: 'ms' });
+    await expect(next).resolves.toEqual({ details: { server: '127.0.0.1:4222' } });
     expect(rtt).not.toHaveBeenCalled();
   });
 

@@ -1,5 +1,7 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
 
 /** The part of a NATS connection (`connect()` of `nats`) the indicator uses. */
 export interface NatsConnectionLike {
@@ -27,14 +29,12 @@ export interface NatsIndicatorSettings {
  * NatsHealthIndicator.register({ client: NATS_CONNECTION })
  */
 export class NatsHealthIndicator extends BuiltInIndicator<NatsIndicatorSettings> {
-  static override readonly defaults = {
-    name: 'nats',
-    componentType: 'component',
-  };
-  static override readonly settingKeys = [
-    'client',
-  ] satisfies readonly (keyof NatsIndicatorSettings)[];
+  static override readonly defaults = { name: 'nats', componentType: 'component' };
+  static override readonly settingKeys = settingKeysOf<NatsIndicatorSettings>('client');
   static override readonly peer = 'nats';
+
+  /** A PING still unanswered (its check timed out) is waited for, not sent again. */
+  private readonly ping = new PendingCall<unknown>();
 
   protected override validate(settings: NatsIndicatorSettings): void {
     assertClient(
@@ -49,22 +49,19 @@ export class NatsHealthIndicator extends BuiltInIndicator<NatsIndicatorSettings>
     const nc = this.settings.client;
     if (nc.isClosed()) throw new Error('connection closed');
     if (nc.isDraining?.()) throw new Error('connection draining');
-    const started = performance.now();
-    // A PING still unanswered (its check timed out) is waited for, not sent again.
-    const ping = this.singleFlight<unknown>(() =>
-      typeof nc.rtt === 'function' ? nc.rtt() : nc.flush(),
-    );
-    const roundTrip = ping.catch((error: unknown) => {
-      // `DISCONNECT`: down and reconnecting, said at once by rtt(), or when the socket is lost.
-      // Its message is only the code: the output says it in words instead.
-      throw (error as { code?: unknown } | null)?.code === 'DISCONNECT'
-        ? new Error('not connected (reconnecting)')
-        : error;
-    });
-    await abortable(roundTrip, signal);
-    const result: CheckResult = { observedValue: elapsed(started), observedUnit: 'ms' };
+    await this.ping.join(() => roundTrip(nc), signal);
     const server = typeof nc.getServer === 'function' ? nc.getServer() : undefined;
-    if (server) result.details = { server };
-    return result;
+    return server ? { details: { server } } : {};
   }
+}
+
+function roundTrip(nc: NatsConnectionLike): Promise<unknown> {
+  const ping = typeof nc.rtt === 'function' ? nc.rtt() : nc.flush();
+  return ping.catch((error: unknown) => {
+    // `DISCONNECT`: down and reconnecting, said at once by rtt(), or when the socket is lost.
+    // Its message is only the code: the output says it in words instead.
+    throw (error as { code?: unknown } | null)?.code === 'DISCONNECT'
+      ? new Error('not connected (reconnecting)')
+      : error;
+  });
 }

@@ -52,10 +52,7 @@ describe('PostgresHealthIndicator', () => {
     );
     expect(queries).toEqual(['SELECT 2']);
     expect(released).toEqual([false]);
-    expect(result).toMatchObject({
-      observedUnit: 'ms',
-      details: { totalCount: 1, idleCount: 0, waitingCount: 0 },
-    });
+    expect(result).toEqual({ details: { totalCount: 1, idleCount: 0, waitingCount: 0 } });
   });
 
   it('says which step failed: getting a client, or the query', async () => {
@@ -142,6 +139,6 @@ describe('PostgresHealthIndicator', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(pending).toHaveLength(2);
     pending[1]();
-    expect((await next).result).toEqual({ observedValue: expect.any(Number), observedUnit: 'ms' });
+    expect((await next).result).toEqual({});
   });
 });

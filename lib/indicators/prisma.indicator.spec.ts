@@ -15,7 +15,7 @@ describe('PrismaHealthIndicator', () => {
     const ran: string[] = [];
     const client: PrismaClientLike = { $queryRawUnsafe: async (sql) => ran.push(sql) };
     expect(await outcome(new PrismaHealthIndicator({ client, query: 'SELECT 2' }))).toEqual({
-      result: { observedValue: expect.any(Number), observedUnit: 'ms' },
+      result: {},
     });
     expect(ran).toEqual(['SELECT 2']);
   });
@@ -51,7 +51,7 @@ describe('PrismaHealthIndicator', () => {
     }
     expect(calls).toBe(1);
     answer!();
-    expect((await outcome(indicator)).result).toMatchObject({ observedUnit: 'ms' });
+    expect((await outcome(indicator)).result).toEqual({});
   });
 
   it('refuses, at start-up, what is not a Prisma client', () => {

@@ -1,11 +1,13 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { settingKeysOf } from './support/setting.rules.js';
 import {
-  BuiltInIndicator,
-  abortable,
-  assertClient,
-  assertQuery,
-  elapsed,
-} from './built-in.indicator.js';
+  answered,
+  assertSqlSettings,
+  statementOf,
+  type SqlStatementSetting,
+} from './support/sql-statement.js';
 
 /*
  * The Prisma type is declared here, as far as the indicator uses it: `@prisma/client` is an
@@ -19,17 +21,13 @@ export interface PrismaClientLike {
 }
 
 /** Settings of `PrismaHealthIndicator`. */
-export interface PrismaIndicatorSettings {
+export interface PrismaIndicatorSettings extends SqlStatementSetting {
   /**
    * The application's Prisma client: the indicator opens no connection of its own. Required (with
    * `register()`, the injection token it is provided under, such as your `PrismaService`).
    */
   client: PrismaClientLike;
-  /** The statement to run. Default `'SELECT 1'`. */
-  query?: string;
 }
-
-const DEFAULT_QUERY = 'SELECT 1';
 
 /**
  * The reason, out of Prisma's wrapping: its errors begin with lines that say where the call was
@@ -51,27 +49,21 @@ function reason(error: unknown): unknown {
  */
 export class PrismaHealthIndicator extends BuiltInIndicator<PrismaIndicatorSettings> {
   static override readonly defaults = { name: 'prisma', componentType: 'datastore' };
-  static override readonly settingKeys = [
-    'client',
-    'query',
-  ] satisfies readonly (keyof PrismaIndicatorSettings)[];
+  static override readonly settingKeys = settingKeysOf<PrismaIndicatorSettings>('client', 'query');
   static override readonly peer: string = '@prisma/client';
 
+  /** Prisma cannot cancel a query: the one still running is waited for. */
+  private readonly rawQuery = new PendingCall<unknown>();
+
   protected override validate(settings: PrismaIndicatorSettings): void {
-    const name = this.constructor.name;
-    assertClient(name, settings.client, ['$queryRawUnsafe'], 'a Prisma client (PrismaClient)');
-    assertQuery(name, settings.query, DEFAULT_QUERY);
+    const expected = 'a Prisma client (PrismaClient)';
+    assertSqlSettings(this.constructor.name, settings, ['$queryRawUnsafe'], expected);
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    signal.throwIfAborted();
     const { client } = this.settings;
-    const query = this.settings.query ?? DEFAULT_QUERY;
-    const started = performance.now();
-    const running = this.singleFlight(() => Promise.resolve(client.$queryRawUnsafe(query)));
-    await abortable(running, signal).catch((error: unknown) => {
-      throw new Error(`${query} failed`, { cause: reason(error) });
-    });
-    return { observedValue: elapsed(started), observedUnit: 'ms' };
+    const query = statementOf(this.settings);
+    const answer = this.rawQuery.join(() => client.$queryRawUnsafe(query), signal);
+    return answered(query, answer, reason);
   }
 }

@@ -1,8 +1,10 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { openOwnChannel } from './amqp-channel.js';
-import { abortable, assertClient, BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { openOwnChannel } from './support/amqp-channel.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
 
 type Listener = (...args: never[]) => void;
 
@@ -68,14 +70,11 @@ export class RabbitMqHealthIndicator
   extends BuiltInIndicator<RabbitMqIndicatorSettings>
   implements OnModuleDestroy
 {
-  static override readonly defaults = {
-    name: 'rabbitmq',
-    componentType: 'component',
-  };
-  static override readonly settingKeys = [
+  static override readonly defaults = { name: 'rabbitmq', componentType: 'component' };
+  static override readonly settingKeys = settingKeysOf<RabbitMqIndicatorSettings>(
     'client',
     'exchange',
-  ] satisfies readonly (keyof RabbitMqIndicatorSettings)[];
+  );
   static override readonly peer = 'amqplib';
 
   private readonly exchange: string;
@@ -84,6 +83,8 @@ export class RabbitMqHealthIndicator
   private down?: Down;
   private destroyed = false;
   private readonly listeners: [Emitter, string, Listener][] = [];
+  /** A declare still unanswered (its check timed out) is waited for, not queued behind. */
+  private readonly declare = new PendingCall<unknown>();
 
   constructor(settings: RabbitMqIndicatorSettings) {
     super(settings);
@@ -132,22 +133,13 @@ export class RabbitMqHealthIndicator
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    const started = performance.now();
     this.throwIfDown();
     const client = this.settings.client;
-    // A declare still unanswered (its check timed out) is waited for, not queued behind.
-    await abortable(
-      this.singleFlight(async () => {
-        const channel = isChannel(client) ? client : await this.ownChannel(client);
-        return channel.checkExchange(this.exchange);
-      }),
-      signal,
-    );
-    return {
-      observedValue: elapsed(started),
-      observedUnit: 'ms',
-      details: { exchange: this.exchange },
-    };
+    await this.declare.join(async () => {
+      const channel = isChannel(client) ? client : await this.ownChannel(client);
+      return channel.checkExchange(this.exchange);
+    }, signal);
+    return { details: { exchange: this.exchange } };
   }
 
   /** Lets go of the client's events, and closes the indicator's own channel. */

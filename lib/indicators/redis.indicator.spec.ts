@@ -33,11 +33,9 @@ describe('RedisHealthIndicator', () => {
   });
 
   describe('with ioredis', () => {
-    it('pings when ready, with the round trip in ms and the status', async () => {
+    it('pings when ready, and says the status', async () => {
       const client = ioredis('ready');
       await expect(check(client)).resolves.toEqual({
-        observedValue: expect.any(Number),
-        observedUnit: 'ms',
         details: { status: 'ready' },
       });
       expect(client.ping).toHaveBeenCalledTimes(1);

@@ -1,12 +1,9 @@
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import {
-  abortable,
-  assertClient,
-  BuiltInIndicator,
-  elapsed,
-  isInstalled,
-} from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
+import { isInstalled } from './support/peer-package.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
 
 /** The part of an ioredis client (`Redis` or `Cluster`) the indicator uses. */
 export interface IoRedisClientLike {
@@ -54,16 +51,13 @@ const EXPECTED = 'an ioredis client (Redis or Cluster) or a node-redis client (c
  * RedisHealthIndicator.register({ client: REDIS, timeoutMs: 500 })
  */
 export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSettings> {
-  static override readonly defaults = {
-    name: 'redis',
-    componentType: 'datastore',
-  };
-  static override readonly settingKeys = [
-    'client',
-  ] satisfies readonly (keyof RedisIndicatorSettings)[];
+  static override readonly defaults = { name: 'redis', componentType: 'datastore' };
+  static override readonly settingKeys = settingKeysOf<RedisIndicatorSettings>('client');
 
   /** node-redis tells "connecting" from "reconnecting" only by whether it was ready before. */
   private wasReady = false;
+  /** A PING still unanswered (its check timed out) is waited for: no pile of them in the client. */
+  private readonly ping = new PendingCall<unknown>();
 
   protected override validate(settings: RedisIndicatorSettings): void {
     const name = this.constructor.name;
@@ -81,7 +75,6 @@ export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSetting
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
-    const started = performance.now();
     const client = this.settings.client;
     const before = this.status();
     // `wait`: an ioredis client created with `lazyConnect` that has not connected yet; its first
@@ -91,16 +84,11 @@ export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSetting
       throw new Error(`not connected (status: ${before})`);
     }
     const legacy = (client as LegacyModeClient).v4;
-    // A PING still unanswered (its check timed out) is waited for: no pile of them in the client.
-    await abortable(
-      this.singleFlight(() => (typeof legacy?.ping === 'function' ? legacy.ping() : client.ping())),
+    await this.ping.join(
+      () => (typeof legacy?.ping === 'function' ? legacy.ping() : client.ping()),
       signal,
     );
-    return {
-      observedValue: elapsed(started),
-      observedUnit: 'ms',
-      details: { status: this.status() },
-    };
+    return { details: { status: this.status() } };
   }
 
   /** The client's state, in ioredis's words (node-redis has booleans only). */

@@ -1,13 +1,16 @@
 import type { InjectionToken } from '@nestjs/common';
-import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
 import {
-  BuiltInIndicator,
-  assertClient,
-  assertQuery,
+  assertOrmName,
+  ormLocation,
   type ClientLocation,
-} from './built-in.indicator.js';
-import { PooledQuery, closeRaw, type ConnectionLender } from './pooled-query.js';
+  type OrmIntegration,
+} from './support/client-location.js';
+import { closeRaw, OrmPoolLender } from './support/orm-pool.lender.js';
+import { poolCounts, pooledStatement } from './support/pool-lender.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertQuery, statementOf, type SqlStatementSetting } from './support/sql-statement.js';
 
 /*
  * The Sequelize types are declared here, as far as the indicator uses them: `sequelize` and
@@ -27,7 +30,7 @@ export interface SequelizeLike {
 }
 
 /** Settings of `SequelizeHealthIndicator`. */
-export interface SequelizeIndicatorSettings {
+export interface SequelizeIndicatorSettings extends SqlStatementSetting {
   /**
    * The application's `Sequelize`: with `register()`, the token it is provided under. Left out,
    * the one `@nestjs/sequelize` provides (`SequelizeModule.forRoot()`) is injected.
@@ -35,17 +38,26 @@ export interface SequelizeIndicatorSettings {
   client?: SequelizeLike;
   /** The name of the `@nestjs/sequelize` connection (`forRoot({ name })`). Default: the default one. */
   connection?: string;
-  /** The statement to run. Default `'SELECT 1'`. */
-  query?: string;
 }
 
-const DEFAULT_QUERY = 'SELECT 1';
 const INTEGRATION = '@nestjs/sequelize';
 
-/** What `@nestjs/sequelize` exports that the indicator uses. */
-interface NestSequelize {
-  getConnectionToken(name?: string): InjectionToken;
-}
+/** Where `register()` finds the Sequelize instance when given no `client` token. */
+const NEST_SEQUELIZE: OrmIntegration = {
+  package: INTEGRATION,
+  setting: 'connection',
+  valid: `the name of a connection of ${INTEGRATION} (SequelizeModule.forRoot({ name }))`,
+  provides: 'Sequelize connection',
+  module: 'SequelizeModule',
+  nameOption: 'name',
+  yours: 'Sequelize instance',
+  token: async (name) => {
+    const nest = (await import(INTEGRATION)) as {
+      getConnectionToken(name?: string): InjectionToken;
+    };
+    return nest.getConnectionToken(name);
+  },
+};
 
 /** sequelize-pool's counts, read when the pool has them (not under replication). */
 interface PoolCounts {
@@ -55,23 +67,14 @@ interface PoolCounts {
   maxSize?: unknown;
 }
 
-function assertName(indicator: string, name: unknown): void {
-  if (name !== undefined && (typeof name !== 'string' || !name.trim())) {
-    const valid = `the name of a connection of ${INTEGRATION} (SequelizeModule.forRoot({ name }))`;
-    throw new Error(messages.badSetting(indicator, 'connection', name, valid));
-  }
-}
-
 function details(manager: SequelizeConnectionManagerLike): Record<string, number> | undefined {
   const pool = (manager as { pool?: PoolCounts }).pool;
-  const counts = {
+  return poolCounts({
     totalCount: pool?.size,
     idleCount: pool?.available,
     waitingCount: pool?.waiting,
     max: pool?.maxSize,
-  };
-  const known = Object.entries(counts).filter(([, value]) => typeof value === 'number');
-  return known.length > 0 ? (Object.fromEntries(known) as Record<string, number>) : undefined;
+  });
 }
 
 /**
@@ -81,45 +84,31 @@ function details(manager: SequelizeConnectionManagerLike): Record<string, number
  */
 export class SequelizeHealthIndicator extends BuiltInIndicator<SequelizeIndicatorSettings> {
   static override readonly defaults = { name: 'sequelize', componentType: 'datastore' };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<SequelizeIndicatorSettings>(
     'client',
     'connection',
     'query',
-  ] satisfies readonly (keyof SequelizeIndicatorSettings)[];
+  );
   static override readonly peer: string = 'sequelize';
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
-    const name = settings.connection;
-    const named = typeof name === 'string';
-    return {
-      package: INTEGRATION,
-      token: async () => {
-        assertName(this.name, name);
-        const nest = (await import(INTEGRATION)) as NestSequelize;
-        return nest.getConnectionToken(name as string | undefined);
-      },
-      missing:
-        `the application provides no Sequelize connection${named ? ` named "${name}"` : ''}. ` +
-        `Import SequelizeModule.forRoot(${named ? `{ name: '${name}', ... }` : ''}) (or forRootAsync()) in the application, ` +
-        `${named ? 'correct "connection", ' : ''}or pass the injection token of your Sequelize instance as "client".`,
-    };
+    return ormLocation(this.name, NEST_SEQUELIZE, settings);
   }
 
-  private readonly pooled = new PooledQuery<unknown>();
-  private readonly lender: ConnectionLender<unknown>;
+  private readonly pool: OrmPoolLender<unknown>;
 
   constructor(settings: SequelizeIndicatorSettings) {
     super(settings);
     const manager = settings.client!.connectionManager;
-    this.lender = {
+    this.pool = new OrmPoolLender({
       acquire: () => manager.getConnection({ type: 'SELECT', useMaster: true }),
-      release: (connection) => manager.releaseConnection(connection),
+      release: (connection) => void manager.releaseConnection(connection),
       destroy: (connection) => {
         closeRaw(connection);
         manager.destroyConnection(connection).catch(() => undefined);
       },
       details: () => details(manager),
-    };
+    });
   }
 
   protected override validate(settings: SequelizeIndicatorSettings): void {
@@ -128,16 +117,13 @@ export class SequelizeHealthIndicator extends BuiltInIndicator<SequelizeIndicato
     assertClient(name, settings.client, ['query'], expected);
     const manager = settings.client!.connectionManager;
     const methods = ['getConnection', 'releaseConnection', 'destroyConnection'];
-    if (!methods.every((method) => typeof (manager as never)?.[method] === 'function')) {
-      const what = `${expected} (its connectionManager)`;
-      throw new Error(messages.badClient(name, what, methods, manager));
-    }
-    assertName(name, settings.connection);
-    assertQuery(name, settings.query, DEFAULT_QUERY);
+    assertClient(name, manager, methods, `${expected} (its connectionManager)`);
+    assertOrmName(name, NEST_SEQUELIZE, settings);
+    assertQuery(name, settings.query);
   }
 
   check(signal: AbortSignal): Promise<CheckResult> {
     signal.throwIfAborted();
-    return this.pooled.check(this.lender, this.settings.query ?? DEFAULT_QUERY, signal);
+    return pooledStatement(this.pool, statementOf(this.settings), signal);
   }
 }

@@ -24,10 +24,7 @@ describe('SqlHealthIndicator', () => {
       { query: () => ({}), promise: () => ({ query: record('mysql2') }) } as unknown as SqlClient,
     ];
     for (const client of clients) {
-      expect((await outcome(client, 'SELECT 2')).result).toEqual({
-        observedValue: expect.any(Number),
-        observedUnit: 'ms',
-      });
+      expect((await outcome(client, 'SELECT 2')).result).toEqual({});
     }
     expect(ran).toEqual([
       'prisma: SELECT 2',

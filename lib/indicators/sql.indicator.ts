@@ -1,12 +1,9 @@
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import {
-  BuiltInIndicator,
-  abortable,
-  assertClient,
-  elapsed,
-  assertQuery,
-} from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { abortable } from './support/client-call.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
+import { answered, assertQuery, statementFailed, statementOf } from './support/sql-statement.js';
 
 /** A Prisma client: `$queryRawUnsafe(sql)`. */
 export interface PrismaLikeClient {
@@ -41,18 +38,11 @@ export interface SqlIndicatorSettings {
   query?: string;
 }
 
-const DEFAULT_QUERY = 'SELECT 1';
-
 const EXPECTED =
   'an SQL client: a TypeORM DataSource or EntityManager, a Prisma client ($queryRawUnsafe()), a Knex instance (raw()), or any client whose query() returns a promise';
 
-const hasMethod = (value: unknown, method: string): boolean =>
-  (typeof value === 'object' || typeof value === 'function') &&
-  value !== null &&
-  typeof (value as Record<string, unknown>)[method] === 'function';
-
-/** How to run a statement on the client, or nothing when no method fits. */
-function runnerOf(client: unknown): ((sql: string) => unknown) | undefined {
+/** How to send a statement to the client, or nothing when no method fits. */
+function senderOf(client: unknown): ((sql: string) => unknown) | undefined {
   if (hasMethod(client, '$queryRawUnsafe')) {
     return (sql) => (client as PrismaLikeClient).$queryRawUnsafe(sql);
   }
@@ -75,13 +65,6 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   value !== null &&
   typeof (value as { then?: unknown }).then === 'function';
 
-/** The error, saying which statement failed unless its message already does (Knex's). */
-function failed(query: string, error: unknown): unknown {
-  return error instanceof Error && error.message.startsWith(query)
-    ? error
-    : new Error(`${query} failed`, { cause: error });
-}
-
 /**
  * Any SQL database through the application's own handle (TypeORM, Prisma, Knex, or anything
  * whose `query(sql)` returns a promise): passes when the statement answers. Each run issues one
@@ -90,45 +73,38 @@ function failed(query: string, error: unknown): unknown {
  */
 export class SqlHealthIndicator extends BuiltInIndicator<SqlIndicatorSettings> {
   static override readonly defaults = { name: 'sql', componentType: 'datastore' };
-  static override readonly settingKeys = [
-    'client',
-    'query',
-  ] satisfies readonly (keyof SqlIndicatorSettings)[];
+  static override readonly settingKeys = settingKeysOf<SqlIndicatorSettings>('client', 'query');
 
-  private readonly run: (sql: string) => unknown;
+  private readonly send: (sql: string) => unknown;
 
   constructor(settings: SqlIndicatorSettings) {
     super(settings);
-    this.run = runnerOf(settings.client)!;
+    this.send = senderOf(settings.client)!;
   }
 
   protected override validate(settings: SqlIndicatorSettings): void {
     const name = this.constructor.name;
-    if (runnerOf(settings.client) === undefined) {
+    if (senderOf(settings.client) === undefined) {
       assertClient(name, settings.client, ['query'], EXPECTED);
       throw new Error(messages.badClient(name, EXPECTED, ['query'], settings.client));
     }
-    assertQuery(name, settings.query, DEFAULT_QUERY);
+    assertQuery(name, settings.query);
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
     signal.throwIfAborted();
-    const query = this.settings.query ?? DEFAULT_QUERY;
-    const started = performance.now();
-    let result: unknown;
+    const query = statementOf(this.settings);
+    let answer: unknown;
     try {
-      result = this.run(query);
+      answer = this.send(query);
     } catch (error) {
-      throw failed(query, error);
+      throw statementFailed(query, error);
     }
-    if (!isThenable(result)) {
+    if (!isThenable(answer)) {
       throw new Error(
         `the client answered ${query} with no promise: pass a client of a promise API (for mysql2, its promise() wrapper)`,
       );
     }
-    await abortable(Promise.resolve(result), signal).catch((error: unknown) => {
-      throw failed(query, error);
-    });
-    return { observedValue: elapsed(started), observedUnit: 'ms' };
+    return answered(query, abortable(answer, signal));
   }
 }

@@ -42,11 +42,9 @@ const check = (settings: TcpIndicatorSettings, signal = new AbortController().si
   new TcpHealthIndicator(settings).check(signal);
 
 describe('TcpHealthIndicator', () => {
-  it('passes when a connection opens, with its latency, and closes it at once', async () => {
+  it('passes when a connection opens, and closes it at once', async () => {
     const result = await check({ host: '127.0.0.1', port });
     expect(result).toEqual({
-      observedValue: expect.any(Number),
-      observedUnit: 'ms',
       details: { host: '127.0.0.1', port, address: '127.0.0.1' },
     });
     // The client's end opens before the server's accept is handled: waited for, not read at once.

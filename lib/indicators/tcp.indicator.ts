@@ -1,7 +1,8 @@
 import { connect, isIP } from 'node:net';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, elapsed } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { settingKeysOf } from './support/setting.rules.js';
 
 /** Settings of `TcpHealthIndicator`. */
 export interface TcpIndicatorSettings {
@@ -14,10 +15,7 @@ export interface TcpIndicatorSettings {
 /** A TCP dependency: passes when a connection opens; it is closed at once, nothing is sent. */
 export class TcpHealthIndicator extends BuiltInIndicator<TcpIndicatorSettings> {
   static override readonly defaults = { name: 'tcp', componentType: 'component' };
-  static override readonly settingKeys = [
-    'host',
-    'port',
-  ] satisfies readonly (keyof TcpIndicatorSettings)[];
+  static override readonly settingKeys = settingKeysOf<TcpIndicatorSettings>('host', 'port');
 
   protected override validate(settings: TcpIndicatorSettings): void {
     const bad = (setting: string, got: unknown, valid: string) =>
@@ -35,7 +33,6 @@ export class TcpHealthIndicator extends BuiltInIndicator<TcpIndicatorSettings> {
   async check(signal: AbortSignal): Promise<CheckResult> {
     signal.throwIfAborted();
     const { host, port } = this.settings;
-    const started = performance.now();
     const address = await new Promise<string | undefined>((resolve, reject) => {
       const socket = connect({ host, port });
       let settled = false;
@@ -54,7 +51,6 @@ export class TcpHealthIndicator extends BuiltInIndicator<TcpIndicatorSettings> {
       // Kept after settling: an error with no listener would crash the process.
       socket.on('error', finish);
     });
-    const latencyMs = elapsed(started);
-    return { observedValue: latencyMs, observedUnit: 'ms', details: { host, port, address } };
+    return { details: { host, port, address } };
   }
 }

@@ -1,6 +1,8 @@
 import { describe, messages } from '../core/health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
-import { abortable, BuiltInIndicator } from './built-in.indicator.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { settingKeysOf } from './support/setting.rules.js';
+import { abortable } from './support/client-call.js';
 
 // Structural types only: '@nestjs/terminus' is an optional peer, and these declarations must not
 // import it. Terminus' own types (`HealthIndicatorResult`...) are assignable to them.
@@ -211,9 +213,7 @@ export async function runTerminusCheck(
  */
 export class TerminusHealthIndicator extends BuiltInIndicator<TerminusIndicatorSettings> {
   static override readonly defaults = { name: 'terminus', componentType: 'component' };
-  static override readonly settingKeys = [
-    'check',
-  ] satisfies readonly (keyof TerminusIndicatorSettings)[];
+  static override readonly settingKeys = settingKeysOf<TerminusIndicatorSettings>('check');
   static override readonly peer = '@nestjs/terminus';
 
   protected override validate(settings: TerminusIndicatorSettings): void {

@@ -1,15 +1,23 @@
 import type { InjectionToken } from '@nestjs/common';
 import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
+import { BuiltInIndicator } from './support/built-in.indicator.js';
+import { PendingCall } from './support/client-call.js';
 import {
-  BuiltInIndicator,
-  abortable,
-  assertClient,
-  assertQuery,
-  elapsed,
+  assertOrmName,
+  ormLocation,
   type ClientLocation,
-} from './built-in.indicator.js';
-import { DriverPool } from './driver-pool.js';
+  type OrmIntegration,
+} from './support/client-location.js';
+import { driverPoolLender, PoolLenders } from './support/driver-pool.js';
+import { pooledStatement } from './support/pool-lender.js';
+import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import {
+  answered,
+  assertQuery,
+  statementOf,
+  type SqlStatementSetting,
+} from './support/sql-statement.js';
 
 /*
  * The TypeORM types are declared here, as far as the indicator uses them: `typeorm` and
@@ -26,7 +34,7 @@ export interface TypeOrmDataSourceLike {
 }
 
 /** Settings of `TypeOrmHealthIndicator`. */
-export interface TypeOrmIndicatorSettings {
+export interface TypeOrmIndicatorSettings extends SqlStatementSetting {
   /**
    * The application's `DataSource`: with `register()`, the token it is provided under. Left out,
    * the one `@nestjs/typeorm` provides (`TypeOrmModule.forRoot()`) is injected.
@@ -34,24 +42,26 @@ export interface TypeOrmIndicatorSettings {
   client?: TypeOrmDataSourceLike;
   /** The name of the `@nestjs/typeorm` data source (`forRoot({ name })`). Default: the default one. */
   dataSource?: string;
-  /** The statement to run. Default `'SELECT 1'`. */
-  query?: string;
 }
 
-const DEFAULT_QUERY = 'SELECT 1';
 const INTEGRATION = '@nestjs/typeorm';
 
-/** What `@nestjs/typeorm` exports that the indicator uses. */
-interface NestTypeOrm {
-  getDataSourceToken(name?: string): InjectionToken;
-}
-
-function assertName(indicator: string, name: unknown): void {
-  if (name !== undefined && (typeof name !== 'string' || !name.trim())) {
-    const valid = `the name of a data source of ${INTEGRATION} (TypeOrmModule.forRoot({ name }))`;
-    throw new Error(messages.badSetting(indicator, 'dataSource', name, valid));
-  }
-}
+/** Where `register()` finds the DataSource when given no `client` token. */
+const NEST_TYPEORM: OrmIntegration = {
+  package: INTEGRATION,
+  setting: 'dataSource',
+  valid: `the name of a data source of ${INTEGRATION} (TypeOrmModule.forRoot({ name }))`,
+  provides: 'TypeORM DataSource',
+  module: 'TypeOrmModule',
+  nameOption: 'name',
+  yours: 'DataSource',
+  token: async (name) => {
+    const nest = (await import(INTEGRATION)) as {
+      getDataSourceToken(name?: string): InjectionToken;
+    };
+    return nest.getDataSourceToken(name);
+  },
+};
 
 /**
  * A TypeORM `DataSource`, by default the one `@nestjs/typeorm` provides: passes when `SELECT 1`
@@ -61,31 +71,20 @@ function assertName(indicator: string, name: unknown): void {
  */
 export class TypeOrmHealthIndicator extends BuiltInIndicator<TypeOrmIndicatorSettings> {
   static override readonly defaults = { name: 'typeorm', componentType: 'datastore' };
-  static override readonly settingKeys = [
+  static override readonly settingKeys = settingKeysOf<TypeOrmIndicatorSettings>(
     'client',
     'dataSource',
     'query',
-  ] satisfies readonly (keyof TypeOrmIndicatorSettings)[];
+  );
   static override readonly peer: string = 'typeorm';
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
-    const name = settings.dataSource;
-    const forRoot = typeof name === 'string' ? `forRoot({ name: '${name}', ... })` : 'forRoot()';
-    return {
-      package: INTEGRATION,
-      token: async () => {
-        assertName(this.name, name);
-        const nest = (await import(INTEGRATION)) as NestTypeOrm;
-        return nest.getDataSourceToken(name as string | undefined);
-      },
-      missing:
-        `the application provides no TypeORM DataSource${typeof name === 'string' ? ` named "${name}"` : ''}. ` +
-        `Import TypeOrmModule.${forRoot} (or forRootAsync()) in the application, ` +
-        `${typeof name === 'string' ? 'correct "dataSource", ' : ''}or pass the injection token of your DataSource as "client".`,
-    };
+    return ormLocation(this.name, NEST_TYPEORM, settings);
   }
 
-  private readonly pools = new DriverPool(this.settings.query);
+  private readonly pools = new PoolLenders(driverPoolLender);
+  /** Other drivers cannot be told to cancel a query: the one still running is waited for. */
+  private readonly dataSourceQuery = new PendingCall<unknown>();
 
   protected override validate(settings: TypeOrmIndicatorSettings): void {
     const name = this.constructor.name;
@@ -95,8 +94,8 @@ export class TypeOrmHealthIndicator extends BuiltInIndicator<TypeOrmIndicatorSet
         messages.badClient(name, 'a TypeORM DataSource', ['query', 'initialize'], settings.client),
       );
     }
-    assertName(name, settings.dataSource);
-    assertQuery(name, settings.query, DEFAULT_QUERY);
+    assertOrmName(name, NEST_TYPEORM, settings);
+    assertQuery(name, settings.query);
   }
 
   async check(signal: AbortSignal): Promise<CheckResult> {
@@ -109,14 +108,12 @@ export class TypeOrmHealthIndicator extends BuiltInIndicator<TypeOrmIndicatorSet
     // PostgreSQL (and CockroachDB) hold a pg Pool as `master`, the primary under replication;
     // MySQL and MariaDB a mysql2 pool as `pool` (a pool cluster under replication: not a pool).
     const { master, pool } = dataSource.driver as { master?: unknown; pool?: unknown };
-    const driverPool = this.pools.of(master ?? pool);
-    if (driverPool) return driverPool.check(signal);
-    const query = this.settings.query ?? DEFAULT_QUERY;
-    const started = performance.now();
-    const running = this.singleFlight(() => dataSource.query(query));
-    await abortable(running, signal).catch((error: unknown) => {
-      throw new Error(`${query} failed`, { cause: error });
-    });
-    return { observedValue: elapsed(started), observedUnit: 'ms' };
+    const query = statementOf(this.settings);
+    const lender = this.pools.of(master ?? pool);
+    if (lender !== undefined) return pooledStatement(lender, query, signal);
+    return answered(
+      query,
+      this.dataSourceQuery.join(() => dataSource.query(query), signal),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { errorMessage } from '../core/check-result.normalizer.js';
-import { PooledQuery, type ConnectionLender } from './pooled-query.js';
+import { errorMessage } from '../../core/check-result.normalizer.js';
+import { OrmPoolLender, type RawConnectionPool } from './orm-pool.lender.js';
+import { pooledStatement } from './pool-lender.js';
 
 interface FakeConnection {
   id: number;
@@ -12,7 +13,7 @@ function fakeLender(query: (sql: string) => Promise<unknown> = async () => [{ '?
   const waiting: ((connection: FakeConnection) => void)[] = [];
   const log: string[] = [];
   let next = 1;
-  const lender: ConnectionLender<FakeConnection> = {
+  const pool: RawConnectionPool<FakeConnection> = {
     acquire: () => new Promise((resolve) => waiting.push(resolve)),
     release: (connection) => log.push(`release ${connection.id}`),
     destroy: (connection) => log.push(`destroy ${connection.id}`),
@@ -20,7 +21,7 @@ function fakeLender(query: (sql: string) => Promise<unknown> = async () => [{ '?
   };
   /** Lends a connection to the oldest request. */
   const lend = () => waiting.shift()!({ id: next++, query });
-  return { lender, log, waiting, lend };
+  return { lender: new OrmPoolLender(pool), log, waiting, lend };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -33,20 +34,15 @@ async function outcome<T>(promise: Promise<T>) {
   }
 }
 
-describe('PooledQuery', () => {
+describe('OrmPoolLender', () => {
   it('borrows a connection, runs the query on it and gives it back, with the pool’s counts', async () => {
     const ran: string[] = [];
     const { lender, log, lend } = fakeLender(async (sql) => ran.push(sql));
-    const running = new PooledQuery<FakeConnection>().check(
-      lender,
-      'SELECT 2',
-      new AbortController().signal,
-    );
+    const running = pooledStatement(lender, 'SELECT 2', new AbortController().signal);
     await tick();
     lend();
+    // The runner reports how long it took.
     expect(await running).toEqual({
-      observedValue: expect.any(Number),
-      observedUnit: 'ms',
       details: { totalCount: 1, idleCount: 1, waitingCount: 0, max: 2 },
     });
     expect(ran).toEqual(['SELECT 2']);
@@ -55,11 +51,7 @@ describe('PooledQuery', () => {
 
   it('runs a mysql2 connection’s query through its callback', async () => {
     const { lender, log, waiting } = fakeLender();
-    const running = new PooledQuery<FakeConnection>().check(
-      lender,
-      'SELECT 1',
-      new AbortController().signal,
-    );
+    const running = pooledStatement(lender, 'SELECT 1', new AbortController().signal);
     await tick();
     const mysql = {
       id: 7,
@@ -67,25 +59,24 @@ describe('PooledQuery', () => {
       query: (_sql: string, callback: (error: unknown) => void) => setImmediate(callback, null),
     };
     waiting.shift()!(mysql as unknown as FakeConnection);
-    expect(await outcome(running)).toMatchObject({ result: { observedUnit: 'ms' } });
+    expect(await outcome(running)).toMatchObject({ result: { details: { totalCount: 1 } } });
     expect(log).toEqual(['release 7']);
   });
 
   it('never queues a second request: a run after one that timed out waits for the same one', async () => {
     const { lender, log, waiting, lend } = fakeLender();
-    const pooled = new PooledQuery<FakeConnection>();
     const first = new AbortController();
-    const timedOut = outcome(pooled.check(lender, 'SELECT 1', first.signal));
+    const timedOut = outcome(pooledStatement(lender, 'SELECT 1', first.signal));
     await tick();
     first.abort(new Error('timed out after 300 ms'));
     expect(await timedOut).toEqual({
       output: 'could not get a connection from the pool: timed out after 300 ms',
     });
-    const second = pooled.check(lender, 'SELECT 1', new AbortController().signal);
+    const second = pooledStatement(lender, 'SELECT 1', new AbortController().signal);
     await tick();
     expect(waiting).toHaveLength(1);
     lend();
-    expect(await outcome(second)).toMatchObject({ result: { observedUnit: 'ms' } });
+    expect(await outcome(second)).toMatchObject({ result: { details: { totalCount: 1 } } });
     expect(log).toEqual(['release 1']);
   });
 
@@ -93,9 +84,7 @@ describe('PooledQuery', () => {
     const ran: string[] = [];
     const { lender, log, lend } = fakeLender(async (sql) => ran.push(sql));
     const controller = new AbortController();
-    const timedOut = outcome(
-      new PooledQuery<FakeConnection>().check(lender, 'SELECT 1', controller.signal),
-    );
+    const timedOut = outcome(pooledStatement(lender, 'SELECT 1', controller.signal));
     await tick();
     controller.abort(new Error('timed out'));
     await timedOut;
@@ -108,9 +97,7 @@ describe('PooledQuery', () => {
   it('destroys the connection a query hangs on, rather than give it back', async () => {
     const { lender, log, lend } = fakeLender(() => new Promise(() => undefined));
     const controller = new AbortController();
-    const running = outcome(
-      new PooledQuery<FakeConnection>().check(lender, 'SELECT 1', controller.signal),
-    );
+    const running = outcome(pooledStatement(lender, 'SELECT 1', controller.signal));
     await tick();
     lend();
     await tick();
@@ -124,11 +111,7 @@ describe('PooledQuery', () => {
       throw new Error('relation "nope" does not exist');
     });
     const running = outcome(
-      new PooledQuery<FakeConnection>().check(
-        lender,
-        'SELECT * FROM nope',
-        new AbortController().signal,
-      ),
+      pooledStatement(lender, 'SELECT * FROM nope', new AbortController().signal),
     );
     await tick();
     lend();

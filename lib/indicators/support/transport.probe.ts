@@ -1,17 +1,8 @@
 // What the microservice indicators check on the connection under a Nest transport (`unwrap()` of
 // a `ClientProxy` or a transport server): at once whether it is up, then a round trip on that same
-// connection where its library has one that changes nothing. Internal, but `ObservableLike`.
+// connection where its library has one that changes nothing.
 
 import { openOwnChannel } from './amqp-channel.js';
-
-/** An rxjs-style observable, typed structurally: the library imports no rxjs type it exposes. */
-export interface ObservableLike<T> {
-  subscribe(observer: {
-    next?: (value: T) => void;
-    error?: (error: unknown) => void;
-    complete?: () => void;
-  }): { unsubscribe(): void };
-}
 
 /** @internal What the round trip found: details to report, and a status below pass, if any. */
 export interface TransportReading {
@@ -157,14 +148,6 @@ export class TransportProbe {
     opened?.channel.then((c) => c.close()).catch(() => undefined);
   }
 
-  private async redis(clients: IoRedis[]): Promise<TransportReading> {
-    const down = clients.find((client) => client.status !== 'ready');
-    if (down) throw new NotConnected(`not connected (status: ${down.status})`);
-    // The subscriber connection answers PING as well: both the pair's connections are proven.
-    await Promise.all(clients.map((client) => client.ping()));
-    return { transport: 'redis', details: {} };
-  }
-
   private async nats(nc: Nats): Promise<TransportReading> {
     try {
       await (typeof nc.rtt === 'function' ? nc.rtt() : nc.flush());
@@ -228,30 +211,4 @@ export class TransportProbe {
     this.channel = { on: connection, channel: opening };
     return opening;
   }
-}
-
-/** @internal The latest value of an observable, kept from subscription until `stop()`. */
-export class Latest<T> {
-  value?: T;
-  private subscription?: { unsubscribe(): void };
-
-  constructor(source: ObservableLike<T> | undefined) {
-    this.subscription = source?.subscribe({
-      next: (value) => (this.value = value),
-      error: () => undefined,
-    });
-  }
-
-  stop(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
-  }
-}
-
-/** @internal The name of a Nest `Transport` (`5` → `rmq`), or of a custom strategy's id. */
-export function transportName(id: unknown): string {
-  const names = ['tcp', 'redis', 'nats', 'mqtt', 'grpc', 'rmq', 'kafka'];
-  if (typeof id === 'number') return names[id] ?? String(id);
-  if (typeof id === 'symbol') return id.description ?? 'custom';
-  return typeof id === 'string' ? id : 'custom';
 }

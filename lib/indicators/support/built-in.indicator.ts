@@ -1,12 +1,12 @@
 import type { InjectionToken, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { createRequire } from 'node:module';
-import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
-import { messages } from '../core/health.messages.js';
-import { INDICATOR_OPTION_KEYS } from '../options/health.options.js';
-import type { CheckResult, HealthCheck } from '../interfaces/health-check.interface.js';
-import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
+import { HealthIndicator } from '../../decorators/health-indicator.decorator.js';
+import { messages } from '../../core/health.messages.js';
+import { INDICATOR_OPTION_KEYS } from '../../options/health.options.js';
+import type { CheckResult, HealthCheck } from '../../interfaces/health-check.interface.js';
+import type { HealthIndicatorOptions } from '../../interfaces/health-indicator-options.interface.js';
 import { locateClient, type ClientLocation } from './client-location.js';
+import { isInstalled } from './peer-package.js';
 
 export type { ClientLocation } from './client-location.js';
 
@@ -40,19 +40,6 @@ export interface BuiltInClass<S> {
   locate?(settings: Record<string, unknown>): ClientLocation | undefined;
 }
 
-const require = createRequire(import.meta.url);
-
-/** @internal Whether an npm package can be loaded from here. */
-export function isInstalled(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch (error) {
-    // Found, but ESM-only or without a `require` export: installed all the same.
-    return (error as NodeJS.ErrnoException).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
-  }
-}
-
 /**
  * The base of every built-in indicator. Extend it to customise one (decorate your subclass with
  * `@HealthIndicator()` as usual), or register one in a line with `register()`/`registerAsync()`.
@@ -79,25 +66,6 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
     }
     assertKnownKeys(cls, settings);
     this.validate(settings);
-  }
-
-  private pendingCall?: Promise<unknown>;
-
-  /**
-   * Runs `call` on the client, unless an earlier call of this indicator is still pending (its
-   * check timed out, the client still waits): then waits for that one. A hung server thus never
-   * collects one request per probe in the application's client.
-   */
-  protected singleFlight<T>(call: () => Promise<T>): Promise<T> {
-    if (this.pendingCall === undefined) {
-      const pending = call();
-      this.pendingCall = pending;
-      const clear = () => {
-        if (this.pendingCall === pending) this.pendingCall = undefined;
-      };
-      pending.then(clear, clear);
-    }
-    return this.pendingCall as Promise<T>;
   }
 
   /**
@@ -198,54 +166,10 @@ function assertKnownKeys(cls: { name: string; settingKeys?: readonly string[] },
   }
 }
 
-/** The name of a registration: `PostgresHealthIndicator(database)`. */
-function labelOf(cls: { name: string; defaults: IndicatorOptions }, decorator: IndicatorOptions) {
+/** @internal The name of a registration: `PostgresHealthIndicator(database)`. */
+export function labelOf(
+  cls: { name: string; defaults: IndicatorOptions },
+  decorator: IndicatorOptions,
+): string {
   return `${cls.name}(${String(decorator.name ?? cls.defaults.name)})`;
-}
-
-/** @internal Throws at start-up unless `client` has every method named. */
-export function assertClient(
-  indicator: string,
-  client: unknown,
-  methods: readonly string[],
-  expected: string,
-): void {
-  const ok =
-    (typeof client === 'object' || typeof client === 'function') &&
-    client !== null &&
-    methods.every((method) => typeof (client as Record<string, unknown>)[method] === 'function');
-  if (!ok) throw new Error(messages.badClient(indicator, expected, methods, client));
-}
-
-/** @internal Throws at start-up unless `query`, when given, is a non-empty SQL statement. */
-export function assertQuery(indicator: string, query: unknown, example: string): void {
-  if (query !== undefined && (typeof query !== 'string' || !query.trim())) {
-    throw new Error(
-      messages.badSetting(indicator, 'query', query, `an SQL statement, such as "${example}"`),
-    );
-  }
-}
-
-/** @internal Milliseconds since `started`, rounded to 0.01. */
-export function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 100) / 100;
-}
-
-/** @internal Rejects when the signal aborts; for clients that cannot take a signal themselves. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,11 +1,10 @@
-import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { abortable, elapsed } from './built-in.indicator.js';
+import type { ConnectionLender, Loan } from './pool-lender.js';
 
 /**
  * @internal The pool of an ORM that lends raw driver connections (a pg `Client`, a mysql2
- * connection): Sequelize's connection manager, MikroORM's Knex pool.
+ * connection): Sequelize's connection manager, MikroORM's Knex pool. It cannot withdraw a request.
  */
-export interface ConnectionLender<C> {
+export interface RawConnectionPool<C> {
   acquire(): Promise<C>;
   release(connection: C): void;
   /** Out of the pool, its socket closed: a query is stuck on it. */
@@ -20,7 +19,7 @@ type RawConnection = {
 };
 
 /** Runs `sql` on a raw connection: mysql2's takes a callback, pg's returns a promise. */
-function run(connection: unknown, sql: string): Promise<unknown> {
+function queryRaw(connection: unknown, sql: string): Promise<unknown> {
   const raw = connection as RawConnection;
   if (typeof raw.promise === 'function') {
     return new Promise((resolve, reject) =>
@@ -49,47 +48,39 @@ export function closeRaw(connection: unknown): void {
     .catch(() => undefined);
 }
 
-/** A pending acquisition, shared by the runs that wait for it. */
+/** A pending acquisition, shared by the borrows that wait for it. */
 interface Acquisition<C> {
   promise: Promise<C>;
   claimed: boolean;
 }
 
 /**
- * @internal Borrows a connection from an ORM's pool, runs the query on it and gives it back, with
- * the PostgreSQL indicator's hygiene as far as such a pool allows: a run never adds a second
- * request to the pool's queue (a run after one that timed out waits for the same request, and a
- * connection that comes when no run wants it goes back unused); a connection whose query is given
- * up on is destroyed, not returned. A connection being opened cannot be withdrawn: the pool's own
- * timeouts end it.
+ * @internal Lends the connections of an ORM's pool with the hygiene of the pg and mysql2 lenders,
+ * as far as such a pool allows: a borrow never adds a second request to the pool's queue (one
+ * after a borrow given up on waits for the same request, and a connection that comes when no
+ * borrow wants it goes back unused). A connection being opened cannot be withdrawn: the pool's
+ * own timeouts end it.
  */
-export class PooledQuery<C> {
+export class OrmPoolLender<C> implements ConnectionLender {
   private pending?: Acquisition<C>;
 
-  async check(lender: ConnectionLender<C>, query: string, signal: AbortSignal) {
-    const started = performance.now();
-    const connection = await this.acquire(lender, signal).catch((error: unknown) => {
-      throw new Error('could not get a connection from the pool', { cause: error });
-    });
-    let destroy = false;
-    let latencyMs: number;
-    try {
-      await abortable(run(connection, query), signal);
-      latencyMs = elapsed(started);
-    } catch (error) {
-      destroy = signal.aborted;
-      throw new Error(`${query} failed`, { cause: error });
-    } finally {
-      if (destroy) lender.destroy(connection);
-      else lender.release(connection);
-    }
-    const result: CheckResult = { observedValue: latencyMs, observedUnit: 'ms' };
-    const details = lender.details();
-    return details ? { ...result, details } : result;
+  constructor(private readonly pool: RawConnectionPool<C>) {}
+
+  async borrow(signal: AbortSignal): Promise<Loan> {
+    const connection = await this.acquire(signal);
+    return {
+      query: (sql) => queryRaw(connection, sql),
+      release: () => this.pool.release(connection),
+      destroy: () => this.pool.destroy(connection),
+    };
   }
 
-  private acquire(lender: ConnectionLender<C>, signal: AbortSignal): Promise<C> {
-    const acquisition = this.pending ?? this.start(lender);
+  details(): Record<string, number> | undefined {
+    return this.pool.details();
+  }
+
+  private acquire(signal: AbortSignal): Promise<C> {
+    const acquisition = this.pending ?? this.start();
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -108,9 +99,9 @@ export class PooledQuery<C> {
     });
   }
 
-  private start(lender: ConnectionLender<C>): Acquisition<C> {
+  private start(): Acquisition<C> {
     const acquisition: Acquisition<C> = {
-      promise: Promise.resolve().then(() => lender.acquire()),
+      promise: Promise.resolve().then(() => this.pool.acquire()),
       claimed: false,
     };
     this.pending = acquisition;
@@ -119,9 +110,9 @@ export class PooledQuery<C> {
     };
     acquisition.promise.then((connection) => {
       settle();
-      // After every waiting run has had its turn: back to the pool when none took it.
+      // After every waiting borrow has had its turn: back to the pool when none took it.
       queueMicrotask(() => {
-        if (!acquisition.claimed) lender.release(connection);
+        if (!acquisition.claimed) this.pool.release(connection);
       });
     }, settle);
     return acquisition;

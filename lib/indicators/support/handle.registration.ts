@@ -1,6 +1,7 @@
 import type { InjectionToken, Provider } from '@nestjs/common';
 import {
   BuiltInIndicator,
+  labelOf,
   splitOptions,
   type BuiltInClass,
   type RegisterAsyncOptions,
@@ -12,8 +13,11 @@ export interface HandleLookup {
   key: string;
   /** The DI token the application provides the handle under. */
   token: InjectionToken;
-  /** The start-up error when nothing is provided under `token`: what to register, and where. */
-  missing: string;
+  /**
+   * The start-up error when nothing is provided under `token`, given the registration's name
+   * (`BullMqHealthIndicator(bullmq)`): what to register, and where.
+   */
+  missing: (indicator: string) => string;
   /** More tokens, handed to `settings` after the handle. */
   inject?: InjectionToken[];
   /** The settings from what was injected; default: the handle under `key`. */
@@ -32,13 +36,14 @@ export function registerWithHandle<S>(
   lookup: HandleLookup,
 ): Provider {
   const { decorator, settings } = splitOptions(options, lookup.key);
+  const missing = lookup.missing(labelOf(cls, decorator));
   return BuiltInIndicator.registerAsync.call<BuiltInClass<S>, [RegisterAsyncOptions<S>], Provider>(
     cls,
     {
       ...decorator,
       inject: [{ token: lookup.token, optional: true }, ...(lookup.inject ?? [])],
       useFactory: ((handle: unknown, ...more: unknown[]) => {
-        if (handle === undefined || handle === null) throw new Error(lookup.missing);
+        if (handle === undefined || handle === null) throw new Error(missing);
         const found = lookup.settings?.(handle, ...more) ?? { [lookup.key]: handle };
         return { ...settings, ...found } as S;
       }) as RegisterAsyncOptions<S>['useFactory'],

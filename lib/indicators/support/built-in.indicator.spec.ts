@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { HttpStatus, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createTestApp } from '../../test/support/app.js';
-import { until } from '../../test/support/wait.js';
-import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
-import { HealthModule } from '../health.module.js';
-import { HealthService } from '../health.service.js';
-import type { CheckResult } from '../interfaces/health-check.interface.js';
-import { BuiltInIndicator, isInstalled, type ClientLocation } from './built-in.indicator.js';
+import { createTestApp } from '../../../test/support/app.js';
+import { until } from '../../../test/support/wait.js';
+import { HealthIndicator } from '../../decorators/health-indicator.decorator.js';
+import { HealthModule } from '../../health.module.js';
+import { HealthService } from '../../health.service.js';
+import type { CheckResult } from '../../interfaces/health-check.interface.js';
+import { BuiltInIndicator, type ClientLocation } from './built-in.indicator.js';
+import { isInstalled } from './peer-package.js';
 
 /** A stand-in client, provided by the application under its own token. */
 interface Thermometer {
