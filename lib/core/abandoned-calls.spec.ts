@@ -67,13 +67,20 @@ describe('AbandonedCalls', () => {
 
   it('tells a failed run how many earlier calls are held, not counting its own', () => {
     const calls = new AbandonedCalls(500);
-    expect(calls.note(false)).toBeUndefined();
-    calls.abandon(0, 500);
-    expect(calls.note(true)).toBeUndefined();
-    calls.abandon(2000, 2500);
-    expect(calls.note(true)).toBe('1 earlier call never settled (check() ignores its AbortSignal)');
-    expect(calls.note(false)).toBe(
-      '2 earlier calls never settled (check() ignores its AbortSignal)',
+    expect(calls.note()).toBeUndefined();
+    const first = calls.abandon(0, 500);
+    expect(calls.note(first)).toBeUndefined();
+    const second = calls.abandon(2000, 2500);
+    expect(calls.note(second)).toBe(
+      '1 earlier call never settled (check() ignores its AbortSignal)',
     );
+    expect(calls.note()).toBe('2 earlier calls never settled (check() ignores its AbortSignal)');
+  });
+
+  it('counts no call of its own that has settled already: never fewer than none', () => {
+    const calls = new AbandonedCalls(500);
+    const own = calls.abandon(0, 500);
+    calls.settled(own);
+    expect(calls.note(own)).toBeUndefined();
   });
 });

@@ -69,9 +69,9 @@ export class AbandonedCalls {
     this.consecutive = 0;
   }
 
-  /** What a failed run adds to its output while earlier calls are held (`own`: its own is). */
-  note(own: boolean): string | undefined {
-    const count = this.held.size - (own ? 1 : 0);
+  /** What a failed run adds to its output while calls other than its own (`own`) are held. */
+  note(own?: symbol): string | undefined {
+    const count = this.held.size - (own !== undefined && this.held.has(own) ? 1 : 0);
     if (count === 0) return undefined;
     return `${count} earlier call${count === 1 ? '' : 's'} never settled (check() ignores its AbortSignal)`;
   }

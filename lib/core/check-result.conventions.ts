@@ -1,6 +1,6 @@
 import { describe } from './health.messages.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
-import { fromTerminusResult } from '../indicators/terminus.indicator.js';
+import { fromTerminusResult } from './terminus-result.js';
 
 /**
  * @internal The shapes people return from a health check besides a `CheckResult`, and what each

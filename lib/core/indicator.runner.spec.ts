@@ -31,6 +31,15 @@ describe('IndicatorRunner', () => {
       expect(outcome.report.output).toBe('timed out after 50 ms');
     });
 
+    it('says nothing of held calls when the check settles as its signal aborts', async () => {
+      const r = runner(
+        (signal) =>
+          new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+        { timeoutMs: 20 },
+      );
+      expect((await r.outcome()).report.output).toBe('timed out after 20 ms');
+    });
+
     it('aborts the signal it gave the check, with a TimeoutError', async () => {
       let signal: AbortSignal | undefined;
       const r = runner(
@@ -102,19 +111,28 @@ describe('IndicatorRunner', () => {
     });
 
     it('does not charge a check the time the event loop spent on other work', async () => {
-      // The check's answer (file I/O, done by the thread pool) arrives while another check keeps
-      // the loop busy past this one's timeout: it is read before the verdict.
-      const { readFile } = await import('node:fs/promises');
-      const reading = runner(() => readFile(new URL(import.meta.url)).then(noop), {
-        timeoutMs: 50,
-      });
-      const busy = runner(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        const until = performance.now() + 200;
-        while (performance.now() < until);
-      });
-      const [outcome] = await Promise.all([reading.outcome(), busy.outcome()]);
-      expect(outcome.status).toBe('pass');
+      // The check's answer (a message from a thread of its own) arrives while another check keeps
+      // the loop busy past this one's timeout: it is read (the poll phase) before the verdict.
+      const { Worker } = await import('node:worker_threads');
+      const answerer = new Worker(
+        "require('node:worker_threads').parentPort.on('message', () => " +
+          "setTimeout(() => require('node:worker_threads').parentPort.postMessage('done'), 10))",
+        { eval: true },
+      );
+      try {
+        await new Promise((resolve) => answerer.once('online', resolve));
+        const answered = new Promise((resolve) => answerer.once('message', resolve));
+        const reading = runner(() => answered.then(noop), { timeoutMs: 50 });
+        const busy = runner(async () => {
+          answerer.postMessage('answer');
+          const until = performance.now() + 500;
+          while (performance.now() < until);
+        });
+        const [outcome] = await Promise.all([reading.outcome(), busy.outcome()]);
+        expect(outcome.status).toBe('pass');
+      } finally {
+        await answerer.terminate();
+      }
     });
 
     it('ignores a late rejection from a check that already timed out', async () => {

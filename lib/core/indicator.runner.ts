@@ -10,7 +10,8 @@ import type { Redactor } from './redactor.js';
 type Settled =
   | { value: unknown }
   | { error: unknown }
-  | { timedOut: true }
+  /** `call`: the call given up on, held until it settles. */
+  | { timedOut: true; call: symbol }
   /** Earlier calls timed out and have not settled: check() is not called now, for this reason. */
   | { waiting: string };
 
@@ -232,9 +233,10 @@ export class IndicatorRunner {
         setImmediate(() => {
           if (decided) return;
           decided = true;
-          call = this.abandoned.abandon(began, Date.now());
+          const given = this.abandoned.abandon(began, Date.now());
+          call = given;
           controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
-          resolve({ timedOut: true });
+          resolve({ timedOut: true, call: given });
         });
       }, timeoutMs);
       timer.unref();
@@ -273,7 +275,10 @@ export class IndicatorRunner {
                   ? settled.waiting
                   : `timed out after ${this.options.timeoutMs} ms`,
             };
-    const note = 'waiting' in settled ? undefined : this.abandoned.note('timedOut' in settled);
+    const note =
+      'waiting' in settled
+        ? undefined
+        : this.abandoned.note('timedOut' in settled ? settled.call : undefined);
     if (note !== undefined && result.status !== 'pass') {
       result.output = result.output === undefined ? note : `${result.output}; ${note}`;
     }

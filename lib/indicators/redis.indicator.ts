@@ -2,7 +2,7 @@ import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
-import { isInstalled } from './support/peer-package.js';
+import { isInstalled } from '../core/peers.js';
 import { assertClient, settingKeysOf } from './support/setting.rules.js';
 
 /** The part of an ioredis client (`Redis` or `Cluster`) the indicator uses. */

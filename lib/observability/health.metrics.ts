@@ -12,7 +12,7 @@ import { describe } from '../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../options/health.options.js';
 import type { HealthStatus } from '../interfaces/health-check.interface.js';
 import { IndicatorRegistry } from '../core/indicator.registry.js';
-import { isInstalled } from '../indicators/support/peer-package.js';
+import { isInstalled } from '../core/peers.js';
 
 // Typed structurally: the public declarations must not import prom-client, an optional peer.
 type Labels = Record<string, string>;

@@ -8,7 +8,7 @@ import { HealthModule } from '../../health.module.js';
 import { HealthService } from '../../health.service.js';
 import type { CheckResult } from '../../interfaces/health-check.interface.js';
 import { BuiltInIndicator, type ClientLocation } from './built-in.indicator.js';
-import { isInstalled } from './peer-package.js';
+import { isInstalled } from '../../core/peers.js';
 
 /** A stand-in client, provided by the application under its own token. */
 interface Thermometer {

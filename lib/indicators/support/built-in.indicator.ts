@@ -6,7 +6,7 @@ import { INDICATOR_OPTION_KEYS } from '../../options/health.options.js';
 import type { CheckResult, HealthCheck } from '../../interfaces/health-check.interface.js';
 import type { HealthIndicatorOptions } from '../../interfaces/health-indicator-options.interface.js';
 import { locateClient, type ClientLocation } from './client-location.js';
-import { isInstalled } from './peer-package.js';
+import { isInstalled } from '../../core/peers.js';
 
 export type { ClientLocation } from './client-location.js';
 

@@ -1,7 +1,7 @@
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import { messages } from '../../core/health.messages.js';
 import type { HandleLookup } from './handle.registration.js';
-import { isInstalled } from './peer-package.js';
+import { isInstalled } from '../../core/peers.js';
 
 // What `@nestjs/bullmq` does that the BullMQ indicator needs, done the same way, so that the
 // library never loads the package: the token of a queue, and the workers of its processors.

@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { GrpcError, WatchCall } from './grpc.controller.js';
 import { HEALTH_GRPC_SERVICE } from './health.grpc.js';
 import { messages } from '../../core/health.messages.js';
-import { isInstalled } from '../../indicators/support/peer-package.js';
+import { isInstalled } from '../../core/peers.js';
 
 /** @internal The part of `@nestjs/microservices` used here, typed locally: the declarations must not import it. */
 export interface Microservices {
