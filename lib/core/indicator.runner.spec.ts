@@ -124,6 +124,7 @@ describe('IndicatorRunner', () => {
         const answered = new Promise((resolve) => answerer.once('message', resolve));
         const reading = runner(() => answered.then(noop), { timeoutMs: 50 });
         const busy = runner(async () => {
+          // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a Worker, not a window
           answerer.postMessage('answer');
           const until = performance.now() + 500;
           while (performance.now() < until);
