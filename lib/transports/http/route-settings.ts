@@ -2,7 +2,11 @@ import type { RouteAdapter, RouteSettings } from '../../core/route.matcher.js';
 
 /** The settings of Express and Fastify that change which path is which route. */
 interface AdapterInstance {
-  /** Express: `app.enabled('case sensitive routing')`, `app.enabled('strict routing')`. */
+  /**
+   * Express: its router, made with the app's settings as they stood when it was first used;
+   * `app.enabled('case sensitive routing')` says what a router made now would do.
+   */
+  router?: { caseSensitive?: boolean; strict?: boolean };
   enabled?(setting: string): boolean;
   /** Fastify: its options, router options included. */
   initialConfig?: {
@@ -35,11 +39,13 @@ export function routeSettingsOf(
   const type = adapter?.getType?.();
   const instance = adapter?.getInstance?.() as AdapterInstance | undefined;
   if (type === 'express' && typeof instance?.enabled === 'function') {
+    // The router the routes are in decides, whatever the settings say since.
+    const router = instance.router;
     return {
       adapter: 'express',
       prefix,
-      caseSensitive: instance.enabled('case sensitive routing'),
-      strictSlash: instance.enabled('strict routing'),
+      caseSensitive: router?.caseSensitive ?? instance.enabled('case sensitive routing'),
+      strictSlash: router?.strict ?? instance.enabled('strict routing'),
     };
   }
   if (type === 'fastify' && instance?.initialConfig) {

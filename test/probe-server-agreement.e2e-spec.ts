@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Injectable, Module, type INestApplication, type Provider } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { ADAPTERS, type AdapterName } from './support/app.js';
+import { built } from './support/dist.js';
+import { rawGet, type RawResponse } from './support/http.js';
+import { until } from './support/wait.js';
+
+const { HealthIndicator, HealthModule, HealthService } = built;
+
+/*
+ * The probe server and the app's own port serve the same routes: every path below answers alike
+ * on both, on each adapter with its default settings, and with settings of its own.
+ */
+
+function database(): Provider {
+  @HealthIndicator({ name: 'db' })
+  @Injectable()
+  class DatabaseHealth {
+    check() {
+      return undefined;
+    }
+  }
+  return DatabaseHealth;
+}
+
+interface Started {
+  app: INestApplication;
+  appPort: number;
+  probePort: number;
+}
+
+async function start(adapter: AdapterName, configure?: (app: INestApplication) => void) {
+  @Module({
+    imports: [
+      HealthModule.forRoot({
+        logger: false,
+        probeServer: { port: 0, host: '127.0.0.1' },
+        groups: { payments: { include: ['db'], access: 'public' } },
+      }),
+    ],
+    providers: [database()],
+  })
+  class AppModule {}
+  const options = { logger: false as const, abortOnError: false };
+  const app =
+    adapter === 'fastify'
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
+      : await NestFactory.create(AppModule, options);
+  configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  const appPort = (app.getHttpServer().address() as AddressInfo).port;
+  const probePort = app.get(HealthService).probeServerPort!;
+  return { app, appPort, probePort } satisfies Started;
+}
+
+/** Waits until the probe server serves what the main thread published (`starting` before). */
+const published = (port: number) =>
+  until(
+    async () => (await rawGet(port, { path: '/health/ready' })).status === 200,
+    'the probe server to answer ready',
+    5000,
+  );
+
+/** What is compared: the status, the body, and whether it may be cached. */
+const seen = (response: RawResponse) => ({
+  status: response.status,
+  body: response.text,
+  cache: response.headers['cache-control'],
+  type: response.headers['content-type'],
+});
+
+const PATHS = [
+  '/health/ready',
+  '/health/ready/',
+  '/HEALTH/READY',
+  '/Health/Ready/db',
+  '/health/%72eady',
+  '/heal%74h/ready',
+  '/health/ready/%ZZ',
+  '/health/%ZZ',
+  'http://probe.example/health/ready',
+  '/health//ready',
+  '/health/ready?verbose',
+  '/health/ready/db',
+  '/health/ready/d%62',
+  '/health/ready/db/',
+  '/health/ready/nothing',
+  '/health/ready/db/x',
+  '/health/ready%2F',
+  '/health/payments',
+  '/health/PAYMENTS/db',
+  '/health/live/db',
+  '/health/nothing',
+  '/health',
+  `/health/ready/${'x'.repeat(101)}`,
+];
+
+describe.each(ADAPTERS)('the probe server and the app port agree (%s)', (adapter) => {
+  let started: Started;
+
+  beforeAll(async () => {
+    started = await start(adapter);
+    // Once published: the probe server answers `starting` before.
+    await published(started.probePort);
+  });
+
+  afterAll(async () => {
+    await started?.app.close();
+  });
+
+  it.each(PATHS)('%s', async (path) => {
+    const [own, probe] = await Promise.all([
+      rawGet(started.appPort, { path }),
+      rawGet(started.probePort, { path }),
+    ]);
+    expect(seen(probe)).toEqual(seen(own));
+  });
+});
+
+describe("with the Express app's own routing settings", () => {
+  let started: Started | undefined;
+
+  afterAll(async () => {
+    await started?.app.close();
+  });
+
+  it('follows them on the probe server too', async () => {
+    @Module({
+      imports: [
+        HealthModule.forRoot({ logger: false, probeServer: { port: 0, host: '127.0.0.1' } }),
+      ],
+      providers: [database()],
+    })
+    class AppModule {}
+    const server = express();
+    server.set('case sensitive routing', true);
+    server.set('strict routing', true);
+    const app = await NestFactory.create(AppModule, new ExpressAdapter(server), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    started = {
+      app,
+      appPort: (app.getHttpServer().address() as AddressInfo).port,
+      probePort: app.get(HealthService).probeServerPort!,
+    };
+    const { appPort, probePort } = started;
+    await published(probePort);
+    for (const path of ['/health/ready/', '/HEALTH/READY', '/health/ready', '/health/ready/db/']) {
+      const [own, probe] = await Promise.all([
+        rawGet(appPort, { path }),
+        rawGet(probePort, { path }),
+      ]);
+      expect({ path, ...seen(probe) }).toEqual({ path, ...seen(own) });
+    }
+    expect((await rawGet(probePort, { path: '/HEALTH/READY' })).status).toBe(404);
+  });
+});
+
+describe('with the ignoreTrailingSlash and caseSensitive options of Fastify', () => {
+  let started: Started | undefined;
+
+  afterAll(async () => {
+    await started?.app.close();
+  });
+
+  it('follows them on the probe server too', async () => {
+    @Module({
+      imports: [
+        HealthModule.forRoot({ logger: false, probeServer: { port: 0, host: '127.0.0.1' } }),
+      ],
+      providers: [database()],
+    })
+    class AppModule {}
+    const fastify = new FastifyAdapter({
+      routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    });
+    const app = await NestFactory.create(AppModule, fastify, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    started = {
+      app,
+      appPort: (app.getHttpServer().address() as AddressInfo).port,
+      probePort: app.get(HealthService).probeServerPort!,
+    };
+    const { appPort, probePort } = started;
+    await published(probePort);
+    for (const path of ['/health/ready/', '/HEALTH/Ready', '/health/ready/db/']) {
+      const [own, probe] = await Promise.all([
+        rawGet(appPort, { path }),
+        rawGet(probePort, { path }),
+      ]);
+      expect({ path, ...seen(probe) }).toEqual({ path, ...seen(own) });
+    }
+  });
+});
