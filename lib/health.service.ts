@@ -4,7 +4,7 @@ import { messages } from './core/health.messages.js';
 import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './core/indicator.registry.js';
 import { HealthEvents, type StatusChange } from './observability/health.events.js';
-import { andThen, type Maybe } from './core/maybe-promise.js';
+import type { Maybe } from './core/maybe-promise.js';
 import type { ProbeDefinition } from './core/probe.definitions.js';
 import { ProbeEvaluator, type ProbeResult } from './core/probe.evaluator.js';
 import { ProbeWatcher } from './core/probe.watcher.js';
@@ -132,10 +132,7 @@ export class HealthService implements OnApplicationBootstrap {
   answer(probe: string, exclude?: readonly string[]): Maybe<ProbeResult> | undefined {
     const definition = this.registry.probe(probe);
     if (definition === undefined) return undefined;
-    return andThen(this.evaluator.evaluate(definition, exclude), (result) => {
-      this.events.probes.next({ probe: result.probe, status: result.status });
-      return result;
-    });
+    return this.evaluator.evaluate(definition, exclude);
   }
 
   /** @internal One check's result; `undefined` when the probe or the check does not exist. */
