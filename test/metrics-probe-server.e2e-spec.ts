@@ -80,7 +80,7 @@ describe('health_probe_status with the probe server on', () => {
 
   it('shows a shutdown at once, for as long as the app serves through its delay', async () => {
     child = spawn(process.execPath, [FIXTURE], {
-      env: { ...process.env, KIND: 'http', METRICS: 'true', DELAY_MS: '1500' },
+      env: { ...process.env, KIND: 'http', METRICS: 'true', DELAY_MS: '3000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let printed = '';
@@ -105,7 +105,7 @@ describe('health_probe_status with the probe server on', () => {
     await until(
       async () => probeStatus((metrics = await scrape(appPort)), 'ready') === 'fail',
       'the gauge to show ready failing',
-      1000,
+      2500,
     );
     expect(probeStatus(metrics!, 'live')).toBe('pass');
     expect((await rawGet(probePort, { path: '/health/ready' })).status).toBe(503);
