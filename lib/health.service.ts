@@ -4,7 +4,7 @@ import { messages } from './core/health.messages.js';
 import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './core/indicator.registry.js';
 import { HealthEvents, type StatusChange } from './observability/health.events.js';
-import { andThen, type MaybePromise } from './core/maybe-promise.js';
+import type { MaybePromise } from './core/maybe-promise.js';
 import type { ProbeDefinition } from './core/probe.definitions.js';
 import { ProbeEvaluator } from './core/probe.evaluator.js';
 import type { ProbeResult } from './core/probe-result.js';
@@ -138,10 +138,7 @@ export class HealthService implements OnApplicationBootstrap {
 
   /** @internal A probe's result, synchronous when the cache answers. */
   answer(definition: ProbeDefinition, exclude?: readonly string[]): MaybePromise<ProbeResult> {
-    return andThen(this.evaluator.evaluate(definition, exclude), (result) => {
-      this.events.probes.next({ probe: result.probe, status: result.status });
-      return result;
-    });
+    return this.evaluator.evaluate(definition, exclude);
   }
 
   /** @internal One check's result; `undefined` when the probe answers for no check of that name. */

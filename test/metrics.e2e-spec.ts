@@ -1,92 +1,20 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Provider } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import request from 'supertest';
+import { HealthService } from '../lib/index.js';
 import { ADAPTERS, createTestApp, type AdapterName, type TestAppOptions } from './support/app.js';
 import { defineIndicator } from './support/indicators.js';
+import {
+  expectValid,
+  parseExposition,
+  statusIn,
+  valueOf,
+  type Exposition,
+} from './support/exposition.js';
 
-/** One sample of the Prometheus text exposition format. */
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-interface Exposition {
-  samples: Sample[];
-  /** `# TYPE` of each metric family. */
-  types: Record<string, string>;
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
-
-function parseValue(text: string | undefined, line: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
-  const value = Number(text);
-  if (text === undefined || text === '' || Number.isNaN(value)) {
-    throw new Error(`Bad sample value in: ${line}`);
-  }
-  return value;
-}
-
-/** Parses the Prometheus text format (0.0.4): `name{label="value",...} value [timestamp]`. */
-function parseExposition(text: string): Exposition {
-  const exposition: Exposition = { samples: [], types: {} };
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    if (line.startsWith('#')) {
-      const [, keyword, family, type] = line.split(/\s+/);
-      if (keyword === 'TYPE' && family && type) exposition.types[family] = type;
-      continue;
-    }
-    const name = METRIC_NAME.exec(line)?.[0];
-    if (!name) throw new Error(`Not a sample: ${line}`);
-    let i = name.length;
-    const labels: Record<string, string> = {};
-    if (line[i] === '{') {
-      i++;
-      while (line[i] !== '}') {
-        const label = LABEL_NAME.exec(line.slice(i))?.[0];
-        if (!label || line.slice(i + label.length, i + label.length + 2) !== '="') {
-          throw new Error(`Bad label at ${i} in: ${line}`);
-        }
-        i += label.length + 2;
-        let value = '';
-        for (; line[i] !== '"'; i++) {
-          if (i >= line.length) throw new Error(`Unterminated label value in: ${line}`);
-          if (line[i] === '\\') {
-            const escaped = line[++i];
-            value += escaped === 'n' ? '\n' : escaped;
-          } else {
-            value += line[i];
-          }
-        }
-        labels[label] = value;
-        i++;
-        if (line[i] === ',') i++;
-        else if (line[i] !== '}') throw new Error(`Expected "," or "}" at ${i} in: ${line}`);
-      }
-      i++;
-    }
-    const [value] = line.slice(i).trim().split(/\s+/);
-    exposition.samples.push({ name, labels, value: parseValue(value, line) });
-  }
-  return exposition;
-}
-
-/** The value of the one sample with that name and (at least) those labels. */
-function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}) {
-  const found = exposition.samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
-  if (found.length !== 1) {
-    throw new Error(`${found.length} samples ${name} ${JSON.stringify(labels)}`);
-  }
-  return found[0]!.value;
-}
+/** A gauge family's lines: its `# TYPE`, then `samples`. */
+const family = (name: string, ...samples: string[]) => [`# TYPE ${name} gauge`, ...samples];
 
 describe('the exposition parser of this suite', () => {
   it('reads names, escaped label values and special values, and skips comments', () => {
@@ -114,6 +42,15 @@ describe('the exposition parser of this suite', () => {
     expect(() => parseExposition('x{a=1} 2')).toThrow('Bad label');
     expect(() => parseExposition('x oops')).toThrow('Bad sample value');
   });
+
+  it('rejects what Prometheus rejects: a family twice, a stray sample, a series twice', () => {
+    expect(() => expectValid(family('a', 'a{x="1"} 1', 'a{x="2"} 0').join('\n'))).not.toThrow();
+    expect(() => expectValid([...family('a'), ...family('a')].join('\n'))).toThrow('twice');
+    expect(() => expectValid([...family('a'), 'b 1'].join('\n'))).toThrow('outside its family');
+    expect(() => expectValid(family('a', 'a{x="1"} 1', 'a{x="1"} 0').join('\n'))).toThrow(
+      'a series twice',
+    );
+  });
 });
 
 /** GET /health/metrics: 200 in the registry's content type, parsed. */
@@ -121,6 +58,7 @@ async function scrape(http: ReturnType<typeof request>, registry: Registry) {
   const response = await http.get('/health/metrics');
   expect(response.status).toBe(200);
   expect(response.headers['content-type']).toBe(registry.contentType);
+  expectValid(response.text);
   return parseExposition(response.text);
 }
 
@@ -134,6 +72,22 @@ afterEach(async () => {
 const down = () => {
   throw new Error('connection refused');
 };
+
+/** The series of `health_probe_status` at 1: each probe's status. */
+const probes = (metrics: Exposition) =>
+  metrics.samples.filter((s) => s.name === 'health_probe_status' && s.value === 1);
+
+/** The status `health_probe_status` shows for a probe. */
+const probeStatus = (metrics: Exposition, probe: string) =>
+  statusIn(metrics, 'health_probe_status', { probe });
+
+/** An app on express with `providers`, and a scrape of its metrics. */
+async function startWith(health: TestAppOptions['health'], providers: Provider[]) {
+  const registry = new Registry();
+  app = await createTestApp({ health: { metrics: { registry }, ...health }, providers });
+  const http = request(app.getHttpServer());
+  return { http, scraped: async () => parseExposition((await http.get('/health/metrics')).text) };
+}
 
 describe.each(ADAPTERS)('GET /health/metrics, on %s', (adapter: AdapterName) => {
   async function start(options: TestAppOptions = {}) {
@@ -192,7 +146,21 @@ describe.each(ADAPTERS)('GET /health/metrics, on %s', (adapter: AdapterName) => 
       expect(valueOf(metrics, 'health_check_runs_total', { check: 'db', result: status })).toBe(0);
     }
     expect(valueOf(metrics, 'health_check_duration_seconds_count', { check: 'db' })).toBe(0);
-    expect(metrics.samples.filter((s) => s.name === 'health_probe_status')).toEqual([]);
+  });
+
+  it('has a probe’s series once its status is known: at once without checks, else after a run', async () => {
+    const { http, registry } = await start();
+    expect(probes(await scrape(http, registry)).map((s) => s.labels)).toEqual([
+      { probe: 'live', status: 'pass' },
+      { probe: 'startup', status: 'pass' },
+    ]);
+    await http.get('/health/ready').expect(503);
+    expect(probes(await scrape(http, registry)).map((s) => s.labels)).toEqual([
+      { probe: 'live', status: 'pass' },
+      { probe: 'ready', status: 'fail' },
+      { probe: 'startup', status: 'pass' },
+      { probe: 'deep', status: 'fail' },
+    ]);
   });
 
   it('refuses an external caller with 403', async () => {
@@ -208,5 +176,29 @@ describe.each(ADAPTERS)('GET /health/metrics, on %s', (adapter: AdapterName) => 
     await app!.close();
     app = undefined;
     expect(registry.getMetricsAsArray()).toEqual([]);
+  });
+});
+
+describe('health_probe_status: the status every transport answers now, whoever asked', () => {
+  it('is not moved by a reading that excludes the failing check, nor by one check’s route', async () => {
+    const { http, scraped } = await startWith({}, [
+      defineIndicator({ name: 'db' }, down),
+      defineIndicator({ name: 'cache' }),
+    ]);
+    await http.get('/health/ready').expect(503);
+    await http.get('/health/ready?exclude=db').expect(200);
+    await http.get('/health/ready/cache').expect(200);
+    expect(probeStatus(await scraped(), 'ready')).toBe('fail');
+  });
+
+  it('shows markNotReady() and markReady() at once, with no probe asked since', async () => {
+    const { http, scraped } = await startWith({}, [defineIndicator({ name: 'cache' })]);
+    await http.get('/health/ready').expect(200);
+    const health = app!.get(HealthService);
+    health.markNotReady('maintenance');
+    const marked = await scraped();
+    expect([probeStatus(marked, 'ready'), probeStatus(marked, 'live')]).toEqual(['fail', 'pass']);
+    health.markReady();
+    expect(probeStatus(await scraped(), 'ready')).toBe('pass');
   });
 });

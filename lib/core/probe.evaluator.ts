@@ -61,10 +61,14 @@ export class ProbeEvaluator {
     return this.resolve(definition, exclude, run) as MaybePromise<ProbeResult>;
   }
 
-  /** The result from what is at hand, running nothing; `undefined` while a check has no result. */
-  peek(definition: ProbeDefinition): ProbeResult | undefined {
+  /**
+   * The result from what is at hand, running nothing; `undefined` while a check has no result.
+   * `diagnostics: false` leaves the deep probe's process diagnostics out, unread (they never
+   * decide a status, and each reading starts their next measuring interval).
+   */
+  peek(definition: ProbeDefinition, { diagnostics = true } = {}): ProbeResult | undefined {
     const now = Date.now();
-    return this.resolve(definition, undefined, (runner) => runner.peek(now)) as
+    return this.resolve(definition, undefined, (runner) => runner.peek(now), diagnostics) as
       ProbeResult | undefined;
   }
 
@@ -97,8 +101,11 @@ export class ProbeEvaluator {
     definition: ProbeDefinition,
     exclude: readonly string[] | undefined,
     source: Source,
+    withDiagnostics = true,
   ): MaybePromise<ProbeResult | undefined> {
-    const { runners, notes, diagnostics, partial } = this.select(definition, exclude);
+    const selected = this.select(definition, exclude);
+    const { runners, notes, partial } = selected;
+    const diagnostics = selected.diagnostics && withDiagnostics;
     if (definition.latches) return this.startup(definition, runners, notes, partial, source);
     return andThen(this.gates(definition, source), (gated) =>
       gated === OPEN

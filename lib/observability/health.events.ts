@@ -30,15 +30,8 @@ export interface CheckRunEvent {
   durationMs: number;
 }
 
-/** One answered probe, for metrics. */
-export interface ProbeEvent {
-  /** The probe or health group. */
-  probe: string;
-  status: HealthStatus;
-}
-
 /**
- * @internal What happens to the checks: every run, every change of status, every probe answered.
+ * @internal What happens to the checks: every run, every change of status.
  * Logs a line per change (and for slow checks), never per probe. A check that has not passed yet
  * since boot is most often waiting for the app to finish starting: it is logged once as not
  * passing yet, and as failed only if it still fails once start-up has completed, or has had its
@@ -48,7 +41,6 @@ export interface ProbeEvent {
 export class HealthEvents implements OnModuleDestroy {
   readonly changes = new Subject<StatusChange>();
   readonly runs = new Subject<CheckRunEvent>();
-  readonly probes = new Subject<ProbeEvent>();
   private readonly failingSince = new Map<string, number>();
   private readonly slowWarnedAt = new Map<string, number>();
   /** Checks that have passed since boot, or whose failure has been logged as one. */
@@ -143,6 +135,5 @@ export class HealthEvents implements OnModuleDestroy {
   onModuleDestroy(): void {
     this.changes.complete();
     this.runs.complete();
-    this.probes.complete();
   }
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Counter, Gauge, Registry, register as defaultRegistry } from 'prom-client';
@@ -7,8 +7,11 @@ import { HealthEvents } from './health.events.js';
 import { HealthMetrics, type PromClientLike } from './health.metrics.js';
 import { resolveHealthOptions, resolveIndicatorOptions } from '../options/health.options.js';
 import type { HealthModuleOptions } from '../interfaces/health-module-options.interface.js';
+import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
 import { IndicatorRegistry } from '../core/indicator.registry.js';
 import { IndicatorRunner } from '../core/indicator.runner.js';
+import { ProbeEvaluator } from '../core/probe.evaluator.js';
+import { ProcessDiagnostics } from '../core/process.diagnostics.js';
 import { Redactor } from '../core/redactor.js';
 import { ReadinessState } from '../core/readiness.state.js';
 
@@ -22,10 +25,17 @@ const NAMES = [
   'health_probe_status',
 ];
 
+/** A check of the test: its options, and whether it fails now (switchable). */
+type CheckSpec = HealthIndicatorOptions & { failing?: boolean };
+
 interface Setup {
   metrics: HealthMetrics;
   events: HealthEvents;
   indicators: IndicatorRegistry;
+  evaluator: ProbeEvaluator;
+  state: ReadinessState;
+  /** Runs every check once, as a probe would. */
+  runAll(): Promise<void>;
 }
 
 const started: HealthMetrics[] = [];
@@ -33,24 +43,38 @@ const started: HealthMetrics[] = [];
 /** A HealthMetrics wired by hand, as the module wires it, with `checks` discovered. */
 function setup(
   metrics: HealthModuleOptions['metrics'],
-  checks: string[] = [],
+  checks: (string | CheckSpec)[] = [],
   Metrics: typeof HealthMetrics = HealthMetrics,
+  more: HealthModuleOptions = {},
 ): Setup {
-  const options = resolveHealthOptions({ metrics, logger: false });
-  const events = new HealthEvents(options, silent, new ReadinessState());
+  const options = resolveHealthOptions({ metrics, logger: false, ...more });
+  const state = new ReadinessState();
+  state.bootstrapped = true;
+  const events = new HealthEvents(options, silent, state);
   const indicators = new IndicatorRegistry(options);
-  for (const name of checks) {
-    const indicatorOptions = resolveIndicatorOptions('Test', { name }, options);
-    indicators.add(new IndicatorRunner(indicatorOptions, { check: ignore }, new Redactor()));
+  for (const given of checks) {
+    const switchable: CheckSpec = typeof given === 'string' ? { name: given } : given;
+    const { failing: _, ...spec } = switchable;
+    const check = () => {
+      if (switchable.failing) throw new Error('connection refused');
+    };
+    const indicatorOptions = resolveIndicatorOptions('Test', spec, options);
+    indicators.add(new IndicatorRunner(indicatorOptions, { check }, new Redactor(), events));
   }
-  const instance = new Metrics(options, events, indicators);
+  indicators.select();
+  const evaluator = new ProbeEvaluator(indicators, options, new ProcessDiagnostics(), state);
+  const instance = new Metrics(options, events, indicators, evaluator);
   started.push(instance);
-  return { metrics: instance, events, indicators };
+  const runAll = async () => {
+    await Promise.all(indicators.all.map((runner) => runner.outcome(Date.now(), true)));
+  };
+  return { metrics: instance, events, indicators, evaluator, state, runAll };
 }
 
-async function start(metrics: HealthModuleOptions['metrics'], checks: string[] = []) {
+async function start(metrics: HealthModuleOptions['metrics'], checks: (string | CheckSpec)[] = []) {
   const result = setup(metrics, checks);
   await result.metrics.onModuleInit();
+  result.metrics.onApplicationBootstrap();
   return result;
 }
 
@@ -66,7 +90,23 @@ async function sample(registry: Registry, name: string, labels: Record<string, s
   return found?.value;
 }
 
+/** The one-hot status of a series of a status gauge, as the registry shows it: `undefined` if none. */
+async function statusOf(registry: Registry, name: string, labels: Record<string, string>) {
+  const values = await Promise.all(
+    ['pass', 'warn', 'fail'].map((status) => sample(registry, name, { ...labels, status })),
+  );
+  if (values.every((value) => value === undefined)) return undefined;
+  return ['pass', 'warn', 'fail'][values.indexOf(1)] ?? 'none';
+}
+
+/** db (critical) failing, cache (not critical) passing. */
+const failingDb = (): CheckSpec[] => [
+  { name: 'db', failing: true },
+  { name: 'cache', critical: false },
+];
+
 afterEach(() => {
+  jest.useRealTimers();
   for (const instance of started.splice(0)) instance.onModuleDestroy();
 });
 
@@ -84,15 +124,11 @@ describe('HealthMetrics', () => {
     });
   });
 
-  it('records every run: status gauge, duration histogram and runs counter', async () => {
+  it('counts every run: duration histogram and runs counter', async () => {
     const registry = new Registry();
     const { events } = await start({ registry });
     events.runs.next({ check: 'db', status: 'fail', durationMs: 12 });
-    const status = (value: string) =>
-      sample(registry, 'health_check_status', { check: 'db', status: value });
-    expect([await status('pass'), await status('warn'), await status('fail')]).toEqual([0, 0, 1]);
     events.runs.next({ check: 'db', status: 'pass', durationMs: 3 });
-    expect([await status('pass'), await status('warn'), await status('fail')]).toEqual([1, 0, 0]);
     const runs = (result: string) =>
       sample(registry, 'health_check_runs_total', { check: 'db', result });
     expect([await runs('pass'), await runs('fail')]).toEqual([1, 1]);
@@ -103,22 +139,35 @@ describe('HealthMetrics', () => {
     expect(await sample(registry, `${duration}_bucket`, { check: 'db', le: '0.025' })).toBe(2);
   });
 
-  it('records the status of every probe answered', async () => {
+  it('shows each check’s latest result when scraped', async () => {
     const registry = new Registry();
-    const { events } = await start({ registry });
-    events.probes.next({ probe: 'ready', status: 'warn' });
-    events.probes.next({ probe: 'live', status: 'pass' });
-    const probe = (name: string, status: string) =>
-      sample(registry, 'health_probe_status', { probe: name, status });
-    expect(await probe('ready', 'warn')).toBe(1);
-    expect(await probe('ready', 'pass')).toBe(0);
-    expect(await probe('ready', 'fail')).toBe(0);
-    expect(await probe('live', 'pass')).toBe(1);
+    const spec: CheckSpec = { name: 'db', failing: true, cacheTtlMs: 0 };
+    const { runAll } = await start({ registry }, [spec]);
+    await runAll();
+    expect(await statusOf(registry, 'health_check_status', { check: 'db' })).toBe('fail');
+    spec.failing = false;
+    await runAll();
+    expect(await statusOf(registry, 'health_check_status', { check: 'db' })).toBe('pass');
+  });
+
+  it('shows a background result that has gone stale as failed, as the probes read it', async () => {
+    jest.useFakeTimers({ now: Date.now() });
+    const registry = new Registry();
+    const { indicators } = await start({ registry }, [{ name: 'db', refreshIntervalMs: 1000 }]);
+    const runner = indicators.get('db')!;
+    runner.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(await statusOf(registry, 'health_check_status', { check: 'db' })).toBe('pass');
+    // Time passes and the schedule does not run: the result is 4 intervals old.
+    jest.setSystemTime(Date.now() + 4000 + 1);
+    expect(await statusOf(registry, 'health_check_status', { check: 'db' })).toBe('fail');
+    runner.stop();
   });
 
   it('creates the series of every discovered check at 0 at bootstrap, not over a run', async () => {
     const registry = new Registry();
-    const { metrics, events } = await start({ registry }, ['db', 'cache']);
+    const { metrics, events } = setup({ registry }, ['db', 'cache']);
+    await metrics.onModuleInit();
     events.runs.next({ check: 'cache', status: 'warn', durationMs: 1 });
     metrics.onApplicationBootstrap();
     for (const status of ['pass', 'warn', 'fail']) {
@@ -128,20 +177,104 @@ describe('HealthMetrics', () => {
       ).toBe(0);
     }
     expect(await sample(registry, 'health_check_duration_seconds_count', { check: 'db' })).toBe(0);
-    expect(await sample(registry, 'health_check_status', { check: 'cache', status: 'warn' })).toBe(
+    expect(await sample(registry, 'health_check_duration_seconds_count', { check: 'cache' })).toBe(
       1,
     );
   });
 
+  describe('the probe status gauge: each probe’s current status when scraped', () => {
+    it('comes from the checks’ results, whether or not a probe was asked', async () => {
+      const registry = new Registry();
+      const { runAll } = await start({ registry }, failingDb());
+      const probe = (name: string) => statusOf(registry, 'health_probe_status', { probe: name });
+      // No result yet: no series for the probes that have checks; live has none to wait for.
+      expect([await probe('ready'), await probe('deep'), await probe('live')]).toEqual([
+        undefined,
+        undefined,
+        'pass',
+      ]);
+      await runAll();
+      expect([await probe('ready'), await probe('deep'), await probe('live')]).toEqual([
+        'fail',
+        'fail',
+        'pass',
+      ]);
+    });
+
+    it('never shows a reading that excludes checks', async () => {
+      const registry = new Registry();
+      const { runAll, evaluator, indicators } = await start({ registry }, failingDb());
+      await runAll();
+      const filtered = await evaluator.evaluate(indicators.probe('ready')!, ['db']);
+      expect(filtered.status).toBe('pass');
+      expect(await statusOf(registry, 'health_probe_status', { probe: 'ready' })).toBe('fail');
+    });
+
+    it('follows start-up: ready fails while a startup check has not passed', async () => {
+      const registry = new Registry();
+      const warmup: CheckSpec = { name: 'warmup', probes: ['startup'], failing: true };
+      const { runAll } = await start({ registry }, ['db', warmup]);
+      await runAll();
+      const probe = (name: string) => statusOf(registry, 'health_probe_status', { probe: name });
+      expect([await probe('startup'), await probe('ready'), await probe('live')]).toEqual([
+        'fail',
+        'fail',
+        'pass',
+      ]);
+      warmup.failing = false;
+      await runAll();
+      expect([await probe('startup'), await probe('ready')]).toEqual(['pass', 'pass']);
+    });
+
+    it('follows readiness at once: marked not ready, back in rotation, shutting down', async () => {
+      const registry = new Registry();
+      const { runAll, state } = await start({ registry }, ['db']);
+      await runAll();
+      const probe = (name: string) => statusOf(registry, 'health_probe_status', { probe: name });
+      expect(await probe('ready')).toBe('pass');
+      state.notReadyReason = 'maintenance';
+      expect(await probe('ready')).toBe('fail');
+      state.notReadyReason = undefined;
+      expect(await probe('ready')).toBe('pass');
+      state.shuttingDown = true;
+      expect([await probe('ready'), await probe('live')]).toEqual(['fail', 'pass']);
+    });
+
+    it('reads no process diagnostics for the deep probe', async () => {
+      const registry = new Registry();
+      const { runAll, evaluator } = await start({ registry }, ['db']);
+      await runAll();
+      const read = jest.spyOn(
+        (evaluator as unknown as { diagnostics: ProcessDiagnostics }).diagnostics,
+        'read',
+      );
+      expect(await statusOf(registry, 'health_probe_status', { probe: 'deep' })).toBe('pass');
+      expect(read).not.toHaveBeenCalled();
+    });
+  });
+
   it('renders the exposition with the registry content type', async () => {
     const registry = new Registry();
-    const { metrics, events } = await start({ registry });
+    const { metrics, events } = await start({ registry }, ['db']);
     events.runs.next({ check: 'db', status: 'pass', durationMs: 2 });
     const { contentType, body } = await metrics.render();
     expect(contentType).toBe(registry.contentType);
     expect(body).toBe(await registry.metrics());
     expect(body).toMatch(/^# TYPE health_check_status gauge$/m);
-    expect(body).toMatch(/^health_check_status\{check="db",status="pass"\} 1$/m);
+    expect(body).toMatch(/^health_check_runs_total\{check="db",result="pass"\} 1$/m);
+  });
+
+  it('renders an OpenMetrics registry as prom-client does, counters included', async () => {
+    const registry = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const { metrics, events } = await start({ registry }, ['db']);
+    events.runs.next({ check: 'db', status: 'pass', durationMs: 2 });
+    const { contentType, body } = await metrics.render();
+    expect(contentType).toBe(Registry.OPENMETRICS_CONTENT_TYPE);
+    expect(body).toMatch(/^# TYPE health_check_runs counter$/m);
+    expect(body).toMatch(/^health_check_runs_total\{check="db",result="pass"\} 1$/m);
+    expect(body).not.toContain('_total_total');
+    expect(body.endsWith('# EOF\n')).toBe(true);
   });
 
   it('does nothing when disabled, and never loads prom-client', async () => {
@@ -163,35 +296,15 @@ describe('HealthMetrics', () => {
     const { metrics, events } = await start(true);
     events.runs.next({ check: 'db', status: 'pass', durationMs: 1 });
     expect(
-      await sample(defaultRegistry, 'health_check_status', { check: 'db', status: 'pass' }),
+      await sample(defaultRegistry, 'health_check_runs_total', { check: 'db', result: 'pass' }),
     ).toBe(1);
     expect((await metrics.render()).contentType).toBe(defaultRegistry.contentType);
     metrics.onModuleDestroy();
     for (const name of NAMES) expect(defaultRegistry.getSingleMetric(name)).toBeUndefined();
   });
 
-  describe('a shared registry', () => {
-    it('reuses the metrics of another instance, and removes them when the last one stops', async () => {
-      const registry = new Registry();
-      const first = await start({ registry });
-      const second = await start({ registry });
-      first.events.runs.next({ check: 'a', status: 'pass', durationMs: 1 });
-      second.events.runs.next({ check: 'b', status: 'fail', durationMs: 1 });
-      expect(await sample(registry, 'health_check_status', { check: 'a', status: 'pass' })).toBe(1);
-      expect(await sample(registry, 'health_check_status', { check: 'b', status: 'fail' })).toBe(1);
-
-      first.metrics.onModuleDestroy();
-      second.events.runs.next({ check: 'b', status: 'pass', durationMs: 1 });
-      expect(await sample(registry, 'health_check_status', { check: 'b', status: 'pass' })).toBe(1);
-
-      second.metrics.onModuleDestroy();
-      expect(registry.getMetricsAsArray()).toEqual([]);
-      const third = await start({ registry });
-      expect(registry.getMetricsAsArray()).toHaveLength(4);
-      third.metrics.onModuleDestroy();
-    });
-
-    it('reuses a metric the application registered itself, and leaves it there', async () => {
+  describe('a registry that holds metrics of these names already', () => {
+    it('fails start-up on a metric of the same name it did not create, leaving it there', async () => {
       const registry = new Registry();
       const own = new Gauge({
         name: 'health_probe_status',
@@ -199,12 +312,10 @@ describe('HealthMetrics', () => {
         labelNames: ['status', 'probe'],
         registers: [registry],
       });
-      const { metrics, events } = await start({ registry });
-      events.probes.next({ probe: 'ready', status: 'pass' });
-      expect(
-        await sample(registry, 'health_probe_status', { probe: 'ready', status: 'pass' }),
-      ).toBe(1);
-      metrics.onModuleDestroy();
+      const { metrics } = setup({ registry });
+      await expect(metrics.onModuleInit()).rejects.toThrow(
+        'The metrics registry already holds a metric "health_probe_status" that HealthModule did not create. Remove it, or give HealthModule another registry (metrics: { registry }).',
+      );
       expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['health_probe_status']);
       expect(registry.getSingleMetric('health_probe_status')).toBe(own);
     });
@@ -255,17 +366,18 @@ describe('HealthMetrics', () => {
     const { metrics, events } = await start({ registry });
     metrics.onModuleDestroy();
     expect(events.runs.observed).toBe(false);
-    expect(events.probes.observed).toBe(false);
     expect(() => events.runs.next({ check: 'db', status: 'pass', durationMs: 1 })).not.toThrow();
   });
 
-  it('is injected by Nest with the options, the events and the indicator registry', async () => {
+  it('is injected by Nest with the options, the events, the indicators and the evaluator', async () => {
     const registry = new Registry();
     const moduleRef = await Test.createTestingModule({
       providers: [
         HealthMetrics,
         HealthEvents,
         IndicatorRegistry,
+        ProbeEvaluator,
+        ProcessDiagnostics,
         ReadinessState,
         {
           provide: RESOLVED_HEALTH_OPTIONS,
@@ -276,7 +388,9 @@ describe('HealthMetrics', () => {
     }).compile();
     await moduleRef.init();
     moduleRef.get(HealthEvents).runs.next({ check: 'db', status: 'warn', durationMs: 1 });
-    expect(await sample(registry, 'health_check_status', { check: 'db', status: 'warn' })).toBe(1);
+    expect(await sample(registry, 'health_check_runs_total', { check: 'db', result: 'warn' })).toBe(
+      1,
+    );
     await moduleRef.close();
     expect(registry.getMetricsAsArray()).toEqual([]);
   });

@@ -7,24 +7,25 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
-import { HealthEvents, type CheckRunEvent, type ProbeEvent } from './health.events.js';
+import { HealthEvents, type CheckRunEvent } from './health.events.js';
 import { describe } from '../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../options/health.options.js';
 import type { HealthStatus } from '../interfaces/health-check.interface.js';
 import { IndicatorRegistry } from '../core/indicator.registry.js';
 import { isInstalled } from '../core/peers.js';
+import { ProbeEvaluator } from '../core/probe.evaluator.js';
+import {
+  join,
+  leave,
+  renderAs,
+  taken,
+  type CollectedMetric,
+  type RegistryLike,
+} from './metrics.tenancy.js';
 
 // Typed structurally: the public declarations must not import prom-client, an optional peer.
 type Labels = Record<string, string>;
-/** @internal The part of a prom-client `Registry` the module uses. */
-export interface RegistryLike {
-  metrics(): Promise<string>;
-  readonly contentType: string;
-  getSingleMetric(name: string): unknown;
-  registerMetric(metric: never): void;
-  removeSingleMetric(name: string): void;
-}
-interface Metric {
+interface Metric extends CollectedMetric {
   set(labels: Labels, value: number): void;
   inc(labels: Labels, value?: number): void;
   observe(labels: Labels, value: number): void;
@@ -34,11 +35,13 @@ interface MetricConfig {
   name: string;
   help: string;
   labelNames: string[];
-  /** `never`: a registry of ours is prom-client's own `Registry`, typed structurally. */
+  /** None: the registry holds what reads them (`metrics.tenancy.ts`). */
   registers: never[];
   buckets?: number[];
+  /** Called by prom-client as the metric is read: at every scrape. */
+  collect?: () => void;
 }
-type MetricClass = new (config: MetricConfig) => Partial<Metric>;
+type MetricClass = new (config: MetricConfig) => object;
 /** @internal The part of the `prom-client` module the module uses. */
 export interface PromClientLike {
   register: RegistryLike;
@@ -61,10 +64,12 @@ const METRICS = {
   probeStatus: { name: 'health_probe_status', kind: 'gauge', labels: ['probe', 'status'] },
 } as const satisfies Record<string, { name: string; kind: Kind; labels: readonly string[] }>;
 const HELP: Record<string, string> = {
-  health_check_status: 'Status of each health check: 1 for its current status, 0 for the others.',
+  health_check_status:
+    'Status of each health check when scraped: 1 for its current status, 0 for the others.',
   health_check_duration_seconds: 'Duration of health check runs, in seconds.',
   health_check_runs_total: 'Health check runs, by result.',
-  health_probe_status: 'Status of the last answer of each probe: 1 for it, 0 for the others.',
+  health_probe_status:
+    'Status of each probe when scraped, as every transport answers it: 1 for it, 0 for the others.',
 };
 type Key = keyof typeof METRICS;
 
@@ -74,22 +79,22 @@ const metricsMessages = {
     `HealthModule option "metrics.registry" is ${describe(got)}; it must be a prom-client Registry (an object with metrics(), contentType, getSingleMetric(), registerMetric() and removeSingleMetric()).`,
   clash: (name: string, kind: Kind, labels: readonly string[]) =>
     `The metrics registry already holds a metric "${name}" that is not a ${kind} with the labels ${labels.join(', ')}. Remove it, or give HealthModule another registry (metrics: { registry }).`,
+  notOurs: (name: string) =>
+    `The metrics registry already holds a metric "${name}" that HealthModule did not create. Remove it, or give HealthModule another registry (metrics: { registry }).`,
   disabled: 'Metrics are disabled: set the HealthModule option "metrics" to true or { registry }.',
 };
 
-/** Metrics created by this module, per registry, with how many instances use each. */
-const owned = new WeakMap<object, Map<string, { metric: unknown; users: number }>>();
-
 /**
- * @internal Prometheus metrics of the checks and probes, fed by `HealthEvents`, in the registry
- * of the `metrics` option (prom-client's default registry when none is given).
+ * @internal Prometheus metrics of the checks and probes, in the registry of the `metrics` option
+ * (prom-client's default registry when none is given). The status gauges are read from the core
+ * at each scrape; runs and durations are counted from `HealthEvents`. Each application's series
+ * are its own, whoever else shares the registry (`metrics.tenancy.ts`).
  */
 @Injectable()
 export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private registry?: RegistryLike;
   private metrics?: Record<Key, Metric>;
-  private readonly created: string[] = [];
-  private readonly subscriptions: Subscription[] = [];
+  private subscription?: Subscription;
   /** Checks that have reported a run: their series are not reset to 0 at bootstrap. */
   private readonly seen = new Set<string>();
 
@@ -97,6 +102,7 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly events: HealthEvents,
     private readonly indicators: IndicatorRegistry,
+    private readonly evaluator: ProbeEvaluator,
   ) {}
 
   /** Whether the `metrics` option is on. */
@@ -112,71 +118,43 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     }
     const lib = await this.loadPromClient();
     if (!lib) throw new Error(metricsMessages.peerMissing);
-    const registry = (this.registry = given ?? lib.register);
-    const classes = { gauge: lib.Gauge, counter: lib.Counter, histogram: lib.Histogram };
-    try {
-      const entries = Object.entries(METRICS).map(([key, { name, kind, labels }]) => {
-        const metric = this.reuseOrCreate(registry, name, kind, labels, () => {
-          const config = {
-            name,
-            help: HELP[name]!,
-            labelNames: [...labels],
-            registers: [registry as never],
-          };
-          return new classes[kind](kind === 'histogram' ? { ...config, buckets: BUCKETS } : config);
-        });
-        return [key, metric] as const;
-      });
-      this.metrics = Object.fromEntries(entries) as Record<Key, Metric>;
-    } catch (error) {
-      // Start-up fails: what was registered so far must not stay behind in a shared registry.
-      this.release();
-      throw error;
+    const registry = given ?? lib.register;
+    const metrics = this.create(lib);
+    // Every name is checked before any is registered: a start-up that fails leaves nothing behind.
+    for (const [key, metric] of Object.entries(metrics) as [Key, Metric][]) {
+      const { name, kind, labels } = METRICS[key];
+      const why = taken(registry, metric);
+      if (why === 'other-shape') throw new Error(metricsMessages.clash(name, kind, labels));
+      if (why === 'not-ours') throw new Error(metricsMessages.notOurs(name));
     }
-    this.subscriptions.push(
-      this.events.runs.subscribe((run) => this.recordRun(run)),
-      this.events.probes.subscribe((probe) => this.recordProbe(probe)),
-    );
+    join(registry, Object.values(metrics));
+    this.registry = registry;
+    this.metrics = metrics;
+    this.subscription = this.events.runs.subscribe((run) => this.recordRun(run));
   }
 
   /** Every discovered check gets its series at 0, so that they exist before its first run. */
   onApplicationBootstrap(): void {
     if (!this.metrics) return;
-    const { checkStatus, checkDuration, checkRuns } = this.metrics;
+    const { checkDuration, checkRuns } = this.metrics;
     for (const { name: check } of this.indicators.all) {
       if (this.seen.has(check)) continue;
-      for (const status of STATUSES) {
-        checkStatus.set({ check, status }, 0);
-        checkRuns.inc({ check, result: status }, 0);
-      }
+      for (const status of STATUSES) checkRuns.inc({ check, result: status }, 0);
       checkDuration.zero({ check });
     }
   }
 
   onModuleDestroy(): void {
-    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
-    this.release();
-  }
-
-  /** Removes the metrics this instance registered, once no other instance uses them. */
-  private release(): void {
-    const registry = this.registry;
-    if (!registry) return;
-    const mine = owned.get(registry);
-    for (const name of this.created.splice(0)) {
-      const entry = mine?.get(name);
-      if (!entry || --entry.users > 0) continue;
-      mine!.delete(name);
-      // Unless someone replaced it meanwhile: then it is theirs.
-      if (registry.getSingleMetric(name) === entry.metric) registry.removeSingleMetric(name);
-    }
+    this.subscription?.unsubscribe();
+    if (this.registry && this.metrics) leave(this.registry, Object.values(this.metrics));
     this.registry = this.metrics = undefined;
   }
 
-  /** The registry's exposition, as `GET <path>/metrics` serves it. */
+  /** The registry's exposition with this application's series, as `GET <path>/metrics` serves it. */
   async render(): Promise<{ contentType: string; body: string }> {
-    if (!this.registry) throw new Error(metricsMessages.disabled);
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    if (!this.registry || !this.metrics) throw new Error(metricsMessages.disabled);
+    const body = await renderAs(this.registry, Object.values(this.metrics));
+    return { contentType: this.registry.contentType, body };
   }
 
   /** Loads the optional peer; `undefined` when it is not installed. Overridden by tests. */
@@ -185,49 +163,61 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     return await import('prom-client');
   }
 
-  private recordRun({ check, status, durationMs }: CheckRunEvent): void {
-    const { checkStatus, checkDuration, checkRuns } = this.metrics!;
+  /** This application's metrics, registered nowhere. */
+  private create(lib: PromClientLike): Record<Key, Metric> {
+    const classes = { gauge: lib.Gauge, counter: lib.Counter, histogram: lib.Histogram };
+    const make = (key: Key, extra: Partial<MetricConfig> = {}) => {
+      const { name, kind, labels } = METRICS[key];
+      const config = { name, help: HELP[name]!, labelNames: [...labels], registers: [], ...extra };
+      return new classes[kind](config) as Metric;
+    };
+    const checkStatus: Metric = make('checkStatus', {
+      collect: () => this.collectChecks(checkStatus),
+    });
+    const probeStatus: Metric = make('probeStatus', {
+      collect: () => this.collectProbes(probeStatus),
+    });
+    return {
+      checkStatus,
+      checkDuration: make('checkDuration', { buckets: BUCKETS }),
+      checkRuns: make('checkRuns'),
+      probeStatus,
+    };
+  }
+
+  /** Each check's current status, as the probes read it (a stale background result fails). */
+  private collectChecks(gauge: Metric): void {
+    gauge.reset();
+    const now = Date.now();
+    for (const runner of this.indicators.all) {
+      const status = runner.peek(now)?.status;
+      setOneOf(gauge, { check: runner.name }, status);
+    }
+  }
+
+  /**
+   * Each probe's current status, as every transport answers it now (gates included), from the
+   * results at hand: a scrape runs no check. None for a probe whose checks have no result yet.
+   */
+  private collectProbes(gauge: Metric): void {
+    gauge.reset();
+    for (const definition of this.indicators.probes) {
+      const status = this.evaluator.peek(definition, { diagnostics: false })?.status;
+      if (status !== undefined) setOneOf(gauge, { probe: definition.name }, status);
+    }
+  }
+
+  private recordRun({ check, durationMs, status }: CheckRunEvent): void {
+    const { checkDuration, checkRuns } = this.metrics!;
     this.seen.add(check);
-    for (const s of STATUSES) checkStatus.set({ check, status: s }, s === status ? 1 : 0);
     checkDuration.observe({ check }, durationMs / 1000);
     checkRuns.inc({ check, result: status });
   }
+}
 
-  private recordProbe({ probe, status }: ProbeEvent): void {
-    const { probeStatus } = this.metrics!;
-    for (const s of STATUSES) probeStatus.set({ probe, status: s }, s === status ? 1 : 0);
-  }
-
-  /** A metric of that name already in the registry (another app, a test) is shared, not redone. */
-  private reuseOrCreate(
-    registry: RegistryLike,
-    name: string,
-    kind: Kind,
-    labels: readonly string[],
-    create: () => unknown,
-  ): Metric {
-    const mine = owned.get(registry) ?? new Map<string, { metric: unknown; users: number }>();
-    owned.set(registry, mine);
-    const existing = registry.getSingleMetric(name);
-    if (existing === undefined) {
-      const metric = create();
-      mine.set(name, { metric, users: 1 });
-      this.created.push(name);
-      return metric as Metric;
-    }
-    const { type, labelNames } = existing as { type?: unknown; labelNames?: unknown };
-    const sameLabels =
-      Array.isArray(labelNames) &&
-      labelNames.length === labels.length &&
-      labels.every((label) => labelNames.includes(label));
-    if (type !== kind || !sameLabels) throw new Error(metricsMessages.clash(name, kind, labels));
-    const entry = mine.get(name);
-    if (entry?.metric === existing) {
-      entry.users++;
-      this.created.push(name);
-    }
-    return existing as Metric;
-  }
+/** 1 for `status`, 0 for the others (all 0 while there is none). */
+function setOneOf(gauge: Metric, labels: Labels, status: HealthStatus | undefined): void {
+  for (const s of STATUSES) gauge.set({ ...labels, status: s }, s === status ? 1 : 0);
 }
 
 function isRegistry(value: unknown): value is RegistryLike {
