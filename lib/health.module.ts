@@ -13,7 +13,8 @@ import {
   HEALTH_LOGGER,
   RESOLVED_HEALTH_OPTIONS,
 } from './core/health.constants.js';
-import { HealthEvents } from './observability/health.events.js';
+import { HealthEvents } from './core/health.events.js';
+import { HealthLog } from './observability/health.log.js';
 import { HealthMetrics } from './observability/health.metrics.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -109,6 +110,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         logger === false ? SILENT : (logger ?? new Logger('HealthModule')),
     },
     HealthEvents,
+    HealthLog,
     HealthMetrics,
     IndicatorRegistry,
     IndicatorExplorer,

@@ -3,7 +3,7 @@ import { distinctUntilChanged, map, type Observable, throwError } from 'rxjs';
 import { messages } from './core/health.messages.js';
 import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './core/indicator.registry.js';
-import { HealthEvents, type StatusChange } from './observability/health.events.js';
+import { HealthEvents, type StatusChange } from './core/health.events.js';
 import type { MaybePromise } from './core/maybe-promise.js';
 import type { ProbeDefinition } from './core/probe.definitions.js';
 import { ProbeEvaluator } from './core/probe.evaluator.js';

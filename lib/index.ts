@@ -1,7 +1,7 @@
 export { HealthModule } from './health.module.js';
 export { HEALTH_MODULE_OPTIONS } from './health.module-definition.js';
 export { HealthService } from './health.service.js';
-export type { StatusChange } from './observability/health.events.js';
+export type { StatusChange } from './core/health.events.js';
 export { HealthIndicator } from './decorators/health-indicator.decorator.js';
 export {
   InternalNetworkGuard,

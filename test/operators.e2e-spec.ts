@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import request from 'supertest';
 import { HealthService, type HealthModuleOptions } from '../lib/index.js';
-import type { StatusChange } from '../lib/observability/health.events.js';
+import type { StatusChange } from '../lib/core/health.events.js';
 import { ADAPTERS, createTestApp, type AdapterName, type TestAppOptions } from './support/app.js';
 import { defineIndicator, delay } from './support/indicators.js';
 import { until } from './support/wait.js';

@@ -8,7 +8,7 @@ import { resolveIndicatorOptions } from './indicator-options.js';
 import type { ResolvedHealthOptions } from './resolved-options.js';
 import type { HealthCheck } from '../interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
-import { HealthEvents } from '../observability/health.events.js';
+import { HealthEvents } from './health.events.js';
 import { IndicatorRunner } from './indicator.runner.js';
 import { Redactor } from './redactor.js';
 

@@ -8,7 +8,7 @@ import {
   type Subscriber,
   type TeardownLogic,
 } from 'rxjs';
-import { HealthEvents } from '../observability/health.events.js';
+import { HealthEvents } from './health.events.js';
 import { attempt, andThen } from './maybe-promise.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 import { ProbeEvaluator } from './probe.evaluator.js';

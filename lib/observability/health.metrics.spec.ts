@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Counter, Gauge, Registry, register as defaultRegistry } from 'prom-client';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
-import { HealthEvents } from './health.events.js';
+import { HealthEvents } from '../core/health.events.js';
 import { HealthMetrics, type PromClientLike } from './health.metrics.js';
 import { resolveHealthOptions, resolveIndicatorOptions } from '../options/health.options.js';
 import type { HealthModuleOptions } from '../interfaces/health-module-options.interface.js';
@@ -50,7 +50,7 @@ function setup(
   const options = resolveHealthOptions({ metrics, logger: false, ...more });
   const state = new ReadinessState();
   state.bootstrapped = true;
-  const events = new HealthEvents(options, silent, state);
+  const events = new HealthEvents();
   const indicators = new IndicatorRegistry(options);
   for (const given of checks) {
     const switchable: CheckSpec = typeof given === 'string' ? { name: given } : given;

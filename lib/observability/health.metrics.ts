@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
-import { HealthEvents, type CheckRunEvent } from './health.events.js';
+import { HealthEvents, type CheckRunEvent } from '../core/health.events.js';
 import { describe } from '../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../options/health.options.js';
 import type { HealthStatus } from '../interfaces/health-check.interface.js';

@@ -1,46 +1,31 @@
-import { Inject, Injectable, type LoggerService, type OnModuleDestroy } from '@nestjs/common';
-import { Subject } from 'rxjs';
+import {
+  Inject,
+  Injectable,
+  type LoggerService,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import type { CheckOutcome } from '../core/check-outcome.js';
+import { HealthEvents, type StatusChange } from '../core/health.events.js';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
 import { messages } from '../core/health.messages.js';
-import type { ResolvedHealthOptions } from '../options/health.options.js';
-import type { HealthStatus } from '../interfaces/health-check.interface.js';
-import type { CheckOutcome } from '../core/indicator.runner.js';
 import { ReadinessState } from '../core/readiness.state.js';
+import type { ResolvedHealthOptions } from '../core/resolved-options.js';
 
 /** How often a check that stays slow is warned about, at most. */
 const SLOW_WARNING_INTERVAL_MS = 60_000;
 
-/** A check changing status: what `HealthService.changes$` emits, for alerts and webhooks. */
-export interface StatusChange {
-  /** The indicator's name. */
-  check: string;
-  /** `'unknown'` for the first result of a check. */
-  from: HealthStatus | 'unknown';
-  to: HealthStatus;
-  /** Why, when it warns or fails (redacted like every output). */
-  output?: string;
-  /** ISO 8601: when the new status was observed. */
-  at: string;
-}
-
-/** One finished run of a check, for metrics. */
-export interface CheckRunEvent {
-  check: string;
-  status: HealthStatus;
-  durationMs: number;
-}
-
 /**
- * @internal What happens to the checks: every run, every change of status.
- * Logs a line per change (and for slow checks), never per probe. A check that has not passed yet
+ * @internal The module's log of the checks: a line per change of status (and for slow checks),
+ * never per probe, from the core's events. A check that has not passed yet
  * since boot is most often waiting for the app to finish starting: it is logged once as not
  * passing yet, and as failed only if it still fails once start-up has completed, or has had its
  * budget (`startupBudgetMs`).
  */
 @Injectable()
-export class HealthEvents implements OnModuleDestroy {
-  readonly changes = new Subject<StatusChange>();
-  readonly runs = new Subject<CheckRunEvent>();
+export class HealthLog implements OnModuleInit, OnModuleDestroy {
+  private subscription?: Subscription;
   private readonly failingSince = new Map<string, number>();
   private readonly slowWarnedAt = new Map<string, number>();
   /** Checks that have passed since boot, or whose failure has been logged as one. */
@@ -53,11 +38,24 @@ export class HealthEvents implements OnModuleDestroy {
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
     private readonly state: ReadinessState,
+    private readonly events: HealthEvents,
   ) {}
 
-  /** Called by a runner after each run, with the outcome it replaces. */
-  ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void {
-    this.runs.next({ check, status: outcome.status, durationMs: outcome.durationMs });
+  onModuleInit(): void {
+    this.subscription = this.events.settled.subscribe(({ check, outcome, previous }) => {
+      try {
+        this.ran(check, outcome, previous);
+      } catch {
+        // A logger of the application that throws must cost nothing else.
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private ran(check: string, outcome: CheckOutcome, previous: CheckOutcome | undefined): void {
     this.warnIfSlow(check, outcome);
     const logged = this.logBeforeFirstPass(check, outcome);
     const from = previous?.status ?? 'unknown';
@@ -70,7 +68,6 @@ export class HealthEvents implements OnModuleDestroy {
       at: outcome.report.time,
     };
     if (!logged) this.log(change, outcome.observedAt);
-    this.changes.next(change);
   }
 
   /**
@@ -130,10 +127,5 @@ export class HealthEvents implements OnModuleDestroy {
     this.failingSince.delete(check);
     if (to === 'warn') this.logger.warn(messages.checkDegraded(check, output));
     else if (from !== 'unknown') this.logger.log(messages.checkRecovered(check, from, since, at));
-  }
-
-  onModuleDestroy(): void {
-    this.changes.complete();
-    this.runs.complete();
   }
 }
