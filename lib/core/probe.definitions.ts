@@ -1,5 +1,6 @@
 import type { HealthGroupOptions, ProbeAccess } from '../interfaces/health-check.interface.js';
 import type { ResolvedIndicatorOptions } from './indicator-options.js';
+import { NAME_PATTERN } from './value.rules.js';
 
 /**
  * What can make a probe fail whatever its checks say, in the order they are asked:
@@ -111,9 +112,6 @@ export const RESERVED_NAMES: readonly string[] = Object.freeze([
   ...PROBES.map((probe) => probe.name),
   'metrics',
 ]);
-
-/** The name of a check or a group: 1-64 letters, digits, ".", "_" or "-", from a letter or digit. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Whether a group may take `name`: a valid name, and none of the module's own routes. */
 export function isGroupName(name: string): boolean {

@@ -1,6 +1,5 @@
 import { MAX_TIMER_MS } from './health.constants.js';
 import type { IndicatorProbe } from '../interfaces/health-check.interface.js';
-import { NAME_PATTERN } from './probe.definitions.js';
 import { arrayOf, is } from './option.rules.js';
 
 /**
@@ -25,6 +24,8 @@ export const text = is(
   (v) => typeof v === 'string' && v.trim().length > 0 && v.length <= 256,
   'a non-empty string of at most 256 characters',
 );
+/** The name of a check or a group: 1-64 letters, digits, ".", "_" or "-", from a letter or digit. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const nameRule = is(
   (v) => typeof v === 'string' && NAME_PATTERN.test(v),
   'a string of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
