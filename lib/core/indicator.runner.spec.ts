@@ -157,12 +157,12 @@ describe('IndicatorRunner', () => {
     it('reuses a result for cacheTtlMs, synchronously, then runs again', async () => {
       const check = jest.fn(async () => undefined);
       const r = runner(check, { cacheTtlMs: 1000 });
-      const first = await r.outcome(1_000);
+      const first = await r.outcome({ now: 1_000 });
       // The clock the runner compares against is the one it is given.
       const at = first.observedAt;
-      expect(r.outcome(at + 999)).toBe(first);
+      expect(r.outcome({ now: at + 999 })).toBe(first);
       expect(check).toHaveBeenCalledTimes(1);
-      const second = await r.outcome(at + 1000);
+      const second = await r.outcome({ now: at + 1000 });
       expect(second).not.toBe(first);
       expect(check).toHaveBeenCalledTimes(2);
     });
@@ -207,8 +207,8 @@ describe('IndicatorRunner', () => {
       });
       expect((await r.outcome()).status).toBe('fail');
       fail = false;
-      expect(r.outcome(Date.now(), false)).toHaveProperty('status', 'fail');
-      expect((await r.outcome(Date.now(), true)).status).toBe('pass');
+      expect(r.outcome({ retryFailure: false })).toHaveProperty('status', 'fail');
+      expect((await r.outcome({ retryFailure: true })).status).toBe('pass');
     });
 
     it('stamps each result with the time it was observed', async () => {
@@ -226,9 +226,9 @@ describe('IndicatorRunner', () => {
         const failed = await r.outcome();
         // Reused until its retry is due, then run again.
         let wait = 0;
-        while (r.outcome(failed.observedAt + wait + 1) === failed) wait++;
+        while (r.outcome({ now: failed.observedAt + wait + 1 }) === failed) wait++;
         retries.push(wait + 1);
-        await r.outcome(failed.observedAt + wait + 1);
+        await r.outcome({ now: failed.observedAt + wait + 1 });
       }
       expect(retries).toEqual([100, 200, 400, 500, 500]);
       expect(check).toHaveBeenCalledTimes(6);
@@ -239,9 +239,9 @@ describe('IndicatorRunner', () => {
       const r = runner(failingUntil(state), { cacheTtlMs: 500 });
       await r.outcome();
       state.up = false;
-      const failed = await r.outcome(Date.now() + 600);
+      const failed = await r.outcome({ now: Date.now() + 600 });
       expect(failed.status).toBe('fail');
-      expect(r.outcome(failed.observedAt + 499)).toBe(failed);
+      expect(r.outcome({ now: failed.observedAt + 499 })).toBe(failed);
     });
 
     it('on a background schedule, runs a failure again when asked after its retry, and reads a result once it has passed', async () => {
@@ -251,12 +251,12 @@ describe('IndicatorRunner', () => {
       r.start();
       try {
         const failed = await r.outcome();
-        expect(r.outcome(failed.observedAt + 99)).toBe(failed);
+        expect(r.outcome({ now: failed.observedAt + 99 })).toBe(failed);
         expect(r.dueAt(failed.observedAt, 1000)).toBe(failed.observedAt + 100);
         state.up = true;
-        const passed = await r.outcome(failed.observedAt + 100);
+        const passed = await r.outcome({ now: failed.observedAt + 100 });
         expect(passed.status).toBe('pass');
-        expect(r.outcome(passed.observedAt + 59_000)).toBe(passed);
+        expect(r.outcome({ now: passed.observedAt + 59_000 })).toBe(passed);
       } finally {
         r.stop();
       }
@@ -267,9 +267,9 @@ describe('IndicatorRunner', () => {
       const r = runner(failingUntil(state), { cacheTtlMs: 5000 });
       const failed = await r.outcome();
       state.up = true;
-      expect(r.outcome(failed.observedAt + 1)).toBe(failed);
+      expect(r.outcome({ now: failed.observedAt + 1 })).toBe(failed);
       r.expireFailure();
-      expect((await r.outcome(failed.observedAt + 1)).status).toBe('pass');
+      expect((await r.outcome({ now: failed.observedAt + 1 })).status).toBe('pass');
     });
   });
 
@@ -281,8 +281,8 @@ describe('IndicatorRunner', () => {
       try {
         const first = await r.outcome();
         expect(first.status).toBe('pass');
-        expect(r.outcome(first.observedAt + 349)).toBe(first);
-        const stale = r.outcome(first.observedAt + 10_000) as {
+        expect(r.outcome({ now: first.observedAt + 349 })).toBe(first);
+        const stale = r.outcome({ now: first.observedAt + 10_000 }) as {
           status: string;
           report: { output?: string };
         };

@@ -1,21 +1,23 @@
 import { AbandonedCalls } from './abandoned-calls.js';
+import type { MaybePromise } from './maybe-promise.js';
 import { staleAfterMs, staleOutcome, type CheckOutcome } from './check-outcome.js';
-import { errorMessage, fromResolvedValue } from './check-result.normalizer.js';
+import { callCheck, type Settled } from './check.call.js';
+import { damped, toOutcome } from './outcome.builder.js';
 import { messages } from './health.messages.js';
 import { FirstPass } from './first-pass.js';
 import type { ResolvedIndicatorOptions } from './indicator-options.js';
-import type { CheckReport, HealthCheck } from '../interfaces/health-check.interface.js';
+import type { HealthCheck } from '../interfaces/health-check.interface.js';
 import type { Redactor } from './redactor.js';
 
-type Settled =
-  | { value: unknown }
-  | { error: unknown }
-  /** `call`: the call given up on, held until it settles. */
-  | { timedOut: true; call: symbol }
-  /** Earlier calls timed out and have not settled: check() is not called now, for this reason. */
-  | { waiting: string };
-
 export type { CheckOutcome } from './check-outcome.js';
+
+/** @internal When an outcome is asked for, and whether a cached failure will do. */
+export interface OutcomeRequest {
+  /** Default: now. */
+  now?: number;
+  /** Ignore a cached failure: start-up should not wait out a TTL, nor a background interval. */
+  retryFailure?: boolean;
+}
 
 /** @internal Told of every run, with the outcome it replaces (status changes, metrics). */
 export interface RunObserver {
@@ -118,7 +120,10 @@ export class IndicatorRunner {
    * (`FirstPass`). `retryFailure` ignores a cached failure: start-up should not wait out a TTL, nor
    * a background interval, to latch.
    */
-  outcome(now = Date.now(), retryFailure = false): CheckOutcome | Promise<CheckOutcome> {
+  outcome({
+    now = Date.now(),
+    retryFailure = false,
+  }: OutcomeRequest = {}): MaybePromise<CheckOutcome> {
     // check() reading a probe that includes it: running it again would recurse without end.
     if (this.calling) return this.selfCall();
     const latest = this.latest;
@@ -148,14 +153,22 @@ export class IndicatorRunner {
     this.calledItself = false;
     const started = performance.now();
     const waiting = this.abandoned.wait(Date.now());
-    let settled: Settled = waiting !== undefined ? { waiting } : await this.settle();
+    let settled: Settled =
+      waiting !== undefined
+        ? { waiting }
+        : await callCheck(
+            (signal) => this.indicator.check(signal),
+            this.options.timeoutMs,
+            this.abandoned,
+            (calling) => (this.calling = calling),
+          );
     if (this.calledItself) settled = { error: messages.checkReadsItself(this.name) };
     const durationMs = performance.now() - started;
     let outcome: CheckOutcome;
     try {
-      outcome = this.toOutcome(settled, durationMs);
+      outcome = this.outcomeOf(settled, durationMs);
     } catch {
-      outcome = this.toOutcome({ error: 'the result could not be processed' }, durationMs);
+      outcome = this.outcomeOf({ error: 'the result could not be processed' }, durationMs);
     }
     outcome = this.damped(outcome);
     const previous = this.latest;
@@ -186,27 +199,19 @@ export class IndicatorRunner {
   /** What check() gets when it asks for its own outcome: a failure, which fails its run too. */
   private selfCall(): CheckOutcome {
     this.calledItself = true;
-    return this.toOutcome({ error: messages.checkReadsItself(this.name) }, 0);
+    return this.outcomeOf({ error: messages.checkReadsItself(this.name) }, 0);
   }
 
   /** Below `failureThreshold` consecutive failures, a failure reports `warn`. */
   private damped(outcome: CheckOutcome): CheckOutcome {
-    if (outcome.status !== 'fail') {
-      this.consecutiveFailures = 0;
-      return outcome;
-    }
-    this.consecutiveFailures++;
-    const threshold = this.options.failureThreshold;
-    if (this.consecutiveFailures >= threshold) return outcome;
-    const output = `${outcome.report.output ?? 'failed'} (failure ${this.consecutiveFailures} of ${threshold})`;
-    return {
-      ...outcome,
-      status: 'warn',
-      report: Object.freeze({ ...outcome.report, status: 'warn', output }),
-    };
+    this.consecutiveFailures = outcome.status === 'fail' ? this.consecutiveFailures + 1 : 0;
+    return damped(outcome, this.consecutiveFailures, this.options.failureThreshold);
   }
 
-  /** A background result that is too old counts as failed: the schedule has stalled. */
+  private outcomeOf(settled: Settled, durationMs: number): CheckOutcome {
+    return toOutcome(settled, durationMs, this.options, this.redactor, this.abandoned);
+  }
+
   /** How old a background result may be before it counts as failed. */
   staleAfterMs(): number {
     return staleAfterMs(this.options.refreshIntervalMs!, this.options.timeoutMs);
@@ -214,98 +219,5 @@ export class IndicatorRunner {
 
   private stale(latest: CheckOutcome, now: number): CheckOutcome | undefined {
     return staleOutcome(latest, this.staleAfterMs(), now);
-  }
-
-  /**
-   * Calls check() and resolves with whatever happens first: a value, an error or the timeout. A
-   * call that outlives its timeout is held (see `AbandonedCalls`) until it settles.
-   */
-  private settle(): Promise<Settled> {
-    const { timeoutMs } = this.options;
-    const controller = new AbortController();
-    const began = Date.now();
-    let call: symbol | undefined;
-    return new Promise<Settled>((resolve) => {
-      let decided = false;
-      const timer = setTimeout(() => {
-        // A loop kept busy by other work may have held this call's answer back: I/O that has
-        // arrived meanwhile is read (the poll phase) before the verdict (setImmediate).
-        setImmediate(() => {
-          if (decided) return;
-          decided = true;
-          const given = this.abandoned.abandon(began, Date.now());
-          call = given;
-          controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
-          resolve({ timedOut: true, call: given });
-        });
-      }, timeoutMs);
-      timer.unref();
-      const done = (result: Settled) => {
-        if (call !== undefined) this.abandoned.settled(call);
-        if (decided) return;
-        decided = true;
-        clearTimeout(timer);
-        this.abandoned.answered();
-        resolve(result);
-      };
-      this.calling = true;
-      try {
-        Promise.resolve(this.indicator.check(controller.signal)).then(
-          (value) => done({ value }),
-          (error: unknown) => done({ error }),
-        );
-      } catch (error) {
-        done({ error });
-      } finally {
-        this.calling = false;
-      }
-    });
-  }
-
-  private toOutcome(settled: Settled, durationMs: number): CheckOutcome {
-    const result =
-      'value' in settled
-        ? fromResolvedValue(settled.value)
-        : 'error' in settled
-          ? { status: 'fail' as const, output: errorMessage(settled.error) }
-          : {
-              status: 'fail' as const,
-              output:
-                'waiting' in settled
-                  ? settled.waiting
-                  : `timed out after ${this.options.timeoutMs} ms`,
-            };
-    const note =
-      'waiting' in settled
-        ? undefined
-        : this.abandoned.note('timedOut' in settled ? settled.call : undefined);
-    if (note !== undefined && result.status !== 'pass') {
-      result.output = result.output === undefined ? note : `${result.output}; ${note}`;
-    }
-    const observedAt = Date.now();
-    const report: CheckReport = {
-      componentId: this.options.name,
-      componentType: result.componentType ?? this.options.componentType,
-      status: result.status,
-      observedValue: result.observedValue ?? Math.round(durationMs * 100) / 100,
-      observedUnit: result.observedValue === undefined ? 'ms' : result.observedUnit,
-      time: new Date(observedAt).toISOString(),
-    };
-    if (report.observedUnit === undefined) delete report.observedUnit;
-    if (result.output !== undefined && result.status !== 'pass') {
-      report.output = this.redactor.output(result.output);
-    }
-    if (result.details !== undefined) report.details = this.redactor.details(result.details);
-    return {
-      check: this.options.name,
-      key: this.key,
-      critical: this.options.critical,
-      status: result.status,
-      report: Object.freeze(report),
-      observedAt,
-      durationMs,
-      failed: result.status === 'fail',
-      timedOut: 'timedOut' in settled || 'waiting' in settled,
-    };
   }
 }

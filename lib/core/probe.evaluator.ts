@@ -57,7 +57,7 @@ export class ProbeEvaluator {
   /** A probe's result; `exclude` leaves checks out (unknown names noted in the report). */
   evaluate(definition: ProbeDefinition, exclude?: readonly string[]): MaybePromise<ProbeResult> {
     const now = Date.now();
-    const run: Source = (runner, retryFailure) => runner.outcome(now, retryFailure);
+    const run: Source = (runner, retryFailure) => runner.outcome({ now, retryFailure });
     return this.resolve(definition, exclude, run) as MaybePromise<ProbeResult>;
   }
 
