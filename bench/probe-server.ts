@@ -231,11 +231,15 @@ async function workerCost() {
   };
 }
 
-const results = {
-  saturation: await saturation(),
-  stall: await stall(),
-  cost: await cost(),
-  worker: await workerCost(),
-};
+/** `--only=cost,stall`: some scenarios alone, to look at one while working on it. */
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const scenarios = { saturation, stall, cost, worker: workerCost };
+const results: Record<string, unknown> = {};
+for (const [name, run] of Object.entries(scenarios)) {
+  if (!only || only.includes(name)) results[name] = await run();
+}
 console.log(JSON.stringify(results));
 process.exit(0);

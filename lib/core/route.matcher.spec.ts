@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { matchRoute, PLAIN_ROUTES, type RouteMatch, type RouteSettings } from './route.matcher.js';
+import {
+  matchRoute,
+  PLAIN_ROUTES,
+  RouteMatcher,
+  type RouteMatch,
+  type RouteSettings,
+} from './route.matcher.js';
 
 const table = {
   probes: new Map([
@@ -116,6 +122,16 @@ describe('matchRoute', () => {
     expect(matchRoute('/health/payments', prefixed, table)).toEqual(missing);
     expect(matchRoute('/ready', { ...EXPRESS, prefix: [] }, table)).toEqual(ready);
   });
+
+  it.each([EXPRESS, FASTIFY, PLAIN])(
+    'answers from its map of the written paths as in full (%o)',
+    (settings) => {
+      const matcher = new RouteMatcher(settings, table);
+      for (const [target] of CASES) {
+        expect(matcher.match(target)).toEqual(matchRoute(target, settings, table));
+      }
+    },
+  );
 
   it('serves metrics only while they are on', () => {
     expect(matchRoute('/health/metrics', EXPRESS, { ...table, metrics: false })).toEqual(missing);

@@ -40,6 +40,33 @@ export type RouteMatch =
   /** An answer the adapter itself gives before any route: a malformed encoding, a long param. */
   | { readonly kind: 'refused'; readonly statusCode: 400 | 414; readonly body: string };
 
+/**
+ * @internal `matchRoute` for one table and one set of settings, answering the paths of the
+ * routes themselves as they are written (`/health/ready`, `/health/ready/db` excepted) from a map:
+ * probes are asked the same few paths over and over. Every other target is matched in full.
+ */
+export class RouteMatcher {
+  private readonly exact = new Map<string, RouteMatch>();
+
+  constructor(
+    readonly settings: RouteSettings,
+    readonly table: RouteTable,
+  ) {
+    const base = settings.prefix.map((segment) => `/${segment}`).join('');
+    const names = [...table.probes.keys(), ...(table.metrics ? ['metrics'] : [])];
+    for (const name of names) {
+      const path = `${base}/${name}`;
+      this.exact.set(path, matchRoute(path, settings, table));
+    }
+  }
+
+  match(target: string): RouteMatch {
+    const query = target.indexOf('?');
+    const known = this.exact.get(query === -1 ? target : target.slice(0, query));
+    return known ?? matchRoute(target, this.settings, this.table);
+  }
+}
+
 /** The settings of a port whose app has no HTTP adapter: exact names, decoded segments. */
 export const PLAIN_ROUTES: Omit<RouteSettings, 'prefix'> = Object.freeze({
   adapter: 'none',

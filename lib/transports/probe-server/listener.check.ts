@@ -30,17 +30,14 @@ export class ListenerCheck {
   private listeners: readonly WatchedListener[] = [];
   private readonly refused = new Map<WatchedListener, string>();
   private timer?: NodeJS.Timeout;
-
   /** Why a listener is down (the first found), or `undefined` while each accepts connections. */
-  get down(): string | undefined {
-    for (const reason of this.refused.values()) return reason;
-    return undefined;
-  }
+  down: string | undefined;
 
   /** Watches these from now on (none: stops). */
   watch(listeners: readonly WatchedListener[]): void {
     this.listeners = listeners;
     this.refused.clear();
+    this.down = undefined;
     clearInterval(this.timer);
     if (listeners.length === 0) return;
     this.timer = setInterval(() => this.tryAll(), EVERY_MS);
@@ -64,11 +61,13 @@ export class ListenerCheck {
     const timer = setTimeout(done, GIVE_UP_MS);
     socket.once('connect', () => {
       this.refused.delete(listener);
+      this.down = this.refused.values().next().value;
       done();
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') {
         this.refused.set(listener, messages.listenerRefuses(listener.kind, where(listener)));
+        this.down = this.refused.values().next().value;
       }
       done();
     });

@@ -16,7 +16,7 @@ import {
   type PublishedProbe,
   type ReadConditions,
 } from '../../core/published-probes.js';
-import { matchRoute, type RouteSettings, type RouteTable } from '../../core/route.matcher.js';
+import { RouteMatcher, type RouteTable } from '../../core/route.matcher.js';
 import {
   FORBIDDEN,
   httpReply,
@@ -41,7 +41,7 @@ const table: RouteTable = {
   probes: new Map(config.probes.map((p) => [p.name, p.answersPerCheck])),
   metrics: config.metrics,
 };
-let routes: RouteSettings = config.routes;
+let routes = new RouteMatcher(config.routes, table);
 const published = new PublishedProbes(config.identity, config.maxStallMs);
 const listeners = new ListenerCheck();
 const writer = new ReplyWriter();
@@ -57,7 +57,7 @@ port.on('message', (message: ToProbeServer) => {
     case 'checks':
       return published.select(message);
     case 'routes':
-      routes = message.routes;
+      routes = new RouteMatcher(message.routes, table);
       return;
     case 'listeners':
       return listeners.watch(message.listeners);
@@ -129,7 +129,7 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
   const head = request.method === 'HEAD';
   try {
     const url = request.url ?? '';
-    const match = matchRoute(url, routes, table);
+    const match = routes.match(url);
     if (match.kind === 'refused') {
       return writer.write(response, { ...match, contentType: JSON_TYPE, bare: true }, head);
     }
