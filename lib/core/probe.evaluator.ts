@@ -3,7 +3,7 @@ import { RESOLVED_HEALTH_OPTIONS } from './health.constants.js';
 import type { ResolvedHealthOptions } from './resolved-options.js';
 import { buildCheckReport, buildReport, failedReport } from './health-report.builder.js';
 import { IndicatorRegistry } from './indicator.registry.js';
-import type { CheckOutcome, IndicatorRunner } from './indicator.runner.js';
+import type { CheckOutcome, IndicatorRunner, OutcomeRequest } from './indicator.runner.js';
 import { all, andThen, type MaybePromise } from './maybe-promise.js';
 import type { ProbeDefinition } from './probe.definitions.js';
 import { ProcessDiagnostics } from './process.diagnostics.js';
@@ -14,7 +14,7 @@ import { ReadinessState } from './readiness.state.js';
 /** Where outcomes come from: a run (or the cache), or only what is at hand (`undefined` if none). */
 type Source = (
   runner: IndicatorRunner,
-  retryFailure: boolean,
+  request: Pick<OutcomeRequest, 'retryFailure'>,
 ) => MaybePromise<CheckOutcome> | undefined;
 
 /** No gate decides: the checks do. */
@@ -57,7 +57,7 @@ export class ProbeEvaluator {
   /** A probe's result; `exclude` leaves checks out (unknown names noted in the report). */
   evaluate(definition: ProbeDefinition, exclude?: readonly string[]): MaybePromise<ProbeResult> {
     const now = Date.now();
-    const run: Source = (runner, retryFailure) => runner.outcome({ now, retryFailure });
+    const run: Source = (runner, { retryFailure }) => runner.outcome({ now, retryFailure });
     return this.resolve(definition, exclude, run) as MaybePromise<ProbeResult>;
   }
 
@@ -123,7 +123,7 @@ export class ProbeEvaluator {
     partial: boolean,
     source: Source,
   ): MaybePromise<ProbeResult | undefined> {
-    const outcomes = this.outcomes(runners, source, false);
+    const outcomes = this.outcomes(runners, source, { latching: false });
     if (outcomes === undefined) return undefined;
     return andThen(outcomes, (settled) => {
       const memo = this.memo.get(definition.name);
@@ -185,7 +185,7 @@ export class ProbeEvaluator {
         outcomes,
       );
     }
-    const outcomes = this.outcomes(runners, source, true);
+    const outcomes = this.outcomes(runners, source, { latching: true });
     if (outcomes === undefined) return undefined;
     return andThen(outcomes, (settled) => {
       // Each run is judged as it is: a failure that failureThreshold reports as `warn` has not
@@ -226,12 +226,13 @@ export class ProbeEvaluator {
   private outcomes(
     runners: readonly IndicatorRunner[],
     source: Source,
-    latching: boolean,
+    { latching }: { latching: boolean },
   ): MaybePromise<CheckOutcome[]> | undefined {
     const pending: MaybePromise<CheckOutcome>[] = [];
     for (const runner of runners) {
       const outcome =
-        (latching ? this.passed.get(runner.name) : undefined) ?? source(runner, latching);
+        (latching ? this.passed.get(runner.name) : undefined) ??
+        source(runner, { retryFailure: latching });
       if (outcome === undefined) return undefined;
       pending.push(outcome);
     }

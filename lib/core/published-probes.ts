@@ -75,9 +75,9 @@ export class PublishedProbes {
     }
   }
 
-  /** Whether a shutdown has begun: a listener closed then is the drain, not a fault. */
-  shutdown(begun: boolean): void {
-    this.shuttingDown = begun;
+  /** A shutdown has begun: a listener closed from now on is the drain, not a fault. */
+  shutdownBegan(): void {
+    this.shuttingDown = true;
   }
 
   /**

@@ -76,13 +76,10 @@ interface Route {
 function probeRoute(probe: ProbeDefinition): Route {
   const fails = canFail(probe);
   const responses = [
-    healthResponse(
-      200,
-      probe.name,
-      fails ? '`pass` or `warn`.' : 'It always passes.',
-      fails ? READY_EXAMPLE : { status: 'pass' },
-      probe.runsChecks,
-    ),
+    healthResponse(200, probe.name, fails ? '`pass` or `warn`.' : 'It always passes.', {
+      example: fails ? READY_EXAMPLE : { status: 'pass' },
+      runsChecks: probe.runsChecks,
+    }),
   ];
   if (fails) {
     const gated = probe.gates.includes('startup') || probe.latches;
@@ -91,7 +88,11 @@ function probeRoute(probe: ProbeDefinition): Route {
         503,
         probe.name,
         gated ? '`fail`, or start-up has not completed (output `starting`).' : '`fail`.',
-        probe.gates.includes('startup') ? { status: 'fail', output: 'starting' } : undefined,
+        {
+          example: probe.gates.includes('startup')
+            ? { status: 'fail', output: 'starting' }
+            : undefined,
+        },
       ),
     );
   }
@@ -147,7 +148,7 @@ const ANY_GROUP_ROUTE: Route = {
     'a failing non-critical one degrades it (200, `warn`).',
   operationId: 'health.group',
   responses: [
-    healthResponse(200, 'payments', '`pass` or `warn`.', READY_EXAMPLE),
+    healthResponse(200, 'payments', '`pass` or `warn`.', { example: READY_EXAMPLE }),
     healthResponse(503, 'payments', '`fail`.'),
     DENIED,
     errorResponse(404, 'No group of that name.'),

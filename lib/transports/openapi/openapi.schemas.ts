@@ -84,8 +84,8 @@ function errorSchema(): object {
 }
 
 /** The `?verbose` text of an answer, as `renderText()` writes it. */
-function textExample(status: 200 | 503, subject: string, checks: boolean): string {
-  if (!checks) return `${subject} check passed\n`;
+function textExample(status: 200 | 503, subject: string, runsChecks: boolean): string {
+  if (!runsChecks) return `${subject} check passed\n`;
   return status === 200
     ? `[+]database ok\n${subject} check passed\n`
     : `[-]database failed: timed out after 500 ms\n${subject} check failed\n`;
@@ -96,15 +96,14 @@ export function healthResponse(
   status: 200 | 503,
   subject: string,
   description: string,
-  example?: object,
-  checks = true,
+  { example, runsChecks = true }: { example?: object; runsChecks?: boolean } = {},
 ): object {
   return {
     status,
     description,
     content: {
       [HEALTH_JSON]: { schema: healthReportSchema(), ...(example ? { example } : {}) },
-      [TEXT]: { schema: { type: 'string' }, example: textExample(status, subject, checks) },
+      [TEXT]: { schema: { type: 'string' }, example: textExample(status, subject, runsChecks) },
     },
   };
 }

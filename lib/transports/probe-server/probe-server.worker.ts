@@ -63,7 +63,7 @@ port.on('message', (message: ToProbeServer) => {
       return listeners.watch(message.listeners);
     case 'shutdown':
       listeners.stop();
-      return published.shutdown(true);
+      return published.shutdownBegan();
     case 'metrics': {
       const { id, body, contentType } = message;
       const reply =
@@ -109,41 +109,40 @@ function checkReply(request: IncomingMessage, probe: PublishedProbe, check: stri
   return httpReply(result, readingOf(request.url ?? '', request.headers.accept), check);
 }
 
-function serveMetrics(request: IncomingMessage, response: ServerResponse, head: boolean): void {
-  if (!internal(request)) return writer.write(response, denied(request), head);
+function serveMetrics(request: IncomingMessage, response: ServerResponse): void {
+  if (!internal(request)) return writer.write(request, response, denied(request));
   const id = ++metricsId;
   const timer = setTimeout(() => {
     pendingMetrics.delete(id);
     const body = 'metrics unavailable: the main thread has not answered\n';
-    writer.write(response, { statusCode: 503, contentType: TEXT, body }, head);
+    writer.write(request, response, { statusCode: 503, contentType: TEXT, body });
   }, METRICS_WAIT_MS);
   pendingMetrics.set(id, (reply) => {
     clearTimeout(timer);
     const failed = { statusCode: 500, contentType: TEXT, body: 'metrics unavailable\n' };
-    writer.write(response, reply ?? failed, head);
+    writer.write(request, response, reply ?? failed);
   });
   send({ type: 'metrics', id });
 }
 
 function handle(request: IncomingMessage, response: ServerResponse): void {
-  const head = request.method === 'HEAD';
   try {
     const url = request.url ?? '';
     const match = routes.match(url);
     if (match.kind === 'refused') {
-      return writer.write(response, { ...match, contentType: JSON_TYPE, bare: true }, head);
+      return writer.write(request, response, { ...match, contentType: JSON_TYPE, bare: true });
     }
-    if ((request.method !== 'GET' && !head) || match.kind === 'not-found') {
-      return writer.write(response, notFoundReply(request.method, url), head);
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || match.kind === 'not-found') {
+      return writer.write(request, response, notFoundReply(request.method, url));
     }
-    if (match.kind === 'metrics') return serveMetrics(request, response, head);
+    if (match.kind === 'metrics') return serveMetrics(request, response);
     const probe = probes.get(match.probe)!;
     const reply =
       match.kind === 'probe' ? probeReply(request, probe) : checkReply(request, probe, match.check);
-    writer.write(response, reply, head);
+    writer.write(request, response, reply);
   } catch {
     // A bug of ours still answers like a failed probe, never a stack.
-    writer.write(response, UNEXPECTED, head);
+    writer.write(request, response, UNEXPECTED);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpReply } from '../http/http.answer.js';
 
 /** Bodies change as results do: the bytes of this many are kept. */
@@ -17,10 +17,11 @@ interface Prepared {
 export class ReplyWriter {
   private readonly prepared = new Map<string, Map<HttpReply['contentType'], Prepared>>();
 
-  write(response: ServerResponse, reply: HttpReply, head: boolean): void {
+  /** Writes `reply` to `request`'s response: its headers alone to a `HEAD`. */
+  write(request: IncomingMessage, response: ServerResponse, reply: HttpReply): void {
     const ready = this.prepare(reply);
     response.writeHead(reply.statusCode, ready.headers as string[]);
-    response.end(head ? undefined : ready.bytes);
+    response.end(request.method === 'HEAD' ? undefined : ready.bytes);
   }
 
   private prepare(reply: HttpReply): Prepared {
