@@ -169,9 +169,11 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** The results the main thread posts to the probe server's worker from now on. */
 function publishedResults(context: INestApplicationContext) {
-  const server = context.get(ProbeServer) as unknown as {
-    worker: { postMessage(message: { type: string; result?: object }): void };
-  };
+  const server = (
+    context.get(ProbeServer) as unknown as {
+      host: { worker: { postMessage(message: { type: string; result?: object }): void } };
+    }
+  ).host;
   const posted: { probe: string; status: string }[] = [];
   const post = server.worker.postMessage.bind(server.worker);
   server.worker.postMessage = (message) => {
@@ -422,8 +424,8 @@ describe('the probe server', () => {
       (r) => r.status === 200,
     );
     const worker = (
-      app!.get(ProbeServer) as unknown as { worker: { terminate(): Promise<number> } }
-    ).worker;
+      app!.get(ProbeServer) as unknown as { host: { worker: { terminate(): Promise<number> } } }
+    ).host.worker;
     await worker.terminate();
     const again = await until(
       () =>

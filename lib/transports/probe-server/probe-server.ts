@@ -5,9 +5,6 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Subscription } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../../core/health.constants.js';
 import { HealthMetrics } from '../../observability/health.metrics.js';
@@ -15,14 +12,10 @@ import { messages } from '../../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
 import { IndicatorRegistry } from '../../core/indicator.registry.js';
 import type { ProbeResult } from '../../core/probe-result.js';
-import type {
-  ProbeServerConfig,
-  ToMainThread,
-  ToProbeServer,
-  WatchedListener,
-} from './probe-server.protocol.js';
+import type { ProbeServerConfig, ToProbeServer, WatchedListener } from './probe-server.protocol.js';
 import { prefixSegments, routeSettingsOf } from '../http/route-settings.js';
 import { InternalNetworkGuard } from '../http/internal-network.guard.js';
+import { WorkerHost } from './worker.host.js';
 import { ProbeWatcher } from '../../core/probe.watcher.js';
 import { ReadinessState } from '../../core/readiness.state.js';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -30,9 +23,6 @@ import type { AddressInfo, Server } from 'node:net';
 
 /** How often the main event loop beats: a stall is seen within this of `maxStallMs`. */
 const BEAT_MS = 100;
-/** A worker that dies is started again after this, doubling while it keeps dying, up to 5 s. */
-const RESTART_MS = { first: 100, max: 5000 };
-const WORKER = fileURLToPath(new URL('./probe-server.worker.js', import.meta.url));
 
 /**
  * @internal The main thread's side of the probe server: it starts the worker (and starts it
@@ -45,7 +35,7 @@ const WORKER = fileURLToPath(new URL('./probe-server.worker.js', import.meta.url
  */
 @Injectable()
 export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private worker?: Worker;
+  private host?: WorkerHost;
   private beats?: BigInt64Array;
   private beating?: NodeJS.Timeout;
   private readonly published = new Map<string, ProbeResult>();
@@ -53,7 +43,6 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   private closing = false;
   /** Results are posted from the end of the turn in which the application bootstrapped. */
   private publishing = false;
-  private restartDelay = RESTART_MS.first;
   private checks?: Extract<ToProbeServer, { type: 'checks' }>;
   /** Whether the worker watches the app's HTTP listener. */
   private watching = false;
@@ -83,10 +72,16 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     beat();
     this.beating = setInterval(beat, BEAT_MS);
     this.beating.unref();
+    this.host = new WorkerHost(this.options.probeServer, this.logger, {
+      config: (port) => this.config(port),
+      restarted: () => this.restarted(),
+      metrics: (id) => void this.answerMetrics(id),
+    });
     try {
-      this.port = await this.spawn();
+      this.port = await this.host.start();
     } catch (error) {
       this.stop();
+      await this.host.stop();
       throw error;
     }
     this.logger.log(messages.probeServerListening(this.options.probeServer.host, this.port));
@@ -102,7 +97,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Publishes every probe's results from now on, and the checks each selects. */
   onApplicationBootstrap(): void {
-    if (!this.worker) return;
+    if (!this.host) return;
     const selections: Record<string, string[]> = {};
     for (const probe of this.registry.probes) {
       selections[probe.name] = this.registry.runnersOf(probe).map((runner) => runner.name);
@@ -166,8 +161,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   /** Last of all: the probe server answers through the shutdown delay and the drain. */
   async onApplicationShutdown(): Promise<void> {
     this.stop();
-    await this.worker?.terminate();
-    this.worker = undefined;
+    await this.host?.stop();
   }
 
   /** The app's HTTP server could not listen: nothing may answer for a pod that serves nothing. */
@@ -175,7 +169,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.closing) return;
     this.logger.warn(messages.probeServerReleased(reason));
     this.stop();
-    void this.worker?.terminate();
+    void this.host?.stop();
   }
 
   private stop(): void {
@@ -185,16 +179,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private post(message: ToProbeServer): void {
-    this.worker?.postMessage(message);
+    this.host?.post(message);
   }
 
-  /** Starts a worker and resolves with its port once it listens; rejects with what to change. */
-  private spawn(): Promise<number> {
+  /** Everything a (new) worker starts with. */
+  private config(port: number): ProbeServerConfig {
     const server = this.options.probeServer as Exclude<ResolvedHealthOptions['probeServer'], false>;
-    if (!existsSync(WORKER))
-      return Promise.reject(new Error(messages.probeServerScriptMissing(WORKER)));
-    const config: ProbeServerConfig = {
-      port: this.port ?? server.port,
+    return {
+      port,
       host: server.host,
       routes: this.routes(),
       maxStallMs: server.maxStallMs,
@@ -215,52 +207,15 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       metrics: this.metrics.enabled,
       beats: this.beats!.buffer as SharedArrayBuffer,
     };
-    const worker = new Worker(WORKER, { workerData: config });
-    this.worker = worker;
-    return new Promise<number>((resolve, reject) => {
-      worker.on('message', (message: ToMainThread) => {
-        if (message.type === 'listening') {
-          this.restartDelay = RESTART_MS.first;
-          // Held while it starts (start-up awaits it); from then on, the app's own handles decide.
-          worker.unref();
-          resolve(message.port);
-        } else if (message.type === 'error') {
-          const error = new Error(
-            messages.probeServerCannotListen(server, message.code, message.message),
-          );
-          reject(error);
-          void worker.terminate();
-        } else if (message.type === 'metrics') {
-          void this.answerMetrics(message.id);
-        }
-      });
-      worker.on('error', (error) => reject(error));
-      worker.on('exit', (code) => {
-        reject(new Error(messages.probeServerExited(code)));
-        if (this.worker === worker) this.worker = undefined;
-        if (!this.closing) this.restart(code);
-      });
-    });
   }
 
-  /** A worker that died is started again, with what was published so far. */
-  private restart(code: number): void {
-    this.logger.error(messages.probeServerDied(code, this.restartDelay));
-    const timer = setTimeout(() => {
-      if (this.closing) return;
-      this.spawn().then(
-        () => {
-          if (this.checks) this.post(this.checks);
-          this.post({ type: 'routes', routes: this.routes() });
-          for (const result of this.published.values()) this.post({ type: 'result', result });
-          this.watching = false;
-          this.followListeners();
-        },
-        (error: unknown) => this.logger.error(String((error as Error)?.message ?? error)),
-      );
-    }, this.restartDelay);
-    timer.unref();
-    this.restartDelay = Math.min(this.restartDelay * 2, RESTART_MS.max);
+  /** A worker started again after dying is told what its predecessor had been told. */
+  private restarted(): void {
+    if (this.checks) this.post(this.checks);
+    this.post({ type: 'routes', routes: this.routes() });
+    for (const result of this.published.values()) this.post({ type: 'result', result });
+    this.watching = false;
+    this.followListeners();
   }
 
   private async answerMetrics(id: number): Promise<void> {
