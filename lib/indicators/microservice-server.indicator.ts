@@ -1,6 +1,7 @@
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { messages } from '../core/health.messages.js';
+import { rpcServerRegistry, SERVER_REGISTRY_RELEASE } from '../lifecycle/nest.internals.js';
 import type { CheckResult, HealthStatus } from '../interfaces/health-check.interface.js';
 import {
   abortable,
@@ -133,13 +134,13 @@ export class MicroserviceServerHealthIndicator
       // Always there: @nestjs/core provides it to every module.
       missing: `${indicator} found no ModulesContainer of @nestjs/core.`,
       settings: (modules) => {
-        const registry = (modules as Partial<ModulesContainer>).getRpcTargetRegistry;
-        if (typeof registry !== 'function') {
+        const servers = rpcServerRegistry(modules as ModulesContainer);
+        if (servers === undefined) {
           throw new Error(
-            `${indicator} needs the registry of transport servers of @nestjs/core 11.1.6 or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
+            `${indicator} needs the registry of transport servers of @nestjs/core ${SERVER_REGISTRY_RELEASE} or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
           );
         }
-        return { servers: registry.call(modules) };
+        return { servers };
       },
     });
   }
