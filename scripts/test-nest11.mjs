@@ -42,6 +42,7 @@ const DEFAULT_SUITES = [
   'test/access.e2e-spec.ts',
   'test/operators.e2e-spec.ts',
   'test/readiness.e2e-spec.ts',
+  'test/shutdown.e2e-spec.ts',
   'test/redaction.e2e-spec.ts',
   'test/internal-network.e2e-spec.ts',
   'test/indicators-system.e2e-spec.ts',
@@ -55,6 +56,7 @@ const DEFAULT_SUITES = [
  * registry (in child processes), and the gRPC streams ended before their server closes.
  */
 const FLOOR_SUITES = [
+  'test/shutdown.e2e-spec.ts',
   'test/shutdown-apps.e2e-spec.ts',
   'test/probe-server-apps.e2e-spec.ts',
   'test/readiness.e2e-spec.ts',
