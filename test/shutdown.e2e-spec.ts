@@ -16,10 +16,11 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
 });
 
+const ignore = () => undefined;
+
 /** A logger that keeps the warnings. */
 function capture(): { logger: LoggerService; warnings: string[] } {
   const warnings: string[] = [];
-  const ignore = () => undefined;
   return {
     logger: { log: ignore, error: ignore, warn: (m: unknown) => warnings.push(String(m)) },
     warnings,
