@@ -11,6 +11,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
 import { messages } from '../core/health.messages.js';
+import { ProbeWatcher } from '../core/probe.watcher.js';
 import { ReadinessState } from '../core/readiness.state.js';
 import type { ResolvedHealthOptions } from '../options/health.options.js';
 import { drainHttpServer } from './http-server.drain.js';
@@ -64,6 +65,9 @@ export class ShutdownCoordinator
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,
     private readonly internals: NestInternals,
+    // Not used: depending on it makes Nest run this onModuleDestroy before the watcher's (hooks
+    // run dependents first), so that watchers see readiness fail before their streams complete.
+    _watcher: ProbeWatcher,
   ) {
     this.servers = new TransportServers(internals);
   }
