@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 describe.each([
-  ['closed by Nest’s handler (enableShutdownHooks())', 'true'],
+  ['closed on a signal by Nest’s handler (enableShutdownHooks() too)', 'true'],
   ['handed over (handleShutdown(app))', 'false'],
 ])('the sample %s', (_, hooks) => {
   it('turns startup from 503 to 200 only after the warm-up, and is never ready before', async () => {

@@ -15,8 +15,8 @@ export interface AppConfig {
   /** How long to keep serving after SIGTERM; unset: the library's default (5 s in Kubernetes). */
   shutdownDelayMs?: number;
   /**
-   * Whether main.ts calls app.enableShutdownHooks() (Nest's signal handler closes the app, held by
-   * the library for the delay) instead of handing the shutdown over to the library.
+   * Whether main.ts calls app.enableShutdownHooks() too: Nest's signal handler then closes the
+   * app on a signal, held by the library for the delay; beginShutdown() still closes it.
    */
   shutdownHooks: boolean;
   /** The probe server's port: the kubelet's, not the Service's (`0`: any free port). */

@@ -10,12 +10,12 @@ import { AppModule } from './app.module.js';
 
 const app = await NestFactory.create<NestExpressApplication>(AppModule);
 const config = app.get<AppConfig>(APP_CONFIG);
-// The shutdown, handed over to nestjs-probes: on SIGTERM or SIGINT readiness fails, the app keeps
-// serving for the delay, drains, then app.close() runs every hook and the process exits 0. An
-// HTTP app on NestJS 12 may use Nest's handler instead (SHUTDOWN_HOOKS=true): the library holds
-// its close for the delay all the same.
+// The shutdown, handed over to nestjs-probes: on SIGTERM or SIGINT (or POST /admin/shutdown)
+// readiness fails, the app keeps serving for the delay, drains, then app.close() runs every hook
+// and the process exits 0. SHUTDOWN_HOOKS=true lets Nest's own handler close it on a signal
+// instead: an HTTP app on NestJS 12, whose close the library holds for the delay all the same.
+app.get(HealthService).handleShutdown(app);
 if (config.shutdownHooks) app.enableShutdownHooks();
-else app.get(HealthService).handleShutdown(app);
 
 // GRPC_PORT: a hybrid application, whose gRPC server serves the orders and grpc.health.v1.Health
 // (HealthModule option grpc), for the kubelet's grpc probes (sample/k8s/grpc-probes.yaml).
