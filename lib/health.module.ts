@@ -39,7 +39,7 @@ import { defineGrpcHandlers } from './transports/grpc/grpc.handlers.js';
 import { ProbeEvaluator } from './core/probe.evaluator.js';
 import { ProbeWatcher } from './core/probe.watcher.js';
 import { ProbeServer } from './transports/probe-server/probe-server.js';
-import { mountModule, unmountModule } from './lifecycle/nest.internals.js';
+import { mountModule, NestInternals, unmountModule } from './lifecycle/nest.internals.js';
 
 const ignore = () => undefined;
 /** The `logger: false` option: nothing is written. */
@@ -116,6 +116,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     IndicatorExplorer,
     ProcessDiagnostics,
     ReadinessState,
+    NestInternals,
     HttpListenerWatch,
     ShutdownCoordinator,
     ProbeEvaluator,

@@ -1,4 +1,8 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Injectable,
+  type INestApplicationContext,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { distinctUntilChanged, map, type Observable, throwError } from 'rxjs';
 import { messages } from './core/health.messages.js';
 import type { HealthReport, HealthStatus, ProbeName } from './interfaces/health-check.interface.js';
@@ -80,8 +84,28 @@ export class HealthService implements OnApplicationBootstrap {
   }
 
   /**
+   * Hands the application's shutdown over to the health module, in one line of `main.ts`, right
+   * after creating it: `app.get(HealthService).handleShutdown(app)`. On a signal (or
+   * `beginShutdown()`) readiness fails at once, the application keeps serving for
+   * `shutdown.delayMs`, drains, then Nest's own `app.close()` runs every hook, and the process
+   * exits 0 once no other application in it is still closing. Use it instead of
+   * `app.enableShutdownHooks()`, which holds nothing back on NestJS 11 or without an HTTP server.
+   */
+  handleShutdown(app: INestApplicationContext): void {
+    let own: unknown;
+    try {
+      own = app.get(HealthService, { strict: false });
+    } catch {
+      // Not an application with this module: said below.
+    }
+    if (own !== this) throw new Error(messages.handleShutdownOtherApp);
+    this.shutdown.handle(app);
+  }
+
+  /**
    * Begins the graceful shutdown a SIGTERM begins: readiness fails at once, the server keeps
-   * serving for `shutdown.delayMs`, then the application closes and the process exits 0.
+   * serving for `shutdown.delayMs`, then the application closes (`handleShutdown()`) and the
+   * process exits 0.
    */
   beginShutdown(): void {
     this.shutdown.begin();

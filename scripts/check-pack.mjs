@@ -186,7 +186,7 @@ function checkContents(files) {
     /^dist\/.+\.js\.map$/,
     /^dist\/.+\.d\.ts\.map$/,
     // The gRPC health service's proto (HEALTH_PROTO_PATH).
-    /^dist\/health\.proto$/,
+    /^dist\/transports\/grpc\/health\.proto$/,
   ];
   const forbidden = [
     [/(^|\/)[^/]*\.(spec|e2e-spec|test)\.[^/]*$/, 'a test file'],
@@ -363,6 +363,8 @@ function expect(condition, message) {
 }
 
 const app = await NestFactory.create(AppModule, { logger: ['error'] });
+// The shutdown handed over: on SIGTERM the module calls Nest's own app.close() and exits 0.
+app.get(HealthService).handleShutdown(app);
 // The gRPC health service on a hybrid app, from the proto the tarball ships.
 const { Transport } = await import('@nestjs/microservices');
 const grpcAddress = '127.0.0.1:' + (await new Promise((resolve) => {
@@ -431,8 +433,8 @@ expect(existsSync(probes.HEALTH_PROTO_PATH), 'HEALTH_PROTO_PATH ' + probes.HEALT
 out('HEALTH_PROTO_PATH ' + probes.HEALTH_PROTO_PATH.replace(/.*node_modules/, 'node_modules'));
 
 out('CHECKS_OK');
-// Graceful shutdown on SIGTERM without enableShutdownHooks(): the module runs Nest's hooks itself
-// (deep imports of @nestjs/core/hooks) and exits 0.
+// Graceful shutdown on SIGTERM, handed over (handleShutdown): the module closes the app through
+// Nest's own close, whose hooks get the signal, and exits 0.
 process.kill(process.pid, 'SIGTERM');
 `;
 

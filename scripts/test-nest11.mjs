@@ -11,7 +11,13 @@
  * @nestjs/microservices 11 is there too, for the gRPC health service (its gRPC packages, grpc-js
  * and proto-loader, resolve to the main install's).
  *
- * Usage: node scripts/test-nest11.mjs [test paths...]   (default: the suites below)
+ * `--floor` installs instead the oldest release the peer ranges allow (the floor of
+ * peerDependencies' `@nestjs/core` range, for every @nestjs package), into `.nest-floor/`, and
+ * runs the suites of the lifecycle there: the in-process ones, and those that start apps in child
+ * processes, which load that release through scripts/nest-release.mjs
+ * (NESTJS_PROBES_NEST_DIR).
+ *
+ * Usage: node scripts/test-nest11.mjs [--floor] [test paths...]   (default: the suites below)
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,7 +26,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DIR = join(ROOT, '.nest11');
+const FLOOR = process.argv.includes('--floor');
+const DIR = join(ROOT, FLOOR ? '.nest-floor' : '.nest11');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /**
@@ -35,6 +42,7 @@ const DEFAULT_SUITES = [
   'test/access.e2e-spec.ts',
   'test/operators.e2e-spec.ts',
   'test/readiness.e2e-spec.ts',
+  'test/shutdown.e2e-spec.ts',
   'test/redaction.e2e-spec.ts',
   'test/internal-network.e2e-spec.ts',
   'test/indicators-system.e2e-spec.ts',
@@ -43,18 +51,35 @@ const DEFAULT_SUITES = [
   'test/grpc.e2e-spec.ts',
 ];
 
+/**
+ * The suites of the lifecycle, on the floor: signals, shutdown and the microservice servers'
+ * registry (in child processes), and the gRPC streams ended before their server closes.
+ */
+const FLOOR_SUITES = [
+  'test/shutdown.e2e-spec.ts',
+  'test/shutdown-apps.e2e-spec.ts',
+  'test/probe-server-apps.e2e-spec.ts',
+  'test/readiness.e2e-spec.ts',
+  'test/grpc.e2e-spec.ts',
+];
+
+/** The oldest release of NestJS the peer ranges allow: `^11.1.6 || ^12.0.0` gives 11.1.6. */
+function floorRelease() {
+  const { peerDependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const floor = /^\^(11\.\d+\.\d+)/.exec(peerDependencies['@nestjs/core'])?.[1];
+  if (!floor) throw new Error('package.json: no ^11.x.y floor in the @nestjs/core peer range');
+  return floor;
+}
+
+const RELEASE = FLOOR ? floorRelease() : '^11.0.0';
+const PACKAGES = ['common', 'core', 'platform-express', 'platform-fastify', 'testing'];
 const MANIFEST = {
-  name: 'nestjs-probes-nest11',
+  name: FLOOR ? 'nestjs-probes-nest-floor' : 'nestjs-probes-nest11',
   private: true,
-  description: 'Nest 11 for scripts/test-nest11.mjs; not the main install.',
-  dependencies: {
-    '@nestjs/common': '^11.0.0',
-    '@nestjs/core': '^11.0.0',
-    '@nestjs/platform-express': '^11.0.0',
-    '@nestjs/platform-fastify': '^11.0.0',
-    '@nestjs/testing': '^11.0.0',
-    '@nestjs/microservices': '^11.0.0',
-  },
+  description: `Nest ${RELEASE} for scripts/test-nest11.mjs; not the main install.`,
+  dependencies: Object.fromEntries(
+    [...PACKAGES, 'microservices'].map((name) => [`@nestjs/${name}`, RELEASE]),
+  ),
 };
 
 const started = Date.now();
@@ -81,11 +106,11 @@ async function install() {
   const stampFile = join(DIR, 'node_modules', '.installed-manifest');
   const installed = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   if (installed) {
-    log('Nest 11 already installed in .nest11/');
+    log(`Nest ${RELEASE} already installed in ${DIR}`);
     return;
   }
   writeFileSync(join(DIR, 'package.json'), manifest);
-  log('npm install of Nest 11 into .nest11/');
+  log(`npm install of Nest ${RELEASE} into ${DIR}`);
   await run(
     NPM,
     [
@@ -106,8 +131,9 @@ function checkInstall() {
   const versions = Object.keys(MANIFEST.dependencies).map((name) => {
     const file = join(DIR, 'node_modules', name, 'package.json');
     const { version, type } = JSON.parse(readFileSync(file, 'utf8'));
-    if (!version.startsWith('11.')) throw new Error(`.nest11/: ${name} is ${version}, not 11.x`);
-    if (type === 'module') throw new Error(`.nest11/: ${name} ${version} is not CommonJS`);
+    const wanted = FLOOR ? version === RELEASE : version.startsWith('11.');
+    if (!wanted) throw new Error(`${DIR}: ${name} is ${version}, not ${RELEASE}`);
+    if (type === 'module') throw new Error(`${DIR}: ${name} ${version} is not CommonJS`);
     return `${name.slice('@nestjs/'.length)} ${version}`;
   });
   log(`Nest 11 (CommonJS): ${versions.join(', ')}`);
@@ -116,8 +142,11 @@ function checkInstall() {
 try {
   await install();
   checkInstall();
-  const suites = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT_SUITES;
-  log(`jest on Nest 11: ${suites.join(' ')}`);
+  const given = process.argv.slice(2).filter((arg) => arg !== '--floor');
+  const suites = given.length > 0 ? given : FLOOR ? FLOOR_SUITES : DEFAULT_SUITES;
+  log(`jest on Nest ${RELEASE}: ${suites.join(' ')}`);
+  // The jest config maps imports there in-process; child processes load it through a hook.
+  process.env.NESTJS_PROBES_NEST_DIR = DIR;
   await run(
     process.execPath,
     [
@@ -136,7 +165,7 @@ try {
     ],
     ROOT,
   );
-  log('all suites passed on Nest 11');
+  log(`all suites passed on Nest ${RELEASE}`);
 } catch (error) {
   console.error(`[test-nest11] FAIL ${error.message}`);
   process.exit(1);

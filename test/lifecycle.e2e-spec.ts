@@ -5,7 +5,8 @@ import { running, startSample, stopSample, type Sample } from './support/sample-
 
 /**
  * Start-up and shutdown of the built sample, spawned as a real process and watched by a
- * simulated kubelet, with and without the application calling enableShutdownHooks().
+ * simulated kubelet, its shutdown handed over to the library (handleShutdown) or left to Nest's
+ * signal handler (enableShutdownHooks(), held by the HTTP adapter's beforeClose()).
  */
 
 const DELAY_MS = 1500;
@@ -38,8 +39,8 @@ afterEach(async () => {
 });
 
 describe.each([
-  ['with enableShutdownHooks()', 'true'],
-  ['without enableShutdownHooks()', 'false'],
+  ['closed on a signal by Nest’s handler (enableShutdownHooks() too)', 'true'],
+  ['handed over (handleShutdown(app))', 'false'],
 ])('the sample %s', (_, hooks) => {
   it('turns startup from 503 to 200 only after the warm-up, and is never ready before', async () => {
     sample = await startSample({ WARMUP_MS: '1200', SHUTDOWN_HOOKS: hooks });

@@ -7,20 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { firstValueFrom, timeout } from 'rxjs';
 import './support/dist.js';
 import { rawGet } from './support/http.js';
+import { nestRelease, nestUnderTest } from './support/nest-release.js';
 import { freePort, SERVERS } from './support/servers.js';
 
 /**
  * Every kind of Nest app with the probe server, in a process of its own, sent SIGTERM as the
  * kubelet sends it: readiness fails at once on the probe server while liveness passes, the app
  * keeps working for the delay, a microservice stops taking messages before any hook runs, and the
- * process exits 0.
+ * process exits 0. Where Nest's own handler closes the app at once (enableShutdownHooks() without
+ * an HTTP server, or on NestJS 11), start-up and the shutdown log say so.
  */
 const FIXTURE = fileURLToPath(new URL('./fixtures/probe-server-app.mjs', import.meta.url));
 const DELAY_MS = 1200;
 
 interface Running {
   child: ChildProcess;
-  ports: { probePort: number; appPort?: number; transportPort?: number };
+  ports: { probePort: number; appPort?: number; transportPort?: number; nest: string };
+  /** What HealthModule logged (`log ...`, `warn ...`, `error ...` lines). */
+  logs: () => string;
   /** Lines with their time, as the app printed them: `HANDLED <ms>`, `DESTROY <ms>`. */
   events: () => { name: string; at: number }[];
   exited: Promise<number | null>;
@@ -50,7 +54,7 @@ afterEach(async () => {
 
 /** The fixture in a process of its own: what it prints, and how it ends. */
 function spawnApp(env: Record<string, string>) {
-  const child = spawn(process.execPath, [FIXTURE], {
+  const child = spawn(process.execPath, [...nestUnderTest(), FIXTURE], {
     env: { ...process.env, DELAY_MS: String(DELAY_MS), REDIS_URL: SERVERS.redis, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -78,7 +82,7 @@ function launch(env: Record<string, string>): Promise<Running> {
       const ready = /READY (\{.*\})/.exec(printed.out);
       if (ready) {
         clearTimeout(timer);
-        resolve({ child, ports: JSON.parse(ready[1]), events, exited });
+        resolve({ child, ports: JSON.parse(ready[1]), logs: () => printed.err, events, exited });
       }
     });
     child.on('exit', (code) =>
@@ -125,21 +129,40 @@ function pinging(proxy: ClientProxy) {
   };
 }
 
+const NEST = nestRelease();
+const NEST11 = NEST.startsWith('11.');
+
 const KINDS = [
-  { kind: 'http', transport: undefined, hooks: 'false' },
-  { kind: 'hybrid', transport: 'tcp', hooks: 'true' },
-  { kind: 'microservice', transport: 'tcp', hooks: 'true' },
-  { kind: 'microservice', transport: 'redis', hooks: 'false' },
-  { kind: 'context', transport: undefined, hooks: 'false' },
-  { kind: 'context', transport: undefined, hooks: 'true' },
+  { kind: 'http', transport: undefined, shutdown: 'library' },
+  { kind: 'hybrid', transport: 'tcp', shutdown: 'nest' },
+  { kind: 'microservice', transport: 'tcp', shutdown: 'library' },
+  // NestJS 11's Redis server leaves the rejection of a message answered while it closes unhandled
+  // (ioredis: "Connection is closed"), which ends the process with code 1; 12 handles it.
+  ...(NEST11 ? [] : [{ kind: 'microservice', transport: 'redis', shutdown: 'library' } as const]),
+  { kind: 'context', transport: undefined, shutdown: 'library' },
+  { kind: 'microservice', transport: 'tcp', shutdown: 'nest' },
+  { kind: 'context', transport: undefined, shutdown: 'nest' },
 ] as const;
 
+/**
+ * Whether the delay holds the hooks back: always when the library closes the app; with Nest's
+ * handler, only through the HTTP adapter's beforeClose(), which NestJS 12 awaits and 11 does not.
+ */
+const holds = (setup: (typeof KINDS)[number]) =>
+  setup.shutdown === 'library' ||
+  (setup.kind !== 'microservice' && setup.kind !== 'context' && !NEST11);
+
 describe('the probe server in every kind of app, through a SIGTERM', () => {
-  it.each(KINDS)('$kind app, transport $transport, enableShutdownHooks: $hooks', async (setup) => {
-    const { kind, hooks, transport } = setup;
-    running = await launch({ KIND: kind, HOOKS: hooks, TRANSPORT: transport ?? 'tcp' });
-    const { probePort, transportPort } = running.ports;
+  it.each(KINDS)('$kind app, transport $transport, closed by $shutdown', async (setup) => {
+    const { kind, shutdown, transport } = setup;
+    running = await launch({ KIND: kind, SHUTDOWN: shutdown, TRANSPORT: transport ?? 'tcp' });
+    const { probePort, transportPort, nest } = running.ports;
+    expect(nest).toBe(NEST);
     await until(() => status(probePort, '/health/ready'), 200);
+    if (!holds(setup)) {
+      await closesAtOnce(running);
+      return;
+    }
 
     let pings: ReturnType<typeof pinging> | undefined;
     if (transport) {
@@ -167,13 +190,65 @@ describe('the probe server in every kind of app, through a SIGTERM', () => {
     // The whole delay passed before the hooks ran.
     expect(destroyed.at - signalledAt).toBeGreaterThanOrEqual(DELAY_MS - 50);
     if (pings) {
-      // Messages were taken through the delay, and none once the hooks began.
+      // Messages were taken through the delay, and none once the hooks began (NestJS 11's TCP
+      // server stops listening when closed, but serves the connections it has until the process
+      // exits).
       expect(pings.answered.some((sent) => sent > signalledAt + DELAY_MS / 2)).toBe(true);
       const handled = running.events().filter((event) => event.name === 'HANDLED');
-      expect(handled.every((event) => event.at < destroyed.at)).toBe(true);
+      if (!NEST11) expect(handled.every((event) => event.at < destroyed.at)).toBe(true);
     }
+    expect(running.logs()).not.toMatch(/^warn /m);
+  });
+
+  it('says at start-up when nothing closes the app, and exits 1 after the delay without its hooks', async () => {
+    running = await launch({ KIND: 'http', SHUTDOWN: 'none' });
+    const { probePort } = running.ports;
+    await logged(
+      running,
+      /^warn Nothing closes this application on SIGTERM: .*app\.get\(HealthService\)\.handleShutdown\(app\)/m,
+    );
+    await until(() => status(probePort, '/health/ready'), 200);
+    const signalledAt = Date.now();
+    running.child.kill('SIGTERM');
+    await until(() => status(probePort, '/health/ready'), 503, 500);
+    const code = await running.exited;
+    expect(code).toBe(1);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(running.logs()).toMatch(
+      /^error SIGTERM: nothing closed the application after the shutdown delay/m,
+    );
+    expect(running.events().filter((event) => event.name === 'DESTROY')).toEqual([]);
   });
 });
+
+/** Resolves once the app has logged a line matching `pattern` (start-up warnings come a turn later). */
+async function logged(app: Running, pattern: RegExp, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(app.logs())) {
+    if (Date.now() > deadline) throw new Error(`never logged ${pattern}:\n${app.logs()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Nest's own handler closes the app as soon as the signal arrives: start-up warned, and the
+ * shutdown log promises no delay.
+ */
+async function closesAtOnce(app: Running): Promise<void> {
+  await logged(
+    app,
+    /^warn app\.enableShutdownHooks\(\) .* closes the application as soon as the signal arrives.*handleShutdown\(app\)/m,
+  );
+  const signalledAt = Date.now();
+  app.child.kill('SIGTERM');
+  expect(await app.exited).toBe(0);
+  const destroyed = app.events().find((event) => event.name === 'DESTROY')!;
+  expect(destroyed.at - signalledAt).toBeLessThan(DELAY_MS);
+  expect(app.logs()).toMatch(
+    /^log SIGTERM: readiness now fails, but Nest closes the application at once/m,
+  );
+  expect(app.logs()).not.toMatch(/closing in \d+ ms/);
+}
 
 function redisOptions() {
   const url = new URL(SERVERS.redis);

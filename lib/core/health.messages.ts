@@ -15,6 +15,9 @@ function problemText(problem: Problem, subject: string, prefix: string): string 
     : `${prefix}"${problem.at}" has no key "${problem.key}". Known keys: ${list(problem.known)}.`;
 }
 
+/** The one line of main.ts that hands an application's shutdown over to the health module. */
+const HANDLE_SHUTDOWN = 'app.get(HealthService).handleShutdown(app)';
+
 export const messages = {
   invalidOption: (option: string, value: unknown, valid: string) =>
     `HealthModule option "${option}" is ${describe(value)}; it must be ${valid}.`,
@@ -51,8 +54,8 @@ export const messages = {
     `HealthModule option "${option}" holds ${describe(cidr)}, which is not a CIDR; use an IPv4 or IPv6 address with an optional prefix length, such as "10.0.0.0/8" or "fd00::/8".`,
   shutdownBegins: (signal: string | undefined, delayMs: number) =>
     `${signal ?? 'beginShutdown()'}: readiness now fails; closing in ${delayMs} ms, while the endpoints are withdrawn`,
-  shutdownAtOnce: (signal: string) =>
-    `${signal}: readiness now fails, but NestJS 11 closes the application at once (app.enableShutdownHooks()): no delay, no drain. Remove enableShutdownHooks(), or upgrade to NestJS 12.`,
+  shutdownAtOnce: (signal: string, why: string) =>
+    `${signal}: readiness now fails, but Nest closes the application at once (app.enableShutdownHooks() ${why}): no delay, no drain. Call ${HANDLE_SHUTDOWN} in main.ts instead of enableShutdownHooks().`,
   shutdownFailed: 'Graceful shutdown failed',
   drained: (ms: number) => `HTTP server drained in ${ms} ms; closing the application`,
   shutdownTooSlow: (gracePeriodMs: number) =>
@@ -104,8 +107,16 @@ export const messages = {
     since === undefined
       ? `Health check "${check}" passes again (was ${from})`
       : `Health check "${check}" recovered after ${((at - since) / 1000).toFixed(1)} s down`,
-  nest11ShutdownHooks:
-    'On NestJS 11, app.enableShutdownHooks() closes the application as soon as SIGTERM arrives, before the shutdown delay and the drain. Remove the call: HealthModule handles the signal and runs the same hooks after the delay (or upgrade to NestJS 12, where both work together).',
+  shutdownHooksAtOnce: (why: string) =>
+    `app.enableShutdownHooks() ${why} closes the application as soon as the signal arrives, before the shutdown delay and the drain. Replace it with ${HANDLE_SHUTDOWN} in main.ts, right after creating the application: HealthModule then fails readiness, waits out the delay, drains, and calls app.close(), which runs every hook.`,
+  shutdownNotHandled: (signals: readonly string[]) =>
+    `Nothing closes this application on ${signals.join(' or ')}: neither app.enableShutdownHooks() nor ${HANDLE_SHUTDOWN} was called. Call ${HANDLE_SHUTDOWN} in main.ts, right after creating the application: HealthModule then fails readiness, waits out the delay, drains, and calls app.close(), which runs every hook. Without it, the process exits with code 1 after the delay, without running them.`,
+  shutdownNotClosed: (trigger: string) =>
+    `${trigger}: nothing closed the application after the shutdown delay (no app.enableShutdownHooks() for this signal, no ${HANDLE_SHUTDOWN}), so its shutdown hooks did not run; exiting with code 1. Call ${HANDLE_SHUTDOWN} in main.ts.`,
+  handleShutdownOtherApp:
+    'HealthService.handleShutdown(app) was given an application this HealthService is not part of: pass the application it was read from, as in app.get(HealthService).handleShutdown(app).',
+  noServerRegistry: (release: string) =>
+    `This @nestjs/core has no registry of microservice servers (ModulesContainer.getRpcTargetRegistry(), ${release} and later, the floor of nestjs-probes' peer range): microservice servers are not stopped after the shutdown delay, and gRPC Watch streams are not ended before their server closes. Upgrade @nestjs/core and @nestjs/microservices to ${release} or later.`,
   probeServerListening: (host: string, port: number) =>
     `Probe server listening on ${host.includes(':') ? `[${host}]` : host}:${port}`,
   probeServerCannotListen: (

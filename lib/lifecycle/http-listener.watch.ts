@@ -1,7 +1,8 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:net';
 import { ReadinessState } from '../core/readiness.state.js';
+import { NestInternals } from './nest.internals.js';
 
 type Listen = (...args: unknown[]) => unknown;
 
@@ -15,12 +16,11 @@ type Listen = (...args: unknown[]) => unknown;
  *   of its own) is not held back, nor are apps with no HTTP server (microservices, contexts).
  */
 @Injectable()
-export class HttpListenerWatch implements OnModuleInit, OnApplicationShutdown {
-  private undo?: () => void;
-
+export class HttpListenerWatch implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly state: ReadinessState,
+    private readonly internals: NestInternals,
   ) {}
 
   onModuleInit(): void {
@@ -32,10 +32,9 @@ export class HttpListenerWatch implements OnModuleInit, OnApplicationShutdown {
       this.state.listener = 'listening';
       return;
     }
-    // The adapter's own listen(), on this application's adapter only, undone at shutdown: neither
+    // The adapter's own listen(), on this application's adapter only, until it closes: neither
     // Nest nor the server tells that a listen has begun before it has succeeded.
-    const listen = adapter.listen;
-    const watched: Listen = (...args) => {
+    this.internals.replace(adapter, 'listen', (listen) => (...args) => {
       let returned: unknown;
       try {
         returned = listen.apply(adapter, args);
@@ -46,15 +45,7 @@ export class HttpListenerWatch implements OnModuleInit, OnApplicationShutdown {
       }
       this.listenCalled(server);
       return returned;
-    };
-    adapter.listen = watched;
-    this.undo = () => {
-      if (adapter.listen === watched) adapter.listen = listen;
-    };
-  }
-
-  onApplicationShutdown(): void {
-    this.undo?.();
+    });
   }
 
   /** Follows a listen that has begun (or has already succeeded: Node binds an address at once). */

@@ -1,11 +1,26 @@
+import {
+  Injectable,
+  type INestApplicationContext,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { MODULE_PATH } from '@nestjs/common/constants.js';
-import type { ModulesContainer } from '@nestjs/core';
+import { ModulesContainer, NestApplication } from '@nestjs/core';
 import { messages } from '../core/health.messages.js';
 
 /**
  * @internal The parts of Nest the library uses that its public API does not offer, in one place,
- * each checked before use with a message naming the Nest release it needs.
+ * each checked before use with a message naming the Nest release it needs, each scoped to one
+ * application: nothing here patches a class of Nest, and what it replaces on an instance is put
+ * back when that application closes.
  */
+
+/** The first `@nestjs/core` with the registry of microservice servers (the peer range's floor). */
+export const SERVER_REGISTRY_RELEASE = '11.1.6';
+
+/** A replay subject of Nest's, as far as it is used here. */
+export interface Subscribable {
+  subscribe(next: (value: unknown) => void): { unsubscribe(): void };
+}
 
 /**
  * Mounts a module's routes under `path` in one application only, as `RouterModule` does for
@@ -33,4 +48,77 @@ function modulePathKey(modules: ModulesContainer): string {
     throw new Error(messages.nestTooOld(feature, '11.0.0'));
   }
   return MODULE_PATH + id;
+}
+
+/**
+ * Whether `app.close()` awaits the HTTP adapter's `beforeClose()` before any hook (NestJS 12:
+ * `prepareClose()`). NestJS 11 runs `onModuleDestroy` first: there, only the library's own
+ * close (`HealthService.handleShutdown(app)`) can hold the hooks back for the delay.
+ */
+export function closeAwaitsAdapter(): boolean {
+  const proto = NestApplication.prototype as unknown as { prepareClose?: unknown };
+  return typeof proto.prepareClose === 'function';
+}
+
+/**
+ * Nest's own close of an application, whose hooks receive the signal as they do from Nest's own
+ * signal handler: `close()` takes it on NestJS 11 and 12 (not a microservice's), though its
+ * typings do not say so.
+ */
+export function closeApplication(app: INestApplicationContext, signal?: string): Promise<void> {
+  return (app.close as (signal?: string) => Promise<void>).call(app, signal);
+}
+
+/**
+ * The application's microservice servers (`app.connectMicroservice()`,
+ * `NestFactory.createMicroservice()`), those created so far at once and later ones as they come:
+ * `ModulesContainer.getRpcTargetRegistry()`, the one read of it. `undefined` before
+ * `@nestjs/core` 11.1.6.
+ */
+export function rpcServerRegistry(modules: ModulesContainer): Subscribable | undefined {
+  const registry = (modules as { getRpcTargetRegistry?: () => Subscribable }).getRpcTargetRegistry;
+  return typeof registry === 'function' ? registry.call(modules) : undefined;
+}
+
+/**
+ * @internal What the library replaces on instances of one application (its HTTP adapter, its
+ * transport servers), put back when that application closes. Replacements compose: each wraps
+ * what was there, and is undone only if nothing replaced it since.
+ */
+@Injectable()
+export class NestInternals implements OnApplicationShutdown {
+  private readonly undo: (() => void)[] = [];
+
+  constructor(private readonly modules: ModulesContainer) {}
+
+  /** {@link rpcServerRegistry} of this application. */
+  get servers(): Subscribable | undefined {
+    return rpcServerRegistry(this.modules);
+  }
+
+  /** Replaces `target[key]` with what `wrap` makes of it, until the application closes. */
+  replace<T extends object, K extends keyof T>(
+    target: T,
+    key: K,
+    wrap: (original: T[K]) => T[K],
+  ): void {
+    const own = Object.prototype.hasOwnProperty.call(target, key);
+    const original = target[key];
+    const replacement = wrap(original);
+    target[key] = replacement;
+    this.undo.push(() => {
+      if (target[key] !== replacement) return;
+      if (own) target[key] = original;
+      else delete target[key];
+    });
+  }
+
+  /** Puts back everything replaced, latest first. */
+  restore(): void {
+    for (const undo of this.undo.splice(0).toReversed()) undo();
+  }
+
+  onApplicationShutdown(): void {
+    this.restore();
+  }
 }

@@ -1,99 +1,120 @@
 import {
   Inject,
   Injectable,
+  type INestApplicationContext,
   type LoggerService,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
-import { HttpAdapterHost, ModulesContainer, NestApplication } from '@nestjs/core';
-import {
-  callAppShutdownHook,
-  callBeforeAppShutdownHook,
-  callModuleDestroyHook,
-} from '@nestjs/core/hooks/index.js';
-import type { Server, ServerResponse } from 'node:http';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
 import { messages } from '../core/health.messages.js';
-import type { ResolvedHealthOptions } from '../options/health.options.js';
+import { ProbeWatcher } from '../core/probe.watcher.js';
 import { ReadinessState } from '../core/readiness.state.js';
-import { holdContextClose, TransportServers } from './transport.servers.js';
-
-type Listener = (signal: NodeJS.Signals) => void;
-
-/** How long a draining server lets idle keep-alive sockets be before closing them. */
-const IDLE_GRACE_MS = 500;
+import type { ResolvedHealthOptions } from '../options/health.options.js';
+import { drainHttpServer } from './http-server.drain.js';
+import {
+  closeApplication,
+  closeAwaitsAdapter,
+  NestInternals,
+  SERVER_REGISTRY_RELEASE,
+} from './nest.internals.js';
+import { SignalOwnership } from './signal.owners.js';
+import { TransportServers } from './transport.servers.js';
 
 /**
- * @internal A shutdown that Kubernetes gets right. On a signal (or `beginShutdown()`): readiness
- * fails at once, the server keeps serving for `delayMs` while the endpoints are withdrawn, then it
- * drains (accepts nothing new, lets in-flight requests finish), then Nest runs its hooks and the
- * process exits 0. Delay and drain sit in the HTTP adapter's `beforeClose()`, which Nest awaits
- * before any `onModuleDestroy`: the application's connections stay intact until no request can
- * need them.
+ * @internal A shutdown that Kubernetes gets right, for one application. On a signal (or
+ * `beginShutdown()`): readiness fails at once, the application keeps serving for `delayMs` while
+ * the endpoints are withdrawn, then the HTTP server drains and the microservice servers stop
+ * taking messages, then Nest's own `app.close()` runs every hook, and the process exits 0 once no
+ * other application in it is still closing.
+ *
+ * Who calls `app.close()`: the library, once the application handed itself over
+ * (`HealthService.handleShutdown(app)`); else Nest's signal handler (`enableShutdownHooks()`),
+ * held for the delay by the HTTP adapter's `beforeClose()`, the public hook Nest 12 awaits before
+ * any other. Where neither can hold the hooks back (no HTTP server, NestJS 11), start-up says so.
  */
 @Injectable()
-export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly listeners = new Map<NodeJS.Signals, Listener>();
+export class ShutdownCoordinator
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
+  /** The application, once handed over: the library closes it. */
+  private app?: INestApplicationContext;
+  /** The delay, the drain and the microservice servers' close, run once. */
+  private holding?: Promise<void>;
   private delay?: Promise<void>;
   private endDelay?: () => void;
-  private nestIsClosing = false;
-  private closed = false;
   /** A signal or beginShutdown() started the shutdown (not a plain app.close()). */
-  private signalled = false;
-  /** NestJS 11 with enableShutdownHooks(): Nest closes at once on a signal, whatever is asked here. */
-  private closesAtOnce = false;
-  /** The microservice servers: they stop taking messages once the delay is over. */
+  private began = false;
+  /** Nest's close has begun, whoever called it. */
+  private nestIsClosing = false;
+  /** The library called app.close() itself. */
+  private closingItself = false;
+  /** Nest's own signal handler closes this application at once: why, for the shutdown log. */
+  private closesAtOnce?: string;
   private readonly servers: TransportServers;
+  private readonly ownership = new SignalOwnership((signal, again) =>
+    again ? this.endDelay?.() : this.begin(signal),
+  );
 
   constructor(
     @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly modules: ModulesContainer,
+    private readonly internals: NestInternals,
+    // Not used: depending on it makes Nest run this onModuleDestroy before the watcher's (hooks
+    // run dependents first), so that watchers see readiness fail before their streams complete.
+    _watcher: ProbeWatcher,
   ) {
-    this.servers = new TransportServers(modules);
+    this.servers = new TransportServers(internals);
+  }
+
+  /** The application hands its shutdown over: the library closes it (`app.close()`). */
+  handle(app: INestApplicationContext): void {
+    this.app = app;
   }
 
   onApplicationBootstrap(): void {
-    this.holdCloseForTheDelay();
+    this.holdAdapterClose();
+    if (!this.servers.known) this.logger.warn(messages.noServerRegistry(SERVER_REGISTRY_RELEASE));
     const { shutdown } = this.options;
-    if (!shutdown) return;
-    // NestJS 11 closes without ever calling beforeClose(): its own signal handler would run the
-    // hooks at once, before the delay. Say so, since that cannot work.
-    const nest11 =
-      typeof (NestApplication.prototype as unknown as { prepareClose?: unknown }).prepareClose !==
-      'function';
-    const nestListens = shutdown.signals.some((signal) => process.listenerCount(signal) > 0);
-    // Nest 11's own handler closes at once on these signals: the shutdown log must not promise a delay.
-    this.closesAtOnce = nest11 && nestListens;
-    if (this.closesAtOnce) this.logger.warn(messages.nest11ShutdownHooks);
-    for (const signal of shutdown.signals) {
-      const listener: Listener = (received) => this.onSignal(received);
-      this.listeners.set(signal, listener);
-      process.on(signal, listener);
-    }
+    if (!shutdown || shutdown.signals.length === 0) return;
+    this.ownership.subscribe(shutdown.signals);
+    // Once main.ts has gone on from creating the application: a standalone context has
+    // bootstrapped before NestFactory.createApplicationContext() returns it.
+    setImmediate(() => this.checkWhoCloses(shutdown.signals));
+  }
+
+  /** Nest is closing the application: readiness fails from its first hook on. */
+  onModuleDestroy(): void {
+    this.nestIsClosing = true;
+    this.state.shuttingDown = true;
   }
 
   onApplicationShutdown(): void {
-    this.closed = true;
+    this.nestIsClosing = true;
     this.servers.dispose();
-    // After a signal, Nest re-raises it once closed: stay subscribed to turn it into exit(0).
-    if (!this.signalled) this.unsubscribe();
+    // After a signal, this application's listener stays until the process exits: it turns
+    // Nest's re-raised signal into exit(0) once the last application has closed.
+    if (!this.began) this.ownership.unsubscribe();
+    else if (!this.closingItself) this.ownership.closed('nest');
   }
 
   /** Starts the graceful shutdown; a second request cuts the remaining delay short. */
   begin(signal?: NodeJS.Signals): void {
-    if (this.signalled) {
+    if (this.began) {
       this.endDelay?.();
       return;
     }
-    this.signalled = true;
+    this.began = true;
     this.state.shuttingDown = true;
     const shutdown = this.options.shutdown || { delayMs: 0, gracePeriodMs: 0 };
     this.logger.log(
-      this.closesAtOnce && signal !== undefined
-        ? messages.shutdownAtOnce(signal)
+      this.closesAtOnce !== undefined && signal !== undefined
+        ? messages.shutdownAtOnce(signal, this.closesAtOnce)
         : messages.shutdownBegins(signal, shutdown.delayMs),
     );
     this.delay = new Promise<void>((resolve) => {
@@ -104,101 +125,86 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       };
     });
     if (shutdown.gracePeriodMs > 0) this.startWatchdog(shutdown.gracePeriodMs);
-    // Nest's own signal handler (enableShutdownHooks) starts closing within this tick; when it
-    // has not, the application did not enable it, and this coordinator closes the app itself.
-    setImmediate(() => {
-      if (!this.nestIsClosing) void this.closeWithoutNestHooks(signal);
-    });
+    void this.close(signal);
   }
 
-  private onSignal(signal: NodeJS.Signals): void {
-    if (this.closed) process.exit(0);
-    this.begin(signal);
+  /**
+   * After the delay and the drain: Nest's own close, by the library for an application handed
+   * over, unless Nest's signal handler is already running it.
+   */
+  private async close(signal?: NodeJS.Signals): Promise<void> {
+    try {
+      await this.hold();
+      if (this.nestIsClosing) return;
+      if (this.app === undefined) {
+        this.logger.error(messages.shutdownNotClosed(signal ?? 'beginShutdown()'));
+        process.exitCode = 1;
+      } else {
+        this.closingItself = true;
+        await closeApplication(this.app, signal);
+      }
+    } catch (error) {
+      this.logger.error(messages.shutdownFailed, (error as Error)?.stack);
+      process.exitCode = 1;
+    }
+    this.ownership.closed('done');
+  }
+
+  /** The delay, the drain, and no more messages: what comes before any hook, once. */
+  private hold(): Promise<void> {
+    this.holding ??= (async () => {
+      // Nest's signal handler may get here before this coordinator's own listener has begun.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.delay) {
+        await this.delay;
+        const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+        const drainedIn = await drainHttpServer(server);
+        if (drainedIn !== undefined) this.logger.log(messages.drained(drainedIn));
+      }
+      await this.servers.close();
+    })();
+    return this.holding;
   }
 
   /**
    * Makes Nest's close wait for the delay before the adapter stops serving (or the microservices
-   * taking messages) and hooks run.
+   * taking messages) and hooks run, through the HTTP adapter's `beforeClose()`, which Nest 12
+   * awaits first; for this application only, until it has closed.
    */
-  private holdCloseForTheDelay(): void {
+  private holdAdapterClose(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (!adapter) {
-      holdContextClose(this.modules, async () => {
-        await this.closing();
-        await this.servers.close();
-      });
-      return;
-    }
-    const original = adapter.beforeClose?.bind(adapter);
-    adapter.beforeClose = async () => {
-      await this.closing();
-      if (this.delay) await this.drain();
-      // The microservices of a hybrid app stop taking messages too, before any hook runs.
-      await this.servers.close();
-      await original?.();
-    };
+    if (!adapter) return;
+    this.internals.replace(adapter, 'beforeClose', (original) => async () => {
+      this.nestIsClosing = true;
+      this.state.shuttingDown = true;
+      await this.hold();
+      await original?.call(adapter);
+    });
   }
 
   /**
-   * Nest has begun closing (its adapter or a transport server is being closed), for any reason:
-   * readiness fails from now on, and after a signal the delay runs out first.
+   * Says at start-up when Nest's own handler will close the application at once, before the
+   * delay (only the HTTP adapter's hook can hold it, on NestJS 12), or when nothing will close it
+   * on its signals. An HTTP app that only calls `init()` (an e2e test, supertest) is not told: it
+   * serves no one and gets no signal.
    */
-  private async closing(): Promise<void> {
-    this.nestIsClosing = true;
-    this.state.shuttingDown = true;
-    // Nest's signal handler may get here before this coordinator's own handler has begun.
-    await new Promise((resolve) => setImmediate(resolve));
-    await this.delay;
-  }
-
-  /**
-   * Lets keep-alive clients go (responses from now on close their connection), then stops
-   * accepting connections and waits for in-flight requests, closing connections as they fall
-   * idle: keep-alive clients would otherwise hold the server open for ever.
-   */
-  private async drain(): Promise<void> {
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (!server?.listening) return;
-    const started = Date.now();
-    server.prependListener('request', (_request, response: ServerResponse) => {
-      if (!response.headersSent) response.setHeader('Connection', 'close');
-    });
-    // A request may be on its way on a socket that looks idle, and server.close() closes idle
-    // sockets at once (Node 19+): it is called only after a grace period, during which every
-    // response tells its client to let go of the connection.
-    await new Promise((resolve) => setTimeout(resolve, IDLE_GRACE_MS));
-    await new Promise<void>((resolve) => {
-      const sweep = setInterval(() => server.closeIdleConnections(), 25);
-      server.close(() => {
-        clearInterval(sweep);
-        resolve();
-      });
-    });
-    this.logger.log(messages.drained(Date.now() - started));
-  }
-
-  /** The sequence of `app.close()`, for applications that did not call enableShutdownHooks(). */
-  private async closeWithoutNestHooks(signal?: NodeJS.Signals): Promise<void> {
-    try {
-      const adapter = this.adapterHost.httpAdapter;
-      // The delay, the drain, and no more messages: what Nest's own close would do first.
-      if (adapter?.beforeClose) await adapter.beforeClose();
-      else {
-        await this.delay;
-        await this.servers.close();
-      }
-      // The order Nest uses: modules by distance, descending, reversed.
-      const modules = [...this.modules.values()]
-        .toSorted((a, b) => b.distance - a.distance)
-        .toReversed();
-      for (const module of modules) await callModuleDestroyHook(module);
-      for (const module of modules) await callBeforeAppShutdownHook(module, signal);
-      await adapter?.close();
-      for (const module of modules) await callAppShutdownHook(module, signal);
-      process.exit(0);
-    } catch (error) {
-      this.logger.error(messages.shutdownFailed, (error as Error)?.stack);
-      process.exit(1);
+  private checkWhoCloses(signals: readonly NodeJS.Signals[]): void {
+    const nestListens = signals.some((signal) => this.ownership.othersListen(signal));
+    const http = Boolean(this.adapterHost.httpAdapter);
+    const why = !closeAwaitsAdapter()
+      ? 'on NestJS 11'
+      : http
+        ? undefined
+        : 'of an application without an HTTP server (a microservice, a standalone context)';
+    if (nestListens && why !== undefined) {
+      this.closesAtOnce = why;
+      this.logger.warn(messages.shutdownHooksAtOnce(why));
+    } else if (
+      !nestListens &&
+      this.app === undefined &&
+      (!http || this.state.listener !== 'none')
+    ) {
+      this.logger.warn(messages.shutdownNotHandled(signals));
     }
   }
 
@@ -209,10 +215,5 @@ export class ShutdownCoordinator implements OnApplicationBootstrap, OnApplicatio
       this.logger.error(messages.shutdownTooSlow(gracePeriodMs));
       process.exit(1);
     }, gracePeriodMs - margin).unref();
-  }
-
-  private unsubscribe(): void {
-    for (const [signal, listener] of this.listeners) process.removeListener(signal, listener);
-    this.listeners.clear();
   }
 }

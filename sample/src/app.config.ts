@@ -14,7 +14,10 @@ export interface AppConfig {
   faults: Faults;
   /** How long to keep serving after SIGTERM; unset: the library's default (5 s in Kubernetes). */
   shutdownDelayMs?: number;
-  /** Whether main.ts calls app.enableShutdownHooks(); the library drains either way. */
+  /**
+   * Whether main.ts calls app.enableShutdownHooks() too: Nest's signal handler then closes the
+   * app on a signal, held by the library for the delay; beginShutdown() still closes it.
+   */
   shutdownHooks: boolean;
   /** The probe server's port: the kubelet's, not the Service's (`0`: any free port). */
   probePort: number;
@@ -38,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS
       ? integer(env, 'SHUTDOWN_DELAY_MS', 0, 120_000)
       : undefined,
-    shutdownHooks: env.SHUTDOWN_HOOKS !== 'false',
+    shutdownHooks: env.SHUTDOWN_HOOKS === 'true',
     probePort: integer(env, 'PROBE_PORT', 9000, 65_535),
     maxStallMs: integer(env, 'MAX_STALL_MS', 10_000, 600_000),
     grpcPort: env.GRPC_PORT ? integer(env, 'GRPC_PORT', 0, 65_535) : undefined,

@@ -10,9 +10,11 @@ import { AppModule } from './app.module.js';
 
 const app = await NestFactory.create<NestExpressApplication>(AppModule);
 const config = app.get<AppConfig>(APP_CONFIG);
-// nestjs-probes handles SIGTERM and SIGINT either way (readiness fails, the server keeps serving
-// for the delay, drains, then the app closes); with Nest's hooks enabled, Nest drives the close.
-// SHUTDOWN_HOOKS=false shows the other way.
+// The shutdown, handed over to nestjs-probes: on SIGTERM or SIGINT (or POST /admin/shutdown)
+// readiness fails, the app keeps serving for the delay, drains, then app.close() runs every hook
+// and the process exits 0. SHUTDOWN_HOOKS=true lets Nest's own handler close it on a signal
+// instead: an HTTP app on NestJS 12, whose close the library holds for the delay all the same.
+app.get(HealthService).handleShutdown(app);
 if (config.shutdownHooks) app.enableShutdownHooks();
 
 // GRPC_PORT: a hybrid application, whose gRPC server serves the orders and grpc.health.v1.Health

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { nestUnderTest } from './nest-release.js';
 
 /**
  * The built sample in a child process of its own, as a user (or a pod) runs it.
@@ -49,7 +50,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
   ]) {
     delete childEnv[name];
   }
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...nestUnderTest(), MAIN], {
     env: { ...childEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

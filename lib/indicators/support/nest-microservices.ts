@@ -1,4 +1,5 @@
 import type { InjectionToken } from '@nestjs/common';
+import { rpcServerRegistry, SERVER_REGISTRY_RELEASE } from '../../lifecycle/nest.internals.js';
 import { ModulesContainer } from '@nestjs/core';
 import { messages } from '../../core/health.messages.js';
 import type { HandleLookup } from './handle.registration.js';
@@ -72,13 +73,13 @@ export function serverRegistryLookup(label: string): HandleLookup {
     // Always there: @nestjs/core provides it to every module.
     missing: () => `${label} found no ModulesContainer of @nestjs/core.`,
     settings: (modules) => {
-      const registry = (modules as Partial<ModulesContainer>).getRpcTargetRegistry;
-      if (typeof registry !== 'function') {
+      const servers = rpcServerRegistry(modules as ModulesContainer);
+      if (servers === undefined) {
         throw new Error(
-          `${label} needs the registry of transport servers of @nestjs/core 11.1.6 or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
+          `${label} needs the registry of transport servers of @nestjs/core ${SERVER_REGISTRY_RELEASE} or later (ModulesContainer.getRpcTargetRegistry()). Upgrade @nestjs/core.`,
         );
       }
-      return { servers: registry.call(modules) };
+      return { servers };
     },
   };
 }

@@ -7,7 +7,6 @@ import {
   type Type,
 } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { ModulesContainer } from '@nestjs/core';
 import { concat, distinctUntilChanged, EMPTY, map, NEVER, Observable, of, Subject } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../../core/health.constants.js';
 import {
@@ -22,6 +21,7 @@ import {
 import { messages } from '../../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
 import { HealthService } from '../../health.service.js';
+import { NestInternals } from '../../lifecycle/nest.internals.js';
 import { holdGrpcShutdowns } from './grpc.server-hold.js';
 import { releaseRequest } from './grpc.request-release.js';
 import { all, andThen, attempt, type MaybePromise } from '../../core/maybe-promise.js';
@@ -63,13 +63,17 @@ export function createHealthGrpcController(): Type<unknown> {
       private readonly health: HealthService,
       @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
       @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
-      private readonly modules: ModulesContainer,
+      private readonly internals: NestInternals,
     ) {}
 
     /** Ends the Watch streams before any gRPC server of the app shuts down. */
-    onModuleInit(): void {
-      if (this.options.grpc)
-        this.servers = holdGrpcShutdowns(this.modules, () => this.endWatches());
+    async onModuleInit(): Promise<void> {
+      if (!this.options.grpc) return;
+      // Installed: the grpc option could not be on otherwise (defineGrpcHandlers).
+      const { Transport } = (await import('@nestjs/microservices')) as {
+        Transport: { GRPC: unknown };
+      };
+      this.servers = holdGrpcShutdowns(this.internals, Transport.GRPC, () => this.endWatches());
     }
 
     /** Watch streams open now. */

@@ -1,7 +1,4 @@
-import type { ModulesContainer } from '@nestjs/core';
-
-/** `Transport.GRPC` of `@nestjs/microservices`, as its servers' `transportId` says it. */
-const GRPC_TRANSPORT = 4;
+import type { NestInternals } from '../../lifecycle/nest.internals.js';
 
 /** The grpc-js server a Nest gRPC transport server runs, as far as shutting it down goes. */
 interface GrpcJsServer {
@@ -11,18 +8,14 @@ interface GrpcJsServer {
 
 /** A Nest gRPC transport server (`ServerGrpc`), as far as its grpc-js server goes. */
 interface GrpcTransportServer {
-  transportId: number;
+  transportId: unknown;
   createClient(): Promise<GrpcJsServer>;
   close(): Promise<unknown>;
 }
 
-interface Subscribable {
-  subscribe(next: (value: unknown) => void): { unsubscribe(): void };
-}
-
-function isGrpcServer(value: unknown): value is GrpcTransportServer {
+function isGrpcServer(value: unknown, grpcTransport: unknown): value is GrpcTransportServer {
   const server = value as Partial<GrpcTransportServer> | null;
-  return server?.transportId === GRPC_TRANSPORT && typeof server.createClient === 'function';
+  return server?.transportId === grpcTransport && typeof server?.createClient === 'function';
 }
 
 /**
@@ -30,32 +23,40 @@ function isGrpcServer(value: unknown): value is GrpcTransportServer {
  * application shuts down, whoever closes it and when: Nest's `app.close()` of a gRPC-only app
  * closes the transport before any hook, cutting the streams still open, and a graceful close
  * (`gracefulShutdown: true`, grpc-js' `tryShutdown`) would wait for them for ever. Servers come
- * from Nest's registry of transport servers (`@nestjs/core` 11.1.6 and later; none before, where
- * the hooks alone end the streams).
+ * from Nest's registry of transport servers (none before `@nestjs/core` 11.1.6, where the hooks
+ * alone end the streams, as start-up says); what is replaced on them is put back when the
+ * application closes. `grpcTransport`: `Transport.GRPC` of `@nestjs/microservices`.
  */
 export function holdGrpcShutdowns(
-  modules: ModulesContainer,
+  internals: NestInternals,
+  grpcTransport: unknown,
   before: () => Promise<void>,
 ): { unsubscribe(): void } | undefined {
-  const registry = (modules as { getRpcTargetRegistry?: () => Subscribable }).getRpcTargetRegistry;
-  return registry?.call(modules).subscribe((server) => {
-    if (!isGrpcServer(server)) return;
-    const create = server.createClient.bind(server);
-    server.createClient = async () => hold(await create(), before);
+  return internals.servers?.subscribe((server) => {
+    if (!isGrpcServer(server, grpcTransport)) return;
+    internals.replace(server, 'createClient', (create) => async () => {
+      const grpc = await create.call(server);
+      hold(internals, grpc, before);
+      return grpc;
+    });
     // A server already listening when this runs has its grpc-js server unheld: its close is.
-    const close = server.close.bind(server);
-    server.close = async () => {
+    internals.replace(server, 'close', (close) => async () => {
       await before();
-      return close();
-    };
+      return close.call(server);
+    });
   });
 }
 
-function hold(grpc: GrpcJsServer, before: () => Promise<void>): GrpcJsServer {
-  const tryShutdown = grpc.tryShutdown.bind(grpc);
-  const forceShutdown = grpc.forceShutdown.bind(grpc);
-  grpc.tryShutdown = (callback) => void before().then(() => tryShutdown(callback));
+function hold(internals: NestInternals, grpc: GrpcJsServer, before: () => Promise<void>): void {
+  internals.replace(
+    grpc,
+    'tryShutdown',
+    (tryShutdown) => (callback) => void before().then(() => tryShutdown.call(grpc, callback)),
+  );
   // Nest does not wait for a forced shutdown: the port is let go once the streams have ended.
-  grpc.forceShutdown = () => void before().then(forceShutdown);
-  return grpc;
+  internals.replace(
+    grpc,
+    'forceShutdown',
+    (forceShutdown) => () => void before().then(() => forceShutdown.call(grpc)),
+  );
 }
