@@ -142,7 +142,7 @@ describe('sample/k8s/grpc-probes.yaml', () => {
 
   it('names services the health service answers, each for its own probe', () => {
     for (const [name, probe] of Object.entries(probes)) {
-      expect(probeOfService(probe.grpc.service ?? '', PROBES)?.name).toBe(name);
+      expect(probeOfService({ service: probe.grpc.service ?? '' }, PROBES)?.name).toBe(name);
     }
   });
 
