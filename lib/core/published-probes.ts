@@ -15,7 +15,7 @@ import type { CheckReport } from '../interfaces/health-check.interface.js';
 /** @internal What a transport that only serves published results knows of a probe. */
 export type PublishedProbe = Pick<
   ProbeDefinition,
-  'name' | 'access' | 'answersPerCheck' | 'runsChecks' | 'diagnostics' | 'gates'
+  'name' | 'access' | 'answersPerCheck' | 'runsChecks' | 'diagnostics' | 'gates' | 'aliases'
 >;
 
 /** @internal Which checks each probe selects, and how old a background result may get. */

@@ -9,6 +9,14 @@ import type { ProbeDefinition } from './probe.definitions.js';
 import type { ReportIdentity } from './probe-result.js';
 import type { RedactionRule } from './redactor.js';
 
+/** @internal The probe server's options, with their defaults. */
+export interface ResolvedProbeServer extends Required<Omit<ProbeServerOptions, 'grpcPort'>> {
+  /** Its gRPC port; `undefined` when it serves no gRPC. */
+  grpcPort?: number;
+  /** The bounds of its gRPC port: Watch streams at once (`grpc.maxWatchStreams`). */
+  grpc: { maxWatchStreams: number };
+}
+
 /** @internal Module options after validation, with every default applied. */
 export interface ResolvedHealthOptions {
   path: string;
@@ -31,6 +39,6 @@ export interface ResolvedHealthOptions {
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
-  probeServer: false | Required<ProbeServerOptions>;
+  probeServer: false | ResolvedProbeServer;
   grpc: false | Required<GrpcHealthOptions>;
 }

@@ -125,6 +125,13 @@ export interface ProbeServerOptions {
    * soon as it does; readiness fails meanwhile too. Default 10000.
    */
   maxStallMs?: number;
+  /**
+   * Serves the standard gRPC health service (`grpc.health.v1.Health`: Check, Watch, List) on this
+   * port too, from the same worker: for `grpc:` probes of the kubelet, the blackbox exporter and
+   * `grpc-health-probe`, answered whatever the main event loop is doing. Needs `@grpc/grpc-js`;
+   * not Nest's gRPC transport. Default: none.
+   */
+  grpcPort?: number;
 }
 
 /** Options of the metrics route. */

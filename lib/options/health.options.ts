@@ -7,6 +7,7 @@ import { DEFAULT_MODULE_OPTIONS } from '../core/health.constants.js';
 import { messages } from '../core/health.messages.js';
 import { DEFAULT_INTERNAL_NETWORKS } from '../core/network.policy.js';
 import { check, isObject, shape } from '../core/option.rules.js';
+import { isInstalled } from '../core/peers.js';
 import { groupDefinition, PROBES, type ProbeDefinition } from '../core/probe.definitions.js';
 import type { ResolvedHealthOptions } from '../core/resolved-options.js';
 import { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
@@ -56,22 +57,27 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     logger: given.logger,
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
-    probeServer: resolveProbeServer(given.probeServer),
+    probeServer: resolveProbeServer(given),
     grpc: resolveGrpc(given),
   };
 }
 
-/** The gRPC health service, whose aliases no group may take while it is on. */
+/** The gRPC health service on the app's gRPC servers. */
 function resolveGrpc(given: HealthModuleOptions): ResolvedHealthOptions['grpc'] {
   if (!given.grpc) return false;
-  for (const name of Object.keys(given.groups ?? {})) {
-    const probe = PROBES.find((definition) => definition.aliases.includes(name));
-    if (probe !== undefined) throw new Error(messages.grpcAliasTaken(name, probe.name));
-  }
+  checkGroupNames(given, 'grpc');
   const settings = given.grpc === true ? {} : given.grpc;
   return {
     maxWatchStreams: settings.maxWatchStreams ?? DEFAULT_MODULE_OPTIONS.grpc.maxWatchStreams,
   };
+}
+
+/** While gRPC health is served, no group may take a name its service gives a probe. */
+function checkGroupNames(given: HealthModuleOptions, option: string): void {
+  for (const name of Object.keys(given.groups ?? {})) {
+    const probe = PROBES.find((definition) => definition.aliases.includes(name));
+    if (probe !== undefined) throw new Error(messages.grpcAliasTaken(name, probe.name, option));
+  }
 }
 
 /** The probes' table: the four probes with the access the options give them, then the groups. */
@@ -87,9 +93,8 @@ function resolveProbes(given: HealthModuleOptions): readonly ProbeDefinition[] {
 }
 
 /** The probe server with its defaults; `port` is required. */
-function resolveProbeServer(
-  given: HealthModuleOptions['probeServer'],
-): ResolvedHealthOptions['probeServer'] {
+function resolveProbeServer(options: HealthModuleOptions): ResolvedHealthOptions['probeServer'] {
+  const given = options.probeServer;
   if (given === undefined || given === false) return false;
   if (given.port === undefined) {
     const problem = { kind: 'invalid' as const, at: 'probeServer.port', value: undefined };
@@ -97,7 +102,24 @@ function resolveProbeServer(
       messages.moduleOptionProblem({ ...problem, valid: 'a port number, such as 9000' }),
     );
   }
-  return { ...DEFAULT_MODULE_OPTIONS.probeServer, ...definedOnly(given), port: given.port };
+  const { grpcPort } = given;
+  if (grpcPort !== undefined) {
+    if (grpcPort !== 0 && grpcPort === given.port) {
+      const valid = `a port other than probeServer.port (${given.port}), such as ${given.port + 1}`;
+      const problem = { kind: 'invalid' as const, at: 'probeServer.grpcPort', value: grpcPort };
+      throw new Error(messages.moduleOptionProblem({ ...problem, valid }));
+    }
+    if (!isInstalled('@grpc/grpc-js')) throw new Error(messages.probeServerGrpcMissing);
+    checkGroupNames(options, 'probeServer.grpcPort');
+  }
+  const settings = typeof options.grpc === 'object' ? options.grpc : {};
+  const maxWatchStreams = settings.maxWatchStreams ?? DEFAULT_MODULE_OPTIONS.grpc.maxWatchStreams;
+  return {
+    ...DEFAULT_MODULE_OPTIONS.probeServer,
+    ...definedOnly(given),
+    port: given.port,
+    grpc: { maxWatchStreams },
+  };
 }
 
 /**

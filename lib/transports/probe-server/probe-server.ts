@@ -49,6 +49,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   private shutdownPosted = false;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
   port?: number;
+  /** Its gRPC port (`grpcPort`), likewise; `undefined` without one. */
+  grpcPort?: number;
 
   constructor(
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
@@ -73,7 +75,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     this.beating = setInterval(beat, BEAT_MS);
     this.beating.unref();
     this.host = new WorkerHost(this.options.probeServer, this.logger, {
-      config: (port) => this.config(port),
+      config: (port, grpcPort) => this.config(port, grpcPort),
       restarted: () => this.restarted(),
       metrics: (id) => void this.answerMetrics(id),
     });
@@ -84,7 +86,9 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       await this.host.stop();
       throw error;
     }
-    this.logger.log(messages.probeServerListening(this.options.probeServer.host, this.port));
+    this.grpcPort = this.host.grpcPort;
+    const { host } = this.options.probeServer;
+    this.logger.log(messages.probeServerListening(host, this.port, this.grpcPort));
     if (this.options.guard !== InternalNetworkGuard) {
       this.logger.warn(messages.probeServerGuard(this.options.guard.name));
     }
@@ -183,7 +187,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Everything a (new) worker starts with. */
-  private config(port: number): ProbeServerConfig {
+  private config(port: number, grpcPort?: number): ProbeServerConfig {
     const server = this.options.probeServer as Exclude<ResolvedHealthOptions['probeServer'], false>;
     return {
       port,
@@ -192,13 +196,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       maxStallMs: server.maxStallMs,
       identity: this.options.identity,
       probes: this.registry.probes.map(
-        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates }) => ({
+        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates, aliases }) => ({
           name,
           access,
           answersPerCheck,
           runsChecks,
           diagnostics,
           gates,
+          aliases,
         }),
       ),
       internalNetworks: this.options.internalNetworks,
@@ -206,6 +211,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       deniedStatus: this.options.deniedStatus,
       metrics: this.metrics.enabled,
       beats: this.beats!.buffer as SharedArrayBuffer,
+      grpc: grpcPort === undefined ? undefined : { port: grpcPort, ...server.grpc },
     };
   }
 
