@@ -43,6 +43,7 @@ const path = config.healthPath.replace(/^\/+|\/+$/g, '');
 const health = [base, path].filter(Boolean).join('/');
 const probeBase = `http://localhost:${app.get(HealthService).probeServerPort}`;
 const probes = [probeBase, path].filter(Boolean).join('/');
+const probeGrpcPort = app.get(HealthService).probeServerGrpcPort;
 
 console.log(
   [
@@ -68,6 +69,12 @@ console.log(
       : [
           'gRPC (orders.OrdersService, grpc.health.v1.Health):',
           `  grpc://localhost:${config.grpcPort}`,
+        ]),
+    ...(probeGrpcPort === undefined
+      ? []
+      : [
+          'Probe server, gRPC (grpc.health.v1.Health: what the kubelet’s grpc probes ask):',
+          `  localhost:${probeGrpcPort}`,
         ]),
   ].join('\n'),
 );
