@@ -1,9 +1,10 @@
 /**
- * `node dist-bench/grpc.js`: `grpc.health.v1.Health/Check` of nestjs-probes (a Nest gRPC
- * microservice, readiness over 3 indicators cached for 1 s) side by side with a bare grpc-js
- * health service answering a constant status (grpc-health-check's HealthImplementation). Each
- * server in its own process; the load from this one: CONCURRENCY calls in flight on one channel,
- * for DURATION_S after a warm-up, in alternating order across repeats. Prints one JSON line.
+ * `node dist-bench/grpc.js`: `grpc.health.v1.Health/Check` of nestjs-probes (readiness over 3
+ * indicators cached for 1 s) on a Nest gRPC microservice's own port and on the probe server's
+ * gRPC port (an HTTP app, its worker serving gRPC), side by side with a bare grpc-js health
+ * service answering a constant status (grpc-health-check's HealthImplementation). Each server in
+ * its own process; the load from this one: CONCURRENCY calls in flight on one channel, for
+ * DURATION_S after a warm-up, in alternating order across repeats. Prints one JSON line.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -26,7 +27,7 @@ const REPEATS = 3;
 const DURATION_S = 4;
 const WARMUP_S = 1;
 const CONCURRENCY = 10;
-const SERVERS = ['nest', 'bare'] as const;
+const SERVERS = ['nest', 'probeServer', 'bare'] as const;
 type ServerId = (typeof SERVERS)[number];
 
 async function freePort(): Promise<number> {
@@ -60,6 +61,16 @@ async function serve(id: ServerId, address: string): Promise<void> {
         error ? reject(error) : resolve(port),
       ),
     );
+  } else if (id === 'probeServer') {
+    const grpcPort = Number(address.split(':')[1]);
+    const probeServer = { port: 0, grpcPort, host: '127.0.0.1' };
+    @Module({
+      imports: [HealthModule.forRoot({ probeServer, logger: false, shutdown: false })],
+      providers: indicators(),
+    })
+    class ProbeServerModule {}
+    const app = await NestFactory.create(ProbeServerModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
   } else {
     @Module({
       imports: [HealthModule.forRoot({ grpc: true, logger: false, shutdown: false })],
@@ -169,13 +180,19 @@ async function main(): Promise<void> {
       ];
     }),
   ) as Record<ServerId, Measure>;
-  const ratio =
-    Math.round((summary.nest.requestsPerSecond / summary.bare.requestsPerSecond) * 100) / 100;
+  // The median of the ratios within each repeat: the servers of a repeat ran back to back.
+  const toBare = (id: ServerId) =>
+    Math.round(
+      median(
+        runs.get(id)!.map((m, i) => m.requestsPerSecond / runs.get('bare')![i].requestsPerSecond),
+      ) * 100,
+    ) / 100;
   console.log(
     JSON.stringify({
       settings: { repeats: REPEATS, durationSeconds: DURATION_S, concurrency: CONCURRENCY },
       ...summary,
-      nestToBare: ratio,
+      nestToBare: toBare('nest'),
+      probeServerToBare: toBare('probeServer'),
     }),
   );
 }
