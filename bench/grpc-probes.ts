@@ -79,8 +79,11 @@ async function saturation() {
     await load;
     const latencies = async (id: keyof typeof ports) => {
       const answers = await Promise.all(sent[id]);
-      const ms = answers.map(({ status, ms }) => (status === 'SERVING' ? ms : DEADLINE_MS));
-      return { ...percentiles(ms), withinTimeout: ms.filter((value) => value <= 1000).length };
+      const taken = answers.map(({ status, ms }) => (status === 'SERVING' ? ms : DEADLINE_MS));
+      return {
+        ...percentiles(taken),
+        withinTimeout: taken.filter((value) => value <= 1000).length,
+      };
     };
     process.stderr.write('.');
     return { probeServer: await latencies('probeServer'), appPort: await latencies('appPort') };

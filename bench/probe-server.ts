@@ -85,8 +85,11 @@ async function saturation() {
       await load;
       const latencies = async (path: string) => {
         const answers = await Promise.all(sent[path]);
-        const ms = answers.map(({ status, ms }) => (status === 200 ? ms : 10_000));
-        return { ...percentiles(ms), withinTimeout: ms.filter((value) => value <= 1000).length };
+        const taken = answers.map(({ status, ms }) => (status === 200 ? ms : 10_000));
+        return {
+          ...percentiles(taken),
+          withinTimeout: taken.filter((value) => value <= 1000).length,
+        };
       };
       results[target.id] = { live: await latencies('live'), ready: await latencies('ready') };
       process.stderr.write('.');

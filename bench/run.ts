@@ -274,6 +274,8 @@ const rows = (run: typeof cached) =>
     const m = run.servers[id];
     return `| ${label} | ${m.requestsPerSecond} | ${m.p50Ms} | ${m.p99Ms} | ${Math.round((m.requestsPerSecond / run.servers.bare.requestsPerSecond) * 100) / 100} |`;
   }).join('\n');
+/** A row's cells of latencies, and how many answered within the kubelet's timeout. */
+const cells = (l: Latencies) => `${l.p50} | ${l.p99} | ${l.max} | ${l.withinTimeout} of ${l.count}`;
 const ms = (value: unknown) => `${Math.round((value as number) * 10) / 10} ms`;
 const markdown = `# Benchmark results
 
@@ -338,8 +340,6 @@ ${(['appPort', 'probeServer', 'terminus', 'lightship'] as const)
       terminus: '@nestjs/terminus',
       lightship: "lightship (its own port, the app's event loop)",
     }[id];
-    const cells = (l: Latencies) =>
-      `${l.p50} | ${l.p99} | ${l.max} | ${l.withinTimeout} of ${l.count}`;
     return `| ${label} | ${cells(live)} | ${cells(ready)} |`;
   })
   .join('\n')}
