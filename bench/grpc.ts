@@ -84,13 +84,32 @@ async function serve(id: ServerId, address: string): Promise<void> {
     });
     await app.listen();
   }
+  // The CPU time the server's process has used (its threads, a worker included), when asked.
+  process.stdin.on('data', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(`CPU ${user + system}`);
+  });
   console.log('LISTENING');
+}
+
+/** The CPU time (µs) a server's process has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const read = (chunk: Buffer) => {
+      const match = /CPU (\d+)/.exec(chunk.toString());
+      if (!match) return;
+      child.stdout!.off('data', read);
+      resolve(Number(match[1]));
+    };
+    child.stdout!.on('data', read);
+    child.stdin!.write('cpu\n');
+  });
 }
 
 function startServer(id: ServerId, address: string): Promise<ChildProcess> {
   const program = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, [program, 'serve', id, address], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -109,10 +128,12 @@ interface Measure {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** The server process's CPU time per call (µs): what a call costs it, whatever the machine does. */
+  serverCpuUsPerCall: number;
 }
 
 /** CONCURRENCY loops of Check, each starting its next call when the previous one ends. */
-async function load(check: CheckFn, seconds: number): Promise<Measure> {
+async function load(check: CheckFn, seconds: number): Promise<Omit<Measure, 'serverCpuUsPerCall'>> {
   const latencies: number[] = [];
   let errors = 0;
   const until = performance.now() + seconds * 1000;
@@ -157,7 +178,11 @@ async function main(): Promise<void> {
       const check = (client.Check as CheckFn).bind(client);
       try {
         await load(check, WARMUP_S);
-        runs.get(id)!.push(await load(check, DURATION_S));
+        const cpuBefore = await cpuOf(child);
+        const measure = await load(check, DURATION_S);
+        const cpu = (await cpuOf(child)) - cpuBefore;
+        const calls = measure.requestsPerSecond * DURATION_S;
+        runs.get(id)!.push({ ...measure, serverCpuUsPerCall: Math.round((cpu / calls) * 10) / 10 });
         process.stderr.write('.');
       } finally {
         client.close();
@@ -176,6 +201,7 @@ async function main(): Promise<void> {
           p50Ms: median(measures.map((m) => m.p50Ms)),
           p99Ms: median(measures.map((m) => m.p99Ms)),
           errors: measures.reduce((sum, m) => sum + m.errors, 0),
+          serverCpuUsPerCall: median(measures.map((m) => m.serverCpuUsPerCall)),
         },
       ];
     }),

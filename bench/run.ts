@@ -129,7 +129,13 @@ async function throughput(indicatorMs: number) {
   };
 }
 
-type GrpcMeasure = { requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number };
+type GrpcMeasure = {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  serverCpuUsPerCall: number;
+};
 interface GrpcResult {
   settings: { repeats: number; durationSeconds: number; concurrency: number };
   nest: GrpcMeasure;
@@ -354,11 +360,11 @@ ${(['appPort', 'probeServer', 'terminus', 'lightship'] as const)
 
 Each server in its own process, ${grpcCheck.settings.concurrency} calls in flight on one channel for ${grpcCheck.settings.durationSeconds} s, median of ${grpcCheck.settings.repeats}.
 
-| server | calls/s | p50 | p99 | × bare |
-| --- | ---: | ---: | ---: | ---: |
-| bare grpc-js health service, constant status | ${grpcCheck.bare.requestsPerSecond} | ${ms(grpcCheck.bare.p50Ms)} | ${ms(grpcCheck.bare.p99Ms)} | 1 |
-| nestjs-probes on a Nest gRPC microservice's own port (ready, 3 cached) | ${grpcCheck.nest.requestsPerSecond} | ${ms(grpcCheck.nest.p50Ms)} | ${ms(grpcCheck.nest.p99Ms)} | ${grpcCheck.nestToBare} |
-| nestjs-probes on the probe server's gRPC port (ready, 3 cached) | ${grpcCheck.probeServer.requestsPerSecond} | ${ms(grpcCheck.probeServer.p50Ms)} | ${ms(grpcCheck.probeServer.p99Ms)} | ${grpcCheck.probeServerToBare} |
+| server | calls/s | p50 | p99 | server CPU per call | × bare |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| bare grpc-js health service, constant status | ${grpcCheck.bare.requestsPerSecond} | ${ms(grpcCheck.bare.p50Ms)} | ${ms(grpcCheck.bare.p99Ms)} | ${grpcCheck.bare.serverCpuUsPerCall} µs | 1 |
+| nestjs-probes on a Nest gRPC microservice's own port (ready, 3 cached) | ${grpcCheck.nest.requestsPerSecond} | ${ms(grpcCheck.nest.p50Ms)} | ${ms(grpcCheck.nest.p99Ms)} | ${grpcCheck.nest.serverCpuUsPerCall} µs | ${grpcCheck.nestToBare} |
+| nestjs-probes on the probe server's gRPC port (ready, 3 cached) | ${grpcCheck.probeServer.requestsPerSecond} | ${ms(grpcCheck.probeServer.p50Ms)} | ${ms(grpcCheck.probeServer.p99Ms)} | ${grpcCheck.probeServer.serverCpuUsPerCall} µs | ${grpcCheck.probeServerToBare} |
 
 ## 14-15. gRPC liveness, as the kubelet asks it
 

@@ -2,7 +2,6 @@ import { Inject, Injectable, type LoggerService, type OnModuleDestroy } from '@n
 import { distinctUntilChanged, map } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../../core/health.constants.js';
 import { messages } from '../../core/health.messages.js';
-import { andThen } from '../../core/maybe-promise.js';
 import { isInstalled } from '../../core/peers.js';
 import type { ProbeDefinition } from '../../core/probe.definitions.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
@@ -134,10 +133,13 @@ export class GrpcAppPort implements OnModuleDestroy {
   private source(): HealthSource<ProbeDefinition> {
     const health = this.health;
     return {
-      get probes() {
-        return health.probes;
+      // The table is the options': it does not change once the application is made.
+      probes: health.probes,
+      status: (probe) => {
+        const result = health.answer(probe);
+        if (result instanceof Promise) return result.then(({ status }) => servingStatus(status));
+        return servingStatus(result.status);
       },
-      status: (probe) => andThen(health.answer(probe), (result) => servingStatus(result.status)),
       watch: (probe, next, done) => {
         const subscription = health
           .watch(probe.name)

@@ -47,10 +47,20 @@ export function probeOfService<P extends ServedProbe>(
   request: { service: string; cut?: true },
   probes: readonly P[],
 ): P | undefined {
-  // `""` (what a kubelet sends when the probe names none) is the server's overall health:
-  // readiness, as are `readiness` and `liveness`'s liveness, Kubernetes' own names (the table's).
-  return request.cut ? undefined : probeNamed(request.service, probes);
+  if (request.cut) return undefined;
+  let named = SERVICES.get(probes) as Map<string, P> | undefined;
+  if (named === undefined) {
+    // `""` (what a kubelet sends when the probe names none) is the server's overall health:
+    // readiness, as are `readiness` and `liveness`'s liveness, Kubernetes' own names (the table's).
+    const names = [...probes.flatMap((probe) => probe.aliases), ...probes.map((p) => p.name)];
+    named = new Map(names.map((name) => [name, probeNamed(name, probes)!]));
+    SERVICES.set(probes, named);
+  }
+  return named.get(request.service);
 }
+
+/** Each table's services by name, made once: a probe is looked up on every call. */
+const SERVICES = new WeakMap<readonly ServedProbe[], Map<string, ServedProbe>>();
 
 /** @internal The services `List` reports: `""`, then every probe and group (aliases are not listed). */
 export function grpcServices(probes: readonly ServedProbe[]): string[] {

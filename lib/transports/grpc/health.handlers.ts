@@ -1,5 +1,5 @@
 import { messages } from '../../core/health.messages.js';
-import { all, attempt, type MaybePromise } from '../../core/maybe-promise.js';
+import { all, type MaybePromise } from '../../core/maybe-promise.js';
 import { releaseRequest } from './grpc.request-release.js';
 import {
   GrpcCode,
@@ -194,13 +194,17 @@ export class HealthHandlers<P extends ServedProbe> {
 
   /** A probe's serving status; a bug of ours answers NOT_SERVING, never an error. */
   private statusOf(probe: P): MaybePromise<ServingStatus> {
-    return attempt(
-      () => this.source.status(probe),
-      (cause) => {
-        this.failed(probe.name, cause);
-        return ServingStatus.NOT_SERVING;
-      },
-    );
+    const fallback = (cause: unknown) => {
+      this.failed(probe.name, cause);
+      return ServingStatus.NOT_SERVING;
+    };
+    let status: MaybePromise<ServingStatus>;
+    try {
+      status = this.source.status(probe);
+    } catch (cause) {
+      return fallback(cause);
+    }
+    return status instanceof Promise ? status.catch(fallback) : status;
   }
 
   private unknown(request: HealthRequest): string {

@@ -53,6 +53,11 @@ export function encodeRequest(request: { service?: string } = {}): Buffer {
  * a name past `MAX_SERVICE_BYTES` is kept cut, so a request never holds more than that.
  */
 export function decodeRequest(bytes: Buffer): HealthRequest {
+  // What every client sends: nothing (""), or the one field with a short name.
+  if (bytes.length === 0) return { service: '' };
+  if (bytes[0] === ((1 << 3) | LENGTH_DELIMITED) && bytes.length === 2 + bytes[1]) {
+    return { service: bytes.toString('utf8', 2) };
+  }
   let request: HealthRequest = { service: '' };
   readFields(bytes, (field, type, _value, start, end) => {
     if (field !== 1 || type !== LENGTH_DELIMITED) return;
