@@ -109,7 +109,7 @@ function resolveProbeServer(options: HealthModuleOptions): ResolvedHealthOptions
       const problem = { kind: 'invalid' as const, at: 'probeServer.grpcPort', value: grpcPort };
       throw new Error(messages.moduleOptionProblem({ ...problem, valid }));
     }
-    if (!isInstalled('@grpc/grpc-js')) throw new Error(messages.probeServerGrpcMissing);
+    checkGrpcJs();
     checkGroupNames(options, 'probeServer.grpcPort');
   }
   const settings = typeof options.grpc === 'object' ? options.grpc : {};
@@ -130,6 +130,11 @@ function probeServerRefresh(given: HealthModuleOptions): number | undefined {
   if (!given.probeServer) return undefined;
   const cacheTtlMs = given.cacheTtlMs ?? DEFAULT_MODULE_OPTIONS.cacheTtlMs;
   return Math.max(cacheTtlMs, DEFAULT_MODULE_OPTIONS.probeServerRefreshMs);
+}
+
+/** @internal The probe server's gRPC port runs grpc-js in its worker: start-up stops without it. */
+export function checkGrpcJs(installed: (pkg: string) => boolean = isInstalled): void {
+  if (!installed('@grpc/grpc-js')) throw new Error(messages.probeServerGrpcMissing);
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
