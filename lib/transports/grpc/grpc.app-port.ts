@@ -103,7 +103,10 @@ export class GrpcAppPort implements OnModuleDestroy {
     await this.handlers.endWatches();
   }
 
-  /** Serves the health service on a grpc-js server, and holds its shutdown for the streams. */
+  /**
+   * Serves the health service on a grpc-js server, and holds its shutdown for the streams. `url`:
+   * the transport's, for the message (Nest's default when it has none).
+   */
   private serve(server: GrpcJsServer, url = 'localhost:5000'): void {
     try {
       server.addService(HEALTH_SERVICE_DEFINITION, this.handlers);
@@ -112,6 +115,7 @@ export class GrpcAppPort implements OnModuleDestroy {
       this.logger.error(message);
       throw new Error(message, { cause: error });
     }
+    // Nest adds the service of the proto next, with no handler (grpc-js would refuse it): ours stands.
     this.internals.replace(server, 'addService', (add) => (service, implementation) => {
       if (!isHealthService(service)) add.call(server, service, implementation);
     });

@@ -9,7 +9,7 @@ export const HEALTH_GRPC_PACKAGE = 'grpc.health.v1';
 /** The absolute path of the `health.proto` this package ships: add it to your gRPC microservice's `protoPath`. */
 export const HEALTH_PROTO_PATH: string = fileURLToPath(new URL('./health.proto', import.meta.url));
 
-/** @internal The service's fully-qualified name, as `@GrpcMethod()` registers its handlers. */
+/** @internal The service's fully-qualified name, as its methods' paths name it. */
 export const HEALTH_GRPC_SERVICE = `${HEALTH_GRPC_PACKAGE}.Health`;
 
 /** @internal `HealthCheckResponse.ServingStatus` of the proto. */
@@ -25,11 +25,6 @@ export type ServingStatus = (typeof ServingStatus)[keyof typeof ServingStatus];
 
 /** @internal The gRPC status codes the service ends a call with. */
 export const GrpcCode = Object.freeze({ UNKNOWN: 2, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8 } as const);
-
-/** @internal One reply of `Check` and `Watch`. */
-export interface HealthCheckResponse {
-  status: ServingStatus;
-}
 
 /** @internal `pass` and `warn` serve (a degraded dependency still takes traffic); `fail` does not. */
 export function servingStatus(status: HealthStatus): ServingStatus {

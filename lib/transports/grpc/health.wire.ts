@@ -1,4 +1,4 @@
-import type { ServingStatus } from './health.grpc.js';
+import { HEALTH_GRPC_SERVICE, type ServingStatus } from './health.grpc.js';
 
 /**
  * @internal The messages of `grpc.health.v1`, encoded and decoded by hand: three tiny messages
@@ -184,7 +184,7 @@ const method = (
     'requestSerialize' | 'requestDeserialize' | 'responseSerialize' | 'responseDeserialize'
   >,
 ): MethodDefinition => ({
-  path: `/grpc.health.v1.Health/${rpc}`,
+  path: `/${HEALTH_GRPC_SERVICE}/${rpc}`,
   requestStream: false,
   responseStream,
   ...codec,
