@@ -37,10 +37,11 @@ export async function readyUntil(
   name: string,
   accept: (entry: CheckReport) => boolean,
   withinMs = 5000,
+  probe = 'ready',
 ): Promise<Answer> {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    const answer = await ready(app, name);
+    const answer = await ready(app, name, probe);
     if (accept(answer.entry)) return answer;
     if (Date.now() > deadline) {
       throw new Error(`after ${withinMs} ms, "${name}" is still ${JSON.stringify(answer.entry)}`);
