@@ -49,6 +49,7 @@ describeWithBinary('python3-mockupdb', 'MongooseHealthIndicator against MockupDB
   const proxies: Record<'main' | 'reporting' | 'lazy', TcpProxy> = {} as never;
   let app: INestApplication;
   const connection = (name?: string) => app.get<Connection>(getConnectionToken(name));
+  const open = () => Object.values(proxies).map((proxy) => proxy.openSockets);
 
   beforeAll(async () => {
     server = await startMockupDb();
@@ -155,7 +156,6 @@ describeWithBinary('python3-mockupdb', 'MongooseHealthIndicator against MockupDB
 
   it('closes with the app, leaving no connection open', async () => {
     await app.close();
-    const open = () => Object.values(proxies).map((proxy) => proxy.openSockets);
     await until(
       () => open().every((sockets) => sockets === 0),
       () => `every connection closed (sockets open per proxy: ${open().join(', ')})`,

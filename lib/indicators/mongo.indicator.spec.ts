@@ -10,7 +10,8 @@ const ok: Command = async () => ({ ok: 1 });
 
 /** A driver's client, as far as the indicator sees it: `db()`, and its events. */
 function fakeClient(command: Command = ok) {
-  const client = new EventEmitter() as EventEmitter & MongoClientLike & { calls: jest.Mock<Command> };
+  const client = new EventEmitter() as EventEmitter &
+    MongoClientLike & { calls: jest.Mock<Command> };
   const calls = jest.fn(command);
   client.calls = calls;
   client.db = (name = 'test') => ({ databaseName: name, command: calls, client }) as MongoDbLike;
