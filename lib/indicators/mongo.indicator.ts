@@ -25,8 +25,6 @@ export interface MongoIndicatorSettings {
   command?: MongoCommand;
 }
 
-const EXPECTED = 'a MongoClient or a Db of the MongoDB driver ("mongodb")';
-
 /**
  * Checks the application's MongoDB client: a round trip, `{ ping: 1 }` on the `admin` database
  * (or the command and database you give), never the driver's idea of its connection. It fails at
@@ -57,7 +55,8 @@ export class MongoHealthIndicator
     const name = this.constructor.name;
     const client = settings.client as unknown;
     if (!isMongoClient(client) && !isMongoDb(client)) {
-      throw new Error(messages.badClient(name, EXPECTED, ['db'], client));
+      const expected = 'a MongoClient or a Db of the MongoDB driver ("mongodb")';
+      throw new Error(messages.badClient(name, expected, ['db'], client));
     }
     assertCommand(name, settings.command);
   }
