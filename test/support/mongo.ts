@@ -54,7 +54,8 @@ export const passes = (entry: CheckReport) => entry.status === 'pass';
 
 /**
  * The commands and pooled connections of a client, counted from the driver's public events
- * (command monitoring needs `monitorCommands: true`), heard from the client's creation on.
+ * (command monitoring needs `monitorCommands: true`), from the moment it listens: a connection
+ * lent before and returned after is simply not counted.
  */
 export class Traffic {
   private readonly pings = new Set<number>();
@@ -169,6 +170,7 @@ export async function outage(o: Outage): Promise<void> {
   const started = performance.now();
   const own = await request(app.getHttpServer()).get(o.query);
   expect(own.status).toBe(200);
+  expect(own.body).toMatchObject({ name: 'first' });
   expect(performance.now() - started).toBeLessThan(timeoutMs + 1000);
   await readyUntil(app, name, passes, ttlMs + timeoutMs + 2000);
 }
