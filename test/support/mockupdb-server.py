@@ -10,8 +10,8 @@ and answers `ok` once it holds:
   stop                         stop serving and exit (so does the end of stdin)
 
 Every other command is answered as a mongod would, well enough for the Node driver and Mongoose:
-the handshake, `endSessions` (which a client that closes sends, expecting no answer), cursors for `find`, `aggregate`,
-`listCollections` and `listIndexes`, `{ok: 1}` for the rest.
+the handshake, `endSessions` (which a client that closes sends, expecting no answer), cursors for
+`find`, `aggregate`, `listCollections` and `listIndexes`, `{ok: 1}` for the rest.
 """
 
 import sys
