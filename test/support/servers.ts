@@ -73,11 +73,19 @@ export async function describeWithServer(
 }
 
 /** Servers the tests start themselves, each its own instance on a free port, from a binary here. */
-export type BinaryName = 'memcached' | 'prometheus-blackbox-exporter' | 'redis-server';
+export type BinaryName =
+  'memcached' | 'prometheus-blackbox-exporter' | 'redis-server' | 'python3-mockupdb';
+
+/** How to tell that a server can be run: `<binary> --version`, unless said here. */
+const PRESENCE: Partial<Record<BinaryName, [command: string, args: string[]]>> = {
+  // A Python module (MongoDB's wire-protocol server), for Debian's own interpreter.
+  'python3-mockupdb': ['/usr/bin/python3', ['-c', 'import mockupdb']],
+};
 
 /** Whether a binary can be run here. */
 export function hasBinary(binary: BinaryName): boolean {
-  return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
+  const [command, args] = PRESENCE[binary] ?? [binary, ['--version']];
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
 /**
