@@ -104,7 +104,7 @@ describeWithBinary('promtool', 'the alerting rules the package ships', () => {
             matchers.every(({ label, op, value }) => matches(sample.labels[label], op, value)),
         );
         expect([name, matchers, found.length > 0]).toEqual([name, matchers, true]);
-        for (const label of grouped.filter((label) => !TARGET_LABELS.has(label))) {
+        for (const label of grouped.filter((by) => !TARGET_LABELS.has(by))) {
           expect([name, label, found.every((s) => label in s.labels)]).toEqual([name, label, true]);
         }
       }
