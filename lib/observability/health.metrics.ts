@@ -114,18 +114,7 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     join(registry, Object.values(metrics));
     this.registry = registry;
     this.metrics = metrics;
-    const { checkDuration, checkRuns, checkTransitions, stallDuration } = metrics;
-    this.subscriptions.push(
-      this.events.runs.subscribe(({ check, durationMs, status }: CheckRunEvent) => {
-        this.seen.add(check);
-        checkDuration.observe({ check }, durationMs / 1000);
-        checkRuns.inc({ check, result: status });
-      }),
-      this.events.changes.subscribe(({ check, from }) => {
-        if (from !== 'unknown') checkTransitions.inc({ check });
-      }),
-      this.stalls.ended.subscribe((ms) => stallDuration.observe({}, ms / 1000)),
-    );
+    this.follow(metrics);
   }
 
   /** Every discovered check gets its series at 0, so that they exist before its first run. */
@@ -181,6 +170,22 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
       probeStatus: make('probeStatus', (gauge) => this.collectProbes(gauge)),
       stallDuration: make('stallDuration'),
     };
+  }
+
+  /** Counts what happens, as it happens: runs, changes of status, stalls. */
+  private follow(metrics: Record<MetricKey, Metric>): void {
+    const { checkDuration, checkRuns, checkTransitions, stallDuration } = metrics;
+    this.subscriptions.push(
+      this.events.runs.subscribe(({ check, durationMs, status }: CheckRunEvent) => {
+        this.seen.add(check);
+        checkDuration.observe({ check }, durationMs / 1000);
+        checkRuns.inc({ check, result: status });
+      }),
+      this.events.changes.subscribe(({ check, from }) => {
+        if (from !== 'unknown') checkTransitions.inc({ check });
+      }),
+      this.stalls.ended.subscribe((ms) => stallDuration.observe({}, ms / 1000)),
+    );
   }
 
   /** Each check's current status, as the probes read it (a stale background result fails). */
