@@ -80,7 +80,7 @@ export class HaproxyCluster {
     cluster.haproxy = await startHaproxy({ servers, check: '/health/ready', ...options.check });
     started.add(() => cluster.haproxy.stop());
     cluster.watch();
-    await until(() => NAMES.every((name) => cluster.stateOf(name) === 'UP'), 'all UP', 10_000);
+    await until(() => NAMES.every((name) => cluster.stateOf(name) === 'UP'), 'all UP', 20_000);
     return cluster;
   }
 
@@ -109,7 +109,8 @@ export class HaproxyCluster {
       }
     });
     const listening = () => instance.lines.some(({ text }) => text.startsWith('READY '));
-    await until(() => listening() || child.exitCode !== null, `${NAMES[i]} to listen`, 10_000);
+    // A bound on start-up, which this suite does not measure: generous for a loaded machine.
+    await until(() => listening() || child.exitCode !== null, `${NAMES[i]} to listen`, 30_000);
     if (!listening()) throw new Error(`${NAMES[i]} exited at start:\n${stderr}`);
     this.instances[i] = instance;
     return instance;
