@@ -15,7 +15,9 @@ import {
 } from './core/health.constants.js';
 import { HealthEvents } from './core/health.events.js';
 import { HealthLog } from './observability/health.log.js';
+import { EventLoopStalls } from './observability/event-loop.stalls.js';
 import { HealthMetrics } from './observability/health.metrics.js';
+import { HealthTelemetry } from './observability/health.telemetry.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -112,6 +114,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     HealthEvents,
     HealthLog,
     HealthMetrics,
+    HealthTelemetry,
+    EventLoopStalls,
     IndicatorRegistry,
     IndicatorExplorer,
     ProcessDiagnostics,
@@ -131,6 +135,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         HealthMetrics,
         ReadinessState,
         HttpAdapterHost,
+        EventLoopStalls,
       ],
       // Started while providers are created, before any onModuleInit: a slow start-up answers
       // `starting` on the probe port instead of refusing connections.

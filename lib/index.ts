@@ -32,6 +32,7 @@ export type {
   HealthModuleOptions,
   HealthOptionsFactory,
   MetricsOptions,
+  OpenTelemetryOptions,
   ProbeAccess,
   ShutdownOptions,
 } from './interfaces/health-module-options.interface.js';

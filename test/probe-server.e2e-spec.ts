@@ -247,7 +247,9 @@ describe('the probe server', () => {
     );
     const metrics = await rawGet(probePort, { path: '/health/metrics' });
     expect(metrics.status).toBe(200);
-    expect(metrics.text).toContain('health_check_status{check="db",status="pass"} 1');
+    expect(metrics.text).toContain(
+      'health_check_status{check="db",critical="true",status="pass"} 1',
+    );
   });
 
   it('gives external callers what the app’s port gives them', async () => {

@@ -31,6 +31,7 @@ export interface ResolvedHealthOptions {
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
+  openTelemetry: false | { meterProvider?: unknown; prefix: string };
   probeServer: false | Required<ProbeServerOptions>;
   grpc: false | Required<GrpcHealthOptions>;
 }

@@ -26,6 +26,7 @@ describe('resolveHealthOptions', () => {
       logger: undefined,
       refreshIntervalMs: undefined,
       metrics: false,
+      openTelemetry: false,
       probeServer: false,
       grpc: false,
     });
@@ -144,8 +145,34 @@ describe('resolveHealthOptions', () => {
       /"grpc.maxWatchStreams" is number 0; it must be an integer from 1 to 1000000/,
     ],
     [{ grpc: { maxStreams: 5 } }, /"grpc" has no key "maxStreams". Known keys: "maxWatchStreams"/],
+    [
+      { openTelemetry: 'otlp' },
+      /"openTelemetry" is "otlp"; it must be true, false, or \{ meterProvider\?, prefix\? \}/,
+    ],
+    [
+      { openTelemetry: { meterProvider: {} } },
+      /"openTelemetry.meterProvider" is an object; it must be an OpenTelemetry MeterProvider \(an object with getMeter\(\)\)/,
+    ],
+    [
+      { openTelemetry: { prefix: 'my app' } },
+      /"openTelemetry.prefix" is "my app"; it must be a metric name prefix of up to 200 characters/,
+    ],
+    [{ openTelemetry: { prefix: 'orders.' } }, /"openTelemetry.prefix" is "orders."/],
+    [{ openTelemetry: { prefix: '1st' } }, /"openTelemetry.prefix" is "1st"/],
+    [{ openTelemetry: { prefix: 'x'.repeat(201) } }, /"openTelemetry.prefix" is "x+…"; it must be/],
+    [{ openTelemetry: { registry: {} } }, /"openTelemetry" has no key "registry"/],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
+  });
+
+  it('records on OpenTelemetry only when asked: the global provider and no prefix by default', () => {
+    const meterProvider = { getMeter: () => ({}) };
+    expect(resolveHealthOptions({ openTelemetry: false }).openTelemetry).toBe(false);
+    expect(resolveHealthOptions({ openTelemetry: true }).openTelemetry).toEqual({ prefix: '' });
+    expect(
+      resolveHealthOptions({ openTelemetry: { meterProvider, prefix: 'shop.orders' } })
+        .openTelemetry,
+    ).toEqual({ meterProvider, prefix: 'shop.orders' });
   });
 
   it('serves gRPC only when asked, with a bound on Watch streams', () => {

@@ -56,9 +56,19 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     logger: given.logger,
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
+    openTelemetry: resolveOpenTelemetry(given.openTelemetry),
     probeServer: resolveProbeServer(given.probeServer),
     grpc: resolveGrpc(given),
   };
+}
+
+/** OpenTelemetry's metrics: the global provider and no prefix unless given. */
+function resolveOpenTelemetry(
+  given: HealthModuleOptions['openTelemetry'],
+): ResolvedHealthOptions['openTelemetry'] {
+  if (!given) return false;
+  const { meterProvider, prefix = '' } = given === true ? {} : given;
+  return meterProvider === undefined ? { prefix } : { meterProvider, prefix };
 }
 
 /** The gRPC health service, whose aliases no group may take while it is on. */

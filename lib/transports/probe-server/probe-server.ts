@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../../core/health.constants.js';
+import { EventLoopStalls } from '../../observability/event-loop.stalls.js';
 import { HealthMetrics } from '../../observability/health.metrics.js';
 import { messages } from '../../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
@@ -58,6 +59,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly metrics: HealthMetrics,
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly stalls: EventLoopStalls,
   ) {}
 
   /**
@@ -68,7 +70,16 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   async start(): Promise<void> {
     if (!this.options.probeServer) return;
     const beats = (this.beats = new BigInt64Array(new SharedArrayBuffer(8)));
-    const beat = () => Atomics.store(beats, 0, process.hrtime.bigint());
+    const maxStallNs = BigInt(this.options.probeServer.maxStallMs) * 1_000_000n;
+    let last = process.hrtime.bigint();
+    const beat = () => {
+      // The time since the last beat is the heartbeat's age the worker read meanwhile: past
+      // maxStallMs, it answered any probe that the loop had stalled. Told now, the first moment
+      // the main thread can tell anything.
+      const now = process.hrtime.bigint();
+      if (now - last > maxStallNs) this.stalls.stalled(Number(now - last) / 1e6);
+      Atomics.store(beats, 0, (last = now));
+    };
     beat();
     this.beating = setInterval(beat, BEAT_MS);
     this.beating.unref();
