@@ -34,6 +34,7 @@ export type {
   MetricsOptions,
   ProbeAccess,
   ShutdownOptions,
+  StatusPageOptions,
 } from './interfaces/health-module-options.interface.js';
 
 // Built-in indicators: each registers in a line (`X.register({...})`) or is extended.

@@ -10,6 +10,7 @@ import {
   type ReportIdentity,
 } from './probe-result.js';
 import { selectChecks } from './probe.reading.js';
+import { latestOf } from './status.view.js';
 import type { CheckReport } from '../interfaces/health-check.interface.js';
 
 /** @internal What a transport that only serves published results knows of a probe. */
@@ -109,6 +110,15 @@ export class PublishedProbes {
     const [checked] = freshOutcomes([outcome], this.checks.staleAfterMs, at.now);
     const report = buildCheckReport(this.identity, checked);
     return this.stalled(probe, at) ?? probeResult(probe.name, report, [checked]);
+  }
+
+  /**
+   * What the status page shows of the checks: the latest outcome of each, as it stands at `now`
+   * (stale ones failed), and the process diagnostics last published.
+   */
+  newest(now: number): ReturnType<typeof latestOf> {
+    const { outcomes, diagnostics } = latestOf(this.results.values());
+    return { outcomes: [...freshOutcomes(outcomes, this.checks.staleAfterMs, now)], diagnostics };
   }
 
   private stalled(probe: PublishedProbe, at: ReadConditions): ProbeResult | undefined {
