@@ -4,14 +4,16 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { HealthModuleOptions } from '../lib/index.js';
+import {
+  HealthIndicator,
+  HealthModule,
+  HealthService,
+  type HealthModuleOptions,
+} from '../lib/index.js';
 import { ADAPTERS, type AdapterName } from './support/app.js';
-import { built } from './support/dist.js';
 import { nextView, openEventStream, type EventStreamClient } from './support/event-stream.js';
 import { rawGet } from './support/http.js';
 import { sleep, until } from './support/wait.js';
-
-const { HealthIndicator, HealthModule, HealthService } = built;
 
 /*
  * The status page (`statusPage`) on the app's port, end to end over real HTTP: the page, its
@@ -229,6 +231,24 @@ describe('the status stream', () => {
     expect(view.checks[0].output).toBe('<img src=x onerror=alert(1)> password=***');
     expect(events.text()).not.toContain('hunter2');
   });
+});
+
+describe('the status stream when the application closes', () => {
+  it.each(ADAPTERS)(
+    'ends, so that app.close() (no shutdown delay, no drain) is not held (%s)',
+    async (adapter) => {
+      const port = await start({ statusPage: true }, { adapter });
+      const events = await openStream(port);
+      await nextView(events, () => true);
+      const closing = app!.close();
+      app = undefined;
+      expect((await events.next((event) => event.event === 'end')).data).toBe(
+        'the application is closing',
+      );
+      await closing;
+      await until(() => events.ended(), 'the stream to end');
+    },
+  );
 });
 
 describe('the status page under forRootAsync()', () => {
