@@ -87,9 +87,7 @@ describeWithBinary('chromium', 'the status page in a browser', () => {
     page.on('framenavigated', () => navigations++);
     await page.goto(`${base}/status`);
     await page.locator('#connection', { hasText: 'Live' }).waitFor();
-    await page.waitForFunction(() =>
-      /pass/.test(document.querySelector('#probes')?.textContent ?? ''),
-    );
+    await ready(page).and(page.locator('.pass')).waitFor();
     expect(await ready(page).textContent()).toBe('\u2714 pass');
     const before = navigations;
     await proxy.refuse();
@@ -140,7 +138,7 @@ describeWithBinary('chromium', 'the status page in a browser', () => {
     const output = await row.locator('.output').textContent();
     expect(output).toBe(HOSTILE.join(' '));
     expect(await page.locator('#main img, #main svg, #main script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as { pwned?: unknown }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { pwned?: unknown }).pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
@@ -162,14 +160,10 @@ describeWithBinary('chromium', 'the status page in a browser', () => {
     await page.goto(`${base}/status`);
     await page.locator('#checks tr').first().waitFor();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
-      'Skip to the status',
-    );
+    expect(await page.locator(':focus').textContent()).toBe('Skip to the status');
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-labelledby'))).toBe(
-      'checks-title',
-    );
+    expect(await page.locator(':focus').getAttribute('aria-labelledby')).toBe('checks-title');
     for (const landmark of ['header', 'main', 'footer']) {
       expect(await page.locator(landmark).count()).toBe(1);
     }
