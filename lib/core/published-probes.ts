@@ -16,7 +16,7 @@ import type { CheckReport } from '../interfaces/health-check.interface.js';
 /** @internal What a transport that only serves published results knows of a probe. */
 export type PublishedProbe = Pick<
   ProbeDefinition,
-  'name' | 'access' | 'answersPerCheck' | 'runsChecks' | 'diagnostics' | 'gates'
+  'name' | 'access' | 'answersPerCheck' | 'runsChecks' | 'diagnostics' | 'gates' | 'latches'
 >;
 
 /** @internal Which checks each probe selects, and how old a background result may get. */
@@ -96,8 +96,13 @@ export class PublishedProbes {
     const published = this.results.get(probe.name);
     if (!published) return failingResult(probe.name, this.identity, 'starting');
     if (!published.outcomes) return published;
-    if (exclude.length === 0 && at.now <= this.staleAt.get(probe.name)!) return published;
-    const outcomes = freshOutcomes(published.outcomes, this.checks.staleAfterMs, at.now);
+    // A start-up that has passed passes for good: its outcomes are what it passed with, kept.
+    const latched = probe.latches && published.status !== 'fail';
+    const fresh = latched || at.now <= this.staleAt.get(probe.name)!;
+    if (exclude.length === 0 && fresh) return published;
+    const outcomes = latched
+      ? published.outcomes
+      : freshOutcomes(published.outcomes, this.checks.staleAfterMs, at.now);
     if (outcomes === published.outcomes && exclude.length === 0) return published;
     return this.rebuilt(probe, published, outcomes, exclude);
   }

@@ -202,13 +202,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       maxStallMs: server.maxStallMs,
       identity: this.options.identity,
       probes: this.registry.probes.map(
-        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates }) => ({
+        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates, latches }) => ({
           name,
           access,
           answersPerCheck,
           runsChecks,
           diagnostics,
           gates,
+          latches,
         }),
       ),
       internalNetworks: this.options.internalNetworks,
