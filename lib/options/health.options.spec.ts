@@ -28,6 +28,7 @@ describe('resolveHealthOptions', () => {
       metrics: false,
       probeServer: false,
       grpc: false,
+      statusPage: false,
     });
     for (const nothing of [undefined, null]) {
       expect(() => resolveHealthOptions(nothing)).toThrow(
@@ -144,6 +145,11 @@ describe('resolveHealthOptions', () => {
       /"grpc.maxWatchStreams" is number 0; it must be an integer from 1 to 1000000/,
     ],
     [{ grpc: { maxStreams: 5 } }, /"grpc" has no key "maxStreams". Known keys: "maxWatchStreams"/],
+    [{ statusPage: 'yes' }, /"statusPage" is "yes"; it must be true, false, or \{ maxStreams\? \}/],
+    [
+      { statusPage: { maxStreams: 0 } },
+      /"statusPage.maxStreams" is number 0; it must be an integer from 1 to 1000/,
+    ],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
   });
@@ -153,6 +159,13 @@ describe('resolveHealthOptions', () => {
     expect(resolveHealthOptions({ grpc: true }).grpc).toEqual({ maxWatchStreams: 1000 });
     expect(resolveHealthOptions({ grpc: { maxWatchStreams: 50 } }).grpc).toEqual({
       maxWatchStreams: 50,
+    });
+  });
+
+  it('serves the status page only when asked, with a bound on its streams', () => {
+    expect(resolveHealthOptions({ statusPage: true }).statusPage).toEqual({ maxStreams: 10 });
+    expect(resolveHealthOptions({ statusPage: { maxStreams: 3 } }).statusPage).toEqual({
+      maxStreams: 3,
     });
   });
 
