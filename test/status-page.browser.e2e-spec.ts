@@ -187,7 +187,7 @@ describeWithBinary('chromium', 'the status page in a browser', () => {
       await page.goto(`${probes}/status`);
       await page.locator('#loop', { hasText: 'Turning' }).waitFor();
       const admin = sample.urls.live.replace(/\/health\/live$/, '/admin');
-      const stall = fetch(`${admin}/stall?ms=4000`, { method: 'POST' });
+      const stall = fetch(`${admin}/stall?ms=6000`, { method: 'POST' });
       await page.locator('#loop', { hasText: 'Stalled' }).waitFor({ timeout: 3500 });
       expect(await page.locator('#loop').getAttribute('role')).toBe('alert');
       // Opened while the loop is stuck: the probe server serves the page and reports the stall.
