@@ -32,6 +32,7 @@ export const NO_HISTORY: StatusHistory = Object.freeze({
 /** A loop whose last turn is older than this is shown as late, before it counts as a stall. */
 const LATE_MS = 1000;
 
+/** @internal A probe or group as the page shows it. */
 export interface StatusViewProbe {
   readonly name: string;
   readonly kind: 'probe' | 'group';
@@ -40,6 +41,7 @@ export interface StatusViewProbe {
   readonly output?: string;
 }
 
+/** @internal A check as the page shows it: its latest outcome. */
 export interface StatusViewCheck {
   readonly name: string;
   readonly status: HealthStatus;
@@ -53,6 +55,7 @@ export interface StatusViewCheck {
   readonly changedAt?: string;
 }
 
+/** @internal One of the process diagnostics (`process:*` of the deep probe). */
 export interface StatusViewDiagnostic {
   readonly name: string;
   readonly value: number | string | boolean | undefined;
@@ -60,7 +63,7 @@ export interface StatusViewDiagnostic {
   readonly time: string;
 }
 
-/** The main event loop as the probe server reads its heartbeat. */
+/** @internal The main event loop as the probe server reads its heartbeat. */
 export interface StatusViewLoop {
   /** Whether the probes fail for it (`maxStallMs` passed): `output` says so. */
   readonly stalled: boolean;

@@ -22,7 +22,7 @@ const RESEND_MS = 5000;
 /** What the main thread posts together (a result, then the history it changed) is read once. */
 const COALESCE_MS = 20;
 
-/** What the worker knows that the page shows. */
+/** @internal What the worker knows that the page shows. */
 export interface WorkerStatusSource {
   readonly identity: ReportIdentity;
   readonly probes: readonly PublishedProbe[];

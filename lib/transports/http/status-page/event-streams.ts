@@ -22,7 +22,7 @@ const STREAM_HEADERS = {
   'X-Accel-Buffering': 'no',
 };
 
-/** What the streams tell their owner. */
+/** @internal What the streams tell their owner. */
 export interface EventStreamsHooks {
   /** The first stream opened: start following what they show. */
   first(): void;
