@@ -41,6 +41,8 @@ import { defineGrpcHandlers } from './transports/grpc/grpc.handlers.js';
 import { ProbeEvaluator } from './core/probe.evaluator.js';
 import { ProbeWatcher } from './core/probe.watcher.js';
 import { ProbeServer } from './transports/probe-server/probe-server.js';
+import { StatusRecorder } from './core/status.history.js';
+import { StatusFeed } from './transports/http/status-page/status.feed.js';
 import { mountModule, NestInternals, unmountModule } from './lifecycle/nest.internals.js';
 
 const ignore = () => undefined;
@@ -125,6 +127,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     ShutdownCoordinator,
     ProbeEvaluator,
     ProbeWatcher,
+    StatusRecorder,
+    StatusFeed,
     {
       provide: ProbeServer,
       inject: [
@@ -136,6 +140,7 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         ReadinessState,
         HttpAdapterHost,
         EventLoopStalls,
+        StatusRecorder,
       ],
       // Started while providers are created, before any onModuleInit: a slow start-up answers
       // `starting` on the probe port instead of refusing connections.

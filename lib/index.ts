@@ -35,6 +35,7 @@ export type {
   OpenTelemetryOptions,
   ProbeAccess,
   ShutdownOptions,
+  StatusPageOptions,
 } from './interfaces/health-module-options.interface.js';
 
 // Built-in indicators: each registers in a line (`X.register({...})`) or is extended.

@@ -387,6 +387,24 @@ describe('the probe server', () => {
       expect(ready.body).toMatchObject({ status: 'pass' });
     });
 
+    it('keeps startup passing once it has, as the app’s port does, however old the results it passed with', async () => {
+      // Background runs every 100 ms: a result of theirs is stale after 3 × 100 + 100 ms.
+      const { probePort, appPort } = await start(
+        { probeServer: { port: 0 }, refreshIntervalMs: 100 },
+        [indicator('warmup', { probes: ['startup'], timeoutMs: 100 })],
+      );
+      await until(
+        () => rawGet(probePort, { path: '/health/startup' }),
+        (r) => r.status === 200,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const [own, served] = await Promise.all([
+        rawGet(appPort!, { path: '/health/startup' }),
+        rawGet(probePort, { path: '/health/startup' }),
+      ]);
+      expect([served.status, served.body]).toEqual([200, own.body]);
+    });
+
     it('on the app’s port, passes startup on the first request after its check passes, and ready on the next', async () => {
       const { cold, checks } = warmingUp();
       const { appPort } = await start({ probeServer: { port: 0 }, cacheTtlMs: 5000 }, checks);

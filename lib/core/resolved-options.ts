@@ -3,6 +3,7 @@ import type {
   GrpcHealthOptions,
   ProbeServerOptions,
   ShutdownOptions,
+  StatusPageOptions,
 } from '../interfaces/health-module-options.interface.js';
 import type { TrustProxy } from './network.policy.js';
 import type { ProbeDefinition } from './probe.definitions.js';
@@ -34,4 +35,5 @@ export interface ResolvedHealthOptions {
   openTelemetry: false | { meterProvider?: unknown; prefix: string };
   probeServer: false | Required<ProbeServerOptions>;
   grpc: false | Required<GrpcHealthOptions>;
+  statusPage: false | Required<StatusPageOptions>;
 }

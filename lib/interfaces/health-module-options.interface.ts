@@ -109,6 +109,21 @@ export interface HealthModuleOptions {
    * Default `false`.
    */
   grpc?: boolean | GrpcHealthOptions;
+  /**
+   * A live status page for operators at `<path>/status`, on the app's port and on the probe
+   * server, read as `deep` is (internal callers only by default; `deniedStatus` for others).
+   * Default `false`.
+   */
+  statusPage?: boolean | StatusPageOptions;
+}
+
+/** Options of the status page (see docs/status-page.md). */
+export interface StatusPageOptions {
+  /**
+   * Live streams open at once, on each port (the app's, the probe server's); one more is
+   * answered 503 and its page retries. Default 10.
+   */
+  maxStreams?: number;
 }
 
 /** Options of the gRPC health service. */

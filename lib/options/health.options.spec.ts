@@ -29,6 +29,7 @@ describe('resolveHealthOptions', () => {
       openTelemetry: false,
       probeServer: false,
       grpc: false,
+      statusPage: false,
     });
     for (const nothing of [undefined, null]) {
       expect(() => resolveHealthOptions(nothing)).toThrow(
@@ -161,6 +162,11 @@ describe('resolveHealthOptions', () => {
     [{ openTelemetry: { prefix: '1st' } }, /"openTelemetry.prefix" is "1st"/],
     [{ openTelemetry: { prefix: 'x'.repeat(201) } }, /"openTelemetry.prefix" is "x+…"; it must be/],
     [{ openTelemetry: { registry: {} } }, /"openTelemetry" has no key "registry"/],
+    [{ statusPage: 'yes' }, /"statusPage" is "yes"; it must be true, false, or \{ maxStreams\? \}/],
+    [
+      { statusPage: { maxStreams: 0 } },
+      /"statusPage.maxStreams" is number 0; it must be an integer from 1 to 1000/,
+    ],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
   });
@@ -180,6 +186,13 @@ describe('resolveHealthOptions', () => {
     expect(resolveHealthOptions({ grpc: true }).grpc).toEqual({ maxWatchStreams: 1000 });
     expect(resolveHealthOptions({ grpc: { maxWatchStreams: 50 } }).grpc).toEqual({
       maxWatchStreams: 50,
+    });
+  });
+
+  it('serves the status page only when asked, with a bound on its streams', () => {
+    expect(resolveHealthOptions({ statusPage: true }).statusPage).toEqual({ maxStreams: 10 });
+    expect(resolveHealthOptions({ statusPage: { maxStreams: 3 } }).statusPage).toEqual({
+      maxStreams: 3,
     });
   });
 

@@ -59,6 +59,7 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     openTelemetry: resolveOpenTelemetry(given.openTelemetry),
     probeServer: resolveProbeServer(given.probeServer),
     grpc: resolveGrpc(given),
+    statusPage: resolveStatusPage(given.statusPage),
   };
 }
 
@@ -94,6 +95,14 @@ function resolveProbes(given: HealthModuleOptions): readonly ProbeDefinition[] {
     .filter(([, group]) => group !== undefined)
     .map(([name, group]) => groupDefinition(name, group));
   return Object.freeze([...probes, ...groups]);
+}
+
+/** The status page with its defaults. */
+function resolveStatusPage(
+  given: HealthModuleOptions['statusPage'],
+): ResolvedHealthOptions['statusPage'] {
+  if (!given) return false;
+  return { ...DEFAULT_MODULE_OPTIONS.statusPage, ...(given === true ? {} : definedOnly(given)) };
 }
 
 /** The probe server with its defaults; `port` is required. */

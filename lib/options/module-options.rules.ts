@@ -180,4 +180,11 @@ export const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
     ),
     bool,
   ),
+  statusPage: either(
+    shape(
+      { maxStreams: is(integer(1, 1000), 'an integer from 1 to 1000') },
+      'true, false, or { maxStreams? }',
+    ),
+    bool,
+  ),
 };

@@ -35,6 +35,8 @@ import { WarmupModule } from './warmup/warmup.module.js';
         probeServer: { port: config.probePort, maxStallMs: config.maxStallMs },
         // grpc.health.v1.Health on the gRPC server, when main.ts starts one (GRPC_PORT).
         grpc: config.grpcPort !== undefined,
+        // A live page for operators at /health/status, on both ports (internal callers only).
+        statusPage: true,
       }),
     }),
     DatabaseModule,

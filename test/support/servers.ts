@@ -72,14 +72,18 @@ export async function describeWithServer(
   describe.skip(`${title} (skipped: ${reason})`, body);
 }
 
-/** Servers the tests start themselves, each its own instance on a free port, from a binary here. */
+/**
+ * Servers the tests start themselves, each its own instance on a free port, from a binary here;
+ * and the browser the status page's suite drives (Debian's `chromium`).
+ */
 export type BinaryName =
   | 'memcached'
   | 'prometheus-blackbox-exporter'
   | 'redis-server'
   | 'python3-mockupdb'
   | 'promtool'
-  | 'haproxy';
+  | 'haproxy'
+  | 'chromium';
 
 /** How to tell that a server can be run: `<binary> --version`, unless said here. */
 const PRESENCE: Partial<Record<BinaryName, [command: string, args: string[]]>> = {

@@ -19,6 +19,7 @@ import { InternalNetworkGuard } from '../http/internal-network.guard.js';
 import { WorkerHost } from './worker.host.js';
 import { ProbeWatcher } from '../../core/probe.watcher.js';
 import { ReadinessState } from '../../core/readiness.state.js';
+import { StatusRecorder } from '../../core/status.history.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo, Server } from 'node:net';
 
@@ -48,6 +49,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   /** Whether the worker watches the app's HTTP listener. */
   private watching = false;
   private shutdownPosted = false;
+  private drainPosted = false;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
   port?: number;
 
@@ -60,6 +62,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,
     private readonly stalls: EventLoopStalls,
+    private readonly recorder: StatusRecorder,
   ) {}
 
   /**
@@ -123,6 +126,11 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     this.post(this.checks);
     // The adapter's settings as the application left them before listening.
     this.post({ type: 'routes', routes: this.routes() });
+    // The status page's history is the main thread's: published as it changes, never asked for.
+    if (this.options.statusPage) {
+      this.postHistory();
+      this.subscriptions.push(this.recorder.changed.subscribe(() => this.postHistory()));
+    }
     for (const probe of this.registry.probes) {
       this.subscriptions.push(
         this.watcher.results(probe).subscribe((result) => {
@@ -147,6 +155,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.state.shuttingDown) {
       if (!this.shutdownPosted) this.post({ type: 'shutdown' });
       this.shutdownPosted = true;
+      if (this.state.draining && !this.drainPosted) this.post({ type: 'draining' });
+      this.drainPosted = this.state.draining;
       return;
     }
     const listening = this.state.listener === 'listening';
@@ -203,19 +213,21 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       maxStallMs: server.maxStallMs,
       identity: this.options.identity,
       probes: this.registry.probes.map(
-        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates }) => ({
+        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates, latches }) => ({
           name,
           access,
           answersPerCheck,
           runsChecks,
           diagnostics,
           gates,
+          latches,
         }),
       ),
       internalNetworks: this.options.internalNetworks,
       trustProxy: this.options.trustProxy,
       deniedStatus: this.options.deniedStatus,
       metrics: this.metrics.enabled,
+      statusPage: this.options.statusPage,
       beats: this.beats!.buffer as SharedArrayBuffer,
     };
   }
@@ -225,8 +237,13 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.checks) this.post(this.checks);
     this.post({ type: 'routes', routes: this.routes() });
     for (const result of this.published.values()) this.post({ type: 'result', result });
+    if (this.options.statusPage) this.postHistory();
     this.watching = false;
     this.followListeners();
+  }
+
+  private postHistory(): void {
+    this.post({ type: 'history', history: this.recorder.history });
   }
 
   private async answerMetrics(id: number): Promise<void> {
