@@ -38,12 +38,17 @@ export const {
     (definition, extras) => {
       const { isGlobal, controllerDecorators } = checkExtras(extras);
       const controller = createHealthController();
-      const groups = groupsOf(definition.providers);
+      const given = givenOptions(definition.providers);
+      const groups = given && groupsOf(given);
       const routes = [
         ...PROBES,
         ...(groups ?? []).map((name) => ({ name, answersPerCheck: true })),
       ];
-      defineProbeRoutes(controller, routes, { anyGroup: groups === undefined });
+      defineProbeRoutes(controller, routes, {
+        anyGroup: groups === undefined,
+        // A factory's options may turn the page on: its routes answer 404 while they do not.
+        statusPage: given === undefined || Boolean(given.statusPage),
+      });
       for (const decorate of controllerDecorators ?? []) decorate(controller);
       return {
         ...definition,
@@ -59,12 +64,13 @@ export const {
   .build();
 
 /**
- * The names of the health groups a definition serves, from the `forRoot()` options it was built
- * with (those a start-up error will refuse are left out); `undefined` under `forRootAsync()`, whose
- * options an application resolves later: any name is routed then, and each application serves
- * its own groups.
+ * The `forRoot()` options a definition was built with; `undefined` under `forRootAsync()`, whose
+ * options an application resolves later: any group name is routed then, and each application
+ * serves its own groups.
  */
-function groupsOf(providers: readonly Provider[] = []): string[] | undefined {
+function givenOptions(
+  providers: readonly Provider[] = [],
+): Partial<HealthModuleOptions> | undefined {
   const given = providers.find(
     (provider) =>
       typeof provider === 'object' &&
@@ -72,7 +78,12 @@ function groupsOf(providers: readonly Provider[] = []): string[] | undefined {
       'useValue' in provider,
   ) as { useValue?: HealthModuleOptions } | undefined;
   if (given === undefined) return undefined;
-  const groups = given.useValue?.groups;
+  return typeof given.useValue === 'object' && given.useValue !== null ? given.useValue : {};
+}
+
+/** The names of the health groups of `forRoot()` options (those start-up will refuse left out). */
+function groupsOf(given: Partial<HealthModuleOptions>): string[] {
+  const groups = given.groups;
   if (typeof groups !== 'object' || groups === null) return [];
   return Object.keys(groups).filter(isGroupName);
 }

@@ -14,7 +14,9 @@ import {
 } from './core/health.constants.js';
 import { HealthEvents } from './core/health.events.js';
 import { HealthLog } from './observability/health.log.js';
+import { EventLoopStalls } from './observability/event-loop.stalls.js';
 import { HealthMetrics } from './observability/health.metrics.js';
+import { HealthTelemetry } from './observability/health.telemetry.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -38,6 +40,8 @@ import { checkGrpcPeers, GrpcAppPort } from './transports/grpc/grpc.app-port.js'
 import { ProbeEvaluator } from './core/probe.evaluator.js';
 import { ProbeWatcher } from './core/probe.watcher.js';
 import { ProbeServer } from './transports/probe-server/probe-server.js';
+import { StatusRecorder } from './core/status.history.js';
+import { StatusFeed } from './transports/http/status-page/status.feed.js';
 import { mountModule, NestInternals, unmountModule } from './lifecycle/nest.internals.js';
 
 const ignore = () => undefined;
@@ -107,6 +111,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     HealthEvents,
     HealthLog,
     HealthMetrics,
+    HealthTelemetry,
+    EventLoopStalls,
     IndicatorRegistry,
     IndicatorExplorer,
     ProcessDiagnostics,
@@ -116,6 +122,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     ShutdownCoordinator,
     ProbeEvaluator,
     ProbeWatcher,
+    StatusRecorder,
+    StatusFeed,
     {
       provide: ProbeServer,
       inject: [
@@ -126,6 +134,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         HealthMetrics,
         ReadinessState,
         HttpAdapterHost,
+        EventLoopStalls,
+        StatusRecorder,
       ],
       // Started while providers are created, before any onModuleInit: a slow start-up answers
       // `starting` on the probe port instead of refusing connections.

@@ -32,8 +32,10 @@ export type {
   HealthModuleOptions,
   HealthOptionsFactory,
   MetricsOptions,
+  OpenTelemetryOptions,
   ProbeAccess,
   ShutdownOptions,
+  StatusPageOptions,
 } from './interfaces/health-module-options.interface.js';
 
 // Built-in indicators: each registers in a line (`X.register({...})`) or is extended.
@@ -97,6 +99,20 @@ export {
   type DrizzleDatabaseLike,
   type DrizzleIndicatorSettings,
 } from './indicators/drizzle.indicator.js';
+/** MongoDB: the application's MongoClient (or a Db of it), a `ping` round trip. */
+export { MongoHealthIndicator, type MongoIndicatorSettings } from './indicators/mongo.indicator.js';
+/** Mongoose: the connection of @nestjs/mongoose (default or named), its client checked the same way. */
+export {
+  MongooseHealthIndicator,
+  type MongooseConnectionLike,
+  type MongooseIndicatorSettings,
+} from './indicators/mongoose.indicator.js';
+/** The part of the MongoDB driver the Mongo indicators use, typed by its shape. */
+export type {
+  MongoClientLike,
+  MongoCommand,
+  MongoDbLike,
+} from './indicators/support/mongo-command.js';
 export {
   RedisHealthIndicator,
   type IoRedisClientLike,

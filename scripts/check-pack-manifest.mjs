@@ -10,6 +10,8 @@ import { join, posix } from 'node:path';
 /** Documentation the tarball ships besides the README, CHANGELOG and LICENSE. */
 export const SHIPPED_DOCS = [
   /^docs\/[^/]+\.md$/,
+  // The pictures its pages show (the status page's screenshots): their links must resolve too.
+  /^docs\/[^/]+\.png$/,
   /^bench\/README\.md$/,
   /^sample\/k8s\/[^/]+\.ya?ml$/,
   /^CONTRIBUTING\.md$/,

@@ -66,6 +66,9 @@ const OPTIONAL_PEERS = [
   '@nats-io/transport-node',
   'amqp-connection-manager',
   'prom-client',
+  '@opentelemetry/api',
+  '@opentelemetry/sdk-metrics',
+  '@opentelemetry/exporter-prometheus',
   '@nestjs/terminus',
   '@nestjs/swagger',
   '@nestjs/platform-fastify',
@@ -77,6 +80,9 @@ const OPTIONAL_PEERS = [
   '@nestjs/sequelize',
   '@mikro-orm/core',
   '@mikro-orm/nestjs',
+  'mongodb',
+  'mongoose',
+  '@nestjs/mongoose',
   '@prisma/client',
   '@prisma/adapter-pg',
   'prisma',
@@ -187,6 +193,8 @@ function checkContents(files) {
     /^dist\/.+\.d\.ts\.map$/,
     // The gRPC health service's proto (HEALTH_PROTO_PATH).
     /^dist\/transports\/grpc\/health\.proto$/,
+    // The alerting rules (docs/operators.md#alerting-rules).
+    /^prometheus\/nestjs-probes\.rules\.yml$/,
   ];
   const forbidden = [
     [/(^|\/)[^/]*\.(spec|e2e-spec|test)\.[^/]*$/, 'a test file'],

@@ -50,6 +50,7 @@ const DEFAULT_SUITES = [
   'test/groups.e2e-spec.ts',
   'test/grpc.e2e-spec.ts',
   'test/grpc-probe-server.e2e-spec.ts',
+  'test/status-page.e2e-spec.ts',
 ];
 
 /**

@@ -198,11 +198,14 @@ const failure = (groups: unknown) =>
   );
 
 describe('groups that cannot work stop start-up, saying what to change', () => {
-  it.each(['live', 'ready', 'startup', 'deep', 'metrics'])('a group named %j', async (name) => {
-    expect(await failure({ [name]: { include: ['stripe'] } })).toBe(
-      `HealthModule option "groups name" is "${name}"; it must be a name of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, other than "live", "ready", "startup", "deep", "metrics" (the module's own routes).`,
-    );
-  });
+  it.each(['live', 'ready', 'startup', 'deep', 'metrics', 'status'])(
+    'a group named %j',
+    async (name) => {
+      expect(await failure({ [name]: { include: ['stripe'] } })).toBe(
+        `HealthModule option "groups name" is "${name}"; it must be a name of 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, other than "live", "ready", "startup", "deep", "metrics", "status" (the module's own routes).`,
+      );
+    },
+  );
 
   it.each([
     ['a bad name', { 'pay ments': { include: ['stripe'] } }, /"groups name" is "pay ments"/],

@@ -172,7 +172,7 @@ describe.each(ADAPTERS)('GET /health/metrics, on %s', (adapter: AdapterName) => 
 
   it('leaves the registry empty once the application has closed', async () => {
     const { registry } = await start();
-    expect(registry.getMetricsAsArray()).toHaveLength(4);
+    expect(registry.getMetricsAsArray()).toHaveLength(6);
     await app!.close();
     app = undefined;
     expect(registry.getMetricsAsArray()).toEqual([]);

@@ -7,6 +7,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { ADAPTERS, type AdapterName } from './support/app.js';
 import { built } from './support/dist.js';
+import { openEventStream, type EventStreamClient } from './support/event-stream.js';
 import { rawGet, type RawResponse } from './support/http.js';
 import { until } from './support/wait.js';
 
@@ -41,6 +42,7 @@ async function start(adapter: AdapterName, configure?: (app: INestApplication) =
         logger: false,
         probeServer: { port: 0, host: '127.0.0.1' },
         groups: { payments: { include: ['db'], access: 'public' } },
+        statusPage: true,
       }),
     ],
     providers: [database()],
@@ -98,6 +100,28 @@ const PATHS = [
   '/health/nothing',
   '/health',
   `/health/ready/${'x'.repeat(101)}`,
+  '/health/status',
+  '/health/status/',
+  '/HEALTH/Status',
+  '/health/st%61tus',
+  '/health/status/x',
+  '/health/status/%ZZ',
+  '/health/status/events/x',
+];
+
+/** What is compared of an event stream: its head. */
+const head = (stream: EventStreamClient) => ({
+  status: stream.status,
+  type: stream.headers['content-type'],
+  cache: stream.headers['cache-control'],
+});
+
+/** Paths of the status page's event stream on one adapter or the other: read as streams. */
+const STREAM_PATHS = [
+  '/health/status/events',
+  '/health/status/events/',
+  '/health/status/EVENTS',
+  '/health/status/%65vents',
 ];
 
 describe.each(ADAPTERS)('the probe server and the app port agree (%s)', (adapter) => {
@@ -119,6 +143,15 @@ describe.each(ADAPTERS)('the probe server and the app port agree (%s)', (adapter
       rawGet(started.probePort, { path }),
     ]);
     expect(seen(probe)).toEqual(seen(own));
+  });
+
+  it.each(STREAM_PATHS)('%s', async (path) => {
+    const [own, probe] = await Promise.all(
+      [started.appPort, started.probePort].map((port) => openEventStream(port, path)),
+    );
+    own.close();
+    probe.close();
+    expect(head(probe)).toEqual(head(own));
   });
 });
 

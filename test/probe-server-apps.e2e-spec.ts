@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +29,9 @@ interface Running {
   events: () => { name: string; at: number }[];
   exited: Promise<number | null>;
 }
+
+// Each test starts an app in a child process, which a loaded machine can take a while to start.
+jest.setTimeout(60_000);
 
 beforeAll(() => {
   // The microservice clients of this suite log their connections through Nest's Logger.
@@ -75,8 +78,9 @@ function launch(env: Record<string, string>): Promise<Running> {
       .map((match) => ({ name: match![1], at: Number(match![2]) }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no READY within 10 s\n${printed.out}\n${printed.err}`)),
-      10_000,
+      () => reject(new Error(`no READY within 30 s\n${printed.out}\n${printed.err}`)),
+      // A bound on start-up, which this suite does not measure: generous for a loaded machine.
+      30_000,
     );
     child.stdout!.on('data', () => {
       const ready = /READY (\{.*\})/.exec(printed.out);

@@ -154,6 +154,12 @@ describe.each(ADAPTERS)('OpenAPI document of the probes (%s)', (adapter: Adapter
     expect(document.paths['/health/metrics']).toBeUndefined();
   });
 
+  it('leaves the status page out: a page for people, not an API', async () => {
+    const document = await documentOf({ path: 'health', statusPage: true });
+    expect(Object.keys(document.paths).filter((path) => path.includes('status'))).toEqual([]);
+    expect(document.paths['/health/ready']).toBeDefined();
+  });
+
   it('documents the metrics route, in text, when metrics are on', async () => {
     const document = await documentOf({ path: 'health', metrics: { registry: new Registry() } });
     const metrics = get(document, '/health/metrics');

@@ -13,6 +13,7 @@ export const DEFAULT_MODULE_OPTIONS = {
   /** Background runs when the probe server is on and no refreshIntervalMs is given: at least this. */
   probeServerRefreshMs: 1000,
   grpc: { maxWatchStreams: 1000 },
+  statusPage: { maxStreams: 10 },
   shutdown: {
     signals: ['SIGTERM', 'SIGINT'] as NodeJS.Signals[],
     kubernetesDelayMs: 5000,

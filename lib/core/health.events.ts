@@ -17,14 +17,14 @@ export interface StatusChange {
   at: string;
 }
 
-/** One finished run of a check, for metrics and watchers. */
+/** @internal One finished run of a check, for metrics and watchers. */
 export interface CheckRunEvent {
   check: string;
   status: HealthStatus;
   durationMs: number;
 }
 
-/** One finished run of a check, whole: its outcome and the one it replaces (for the log). */
+/** @internal One finished run of a check, whole: its outcome and the one it replaces (for the log). */
 export interface CheckRun {
   check: string;
   outcome: CheckOutcome;

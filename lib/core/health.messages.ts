@@ -77,7 +77,7 @@ export const messages = {
   handleMissing: (indicator: string, what: string, token: unknown, how: string) =>
     `${indicator} found no ${what}: nothing is provided under ${typeof token === 'string' ? `"${token}"` : String(token)}. ${how}`,
   transportUnsupported: (indicator: string, transport: string) =>
-    `${indicator} does not support ${transport} yet. Cover it with an indicator of your own, or keep terminus' check through TerminusHealthIndicator (README: "MongoDB, Mongoose and Kafka").`,
+    `${indicator} does not support ${transport} yet. Cover it with an indicator of your own, or keep terminus' check through TerminusHealthIndicator (docs/indicators.md: "Kafka").`,
   badClient: (indicator: string, expected: string, methods: readonly string[], got: unknown) =>
     `${indicator} needs ${expected} (an object with ${methods.map((m) => `${m}()`).join(', ')}), got ${describe(got)}. Check the "client" token you registered it with.`,
   unknownSetting: (

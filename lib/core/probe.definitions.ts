@@ -107,10 +107,14 @@ export function probeNamed<P extends Pick<ProbeDefinition, 'name' | 'aliases'>>(
   );
 }
 
-/** The names of the probes: no group may take one, nor another route of the module. */
+/**
+ * The names of the probes: no group may take one, nor another route of the module (the metrics,
+ * the status page, whose live stream is `status/events`).
+ */
 export const RESERVED_NAMES: readonly string[] = Object.freeze([
   ...PROBES.map((probe) => probe.name),
   'metrics',
+  'status',
 ]);
 
 /** Whether a group may take `name`: a valid name, and none of the module's own routes. */

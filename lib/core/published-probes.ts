@@ -10,13 +10,28 @@ import {
   type ReportIdentity,
 } from './probe-result.js';
 import { selectChecks } from './probe.reading.js';
+import { latestOf } from './status.view.js';
 import type { CheckReport } from '../interfaces/health-check.interface.js';
 
 /** @internal What a transport that only serves published results knows of a probe. */
 export type PublishedProbe = Pick<
   ProbeDefinition,
-  'name' | 'access' | 'answersPerCheck' | 'runsChecks' | 'diagnostics' | 'gates' | 'aliases'
+  | 'name'
+  | 'access'
+  | 'answersPerCheck'
+  | 'runsChecks'
+  | 'diagnostics'
+  | 'gates'
+  | 'latches'
+  | 'aliases'
 >;
+
+/** @internal What the worker is told of a probe: its definition less what only the main thread uses. */
+export function publishedProbe(definition: ProbeDefinition): PublishedProbe {
+  const { name, access, answersPerCheck, runsChecks, diagnostics, gates, latches, aliases } =
+    definition;
+  return { name, access, answersPerCheck, runsChecks, diagnostics, gates, latches, aliases };
+}
 
 /** @internal Which checks each probe selects, and how old a background result may get. */
 export interface PublishedChecks {
@@ -95,8 +110,13 @@ export class PublishedProbes {
     const published = this.results.get(probe.name);
     if (!published) return failingResult(probe.name, this.identity, 'starting');
     if (!published.outcomes) return published;
-    if (exclude.length === 0 && at.now <= this.staleAt.get(probe.name)!) return published;
-    const outcomes = freshOutcomes(published.outcomes, this.checks.staleAfterMs, at.now);
+    // A start-up that has passed passes for good: its outcomes are what it passed with, kept.
+    const latched = probe.latches && published.status !== 'fail';
+    const fresh = latched || at.now <= this.staleAt.get(probe.name)!;
+    if (exclude.length === 0 && fresh) return published;
+    const outcomes = latched
+      ? published.outcomes
+      : freshOutcomes(published.outcomes, this.checks.staleAfterMs, at.now);
     if (outcomes === published.outcomes && exclude.length === 0) return published;
     return this.rebuilt(probe, published, outcomes, exclude);
   }
@@ -109,6 +129,15 @@ export class PublishedProbes {
     const [checked] = freshOutcomes([outcome], this.checks.staleAfterMs, at.now);
     const report = buildCheckReport(this.identity, checked);
     return this.stalled(probe, at) ?? probeResult(probe.name, report, [checked]);
+  }
+
+  /**
+   * What the status page shows of the checks: the latest outcome of each, as it stands at `now`
+   * (stale ones failed), and the process diagnostics last published.
+   */
+  newest(now: number): ReturnType<typeof latestOf> {
+    const { outcomes, diagnostics } = latestOf(this.results.values());
+    return { outcomes: [...freshOutcomes(outcomes, this.checks.staleAfterMs, now)], diagnostics };
   }
 
   private stalled(probe: PublishedProbe, at: ReadConditions): ProbeResult | undefined {

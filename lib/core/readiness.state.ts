@@ -24,6 +24,7 @@ export class ReadinessState implements OnModuleDestroy {
   private bootstrappedFlag = false;
   private startedFlag = false;
   private shuttingDownFlag = false;
+  private drainingFlag = false;
   private reason?: string;
   private listenerState: ListenerState = 'none';
   private listenFailure?: string;
@@ -51,6 +52,15 @@ export class ReadinessState implements OnModuleDestroy {
 
   set shuttingDown(value: boolean) {
     this.set(() => (this.shuttingDownFlag = value), this.shuttingDownFlag !== value);
+  }
+
+  /** The shutdown's drain has begun: the app's HTTP server lets its connections go. */
+  get draining(): boolean {
+    return this.drainingFlag;
+  }
+
+  set draining(value: boolean) {
+    this.set(() => (this.drainingFlag = value), this.drainingFlag !== value);
   }
 
   get notReadyReason(): string | undefined {

@@ -3,6 +3,7 @@ import type {
   GrpcHealthOptions,
   ProbeServerOptions,
   ShutdownOptions,
+  StatusPageOptions,
 } from '../interfaces/health-module-options.interface.js';
 import type { TrustProxy } from './network.policy.js';
 import type { ProbeDefinition } from './probe.definitions.js';
@@ -39,6 +40,8 @@ export interface ResolvedHealthOptions {
   logger: LoggerService | false | undefined;
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
+  openTelemetry: false | { meterProvider?: unknown; prefix: string };
   probeServer: false | ResolvedProbeServer;
   grpc: false | Required<GrpcHealthOptions>;
+  statusPage: false | Required<StatusPageOptions>;
 }

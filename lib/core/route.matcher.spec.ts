@@ -14,6 +14,7 @@ const table = {
     ['payments', true],
   ]),
   metrics: true,
+  status: true,
 };
 const EXPRESS: RouteSettings = {
   adapter: 'express',
@@ -33,6 +34,8 @@ const PLAIN: RouteSettings = { ...PLAIN_ROUTES, prefix: ['health'] };
 const ready: RouteMatch = { kind: 'probe', probe: 'ready' };
 const db: RouteMatch = { kind: 'check', probe: 'ready', check: 'db' };
 const missing: RouteMatch = { kind: 'not-found' };
+const page: RouteMatch = { kind: 'status', part: 'page' };
+const events: RouteMatch = { kind: 'status', part: 'events' };
 const status = (code: number) => expect.objectContaining({ kind: 'refused', statusCode: code });
 
 /*
@@ -83,6 +86,16 @@ const CASES: [string, RouteMatch | ReturnType<typeof status>, unknown, unknown][
   ],
   ['/health/live/db', missing, missing, missing],
   ['/health/metrics', { kind: 'metrics' }, { kind: 'metrics' }, { kind: 'metrics' }],
+  ['/health/status', page, page, page],
+  ['/health/status/', page, missing, missing],
+  ['/HEALTH/Status', page, missing, missing],
+  ['/health/st%61tus', missing, page, page],
+  ['/health/status/events', events, events, events],
+  ['/health/status/events/', events, missing, missing],
+  ['/health/status/EVENTS', events, missing, missing],
+  ['/health/status/%65vents', missing, events, events],
+  ['/health/status/x', missing, missing, missing],
+  ['/health/status/events/x', missing, missing, missing],
   ['/health', missing, missing, missing],
   ['/health/', missing, missing, missing],
   ['/ready', missing, missing, missing],
@@ -135,5 +148,11 @@ describe('matchRoute', () => {
 
   it('serves metrics only while they are on', () => {
     expect(matchRoute('/health/metrics', EXPRESS, { ...table, metrics: false })).toEqual(missing);
+  });
+
+  it('serves the status page only while it is on', () => {
+    for (const target of ['/health/status', '/health/status/events']) {
+      expect(matchRoute(target, EXPRESS, { ...table, status: false })).toEqual(missing);
+    }
   });
 });

@@ -29,13 +29,20 @@ export interface RouteTable {
   readonly probes: ReadonlyMap<string, boolean>;
   /** Whether `<prefix>/metrics` is a route. */
   readonly metrics: boolean;
+  /** Whether `<prefix>/status` (the status page) and `<prefix>/status/events` are routes. */
+  readonly status?: boolean;
 }
+
+/** The status page's routes: `status`, the page, and `status/events`, its live stream. */
+export type StatusPart = 'page' | 'events';
 
 /** What a request target is. */
 export type RouteMatch =
   | { readonly kind: 'probe'; readonly probe: string }
   | { readonly kind: 'check'; readonly probe: string; readonly check: string }
   | { readonly kind: 'metrics' }
+  /** The status page, or its live stream. */
+  | { readonly kind: 'status'; readonly part: StatusPart }
   | { readonly kind: 'not-found' }
   /** An answer the adapter itself gives before any route: a malformed encoding, a long param. */
   | { readonly kind: 'refused'; readonly statusCode: 400 | 414; readonly body: string };
@@ -53,7 +60,11 @@ export class RouteMatcher {
     readonly table: RouteTable,
   ) {
     const base = settings.prefix.map((segment) => `/${segment}`).join('');
-    const names = [...table.probes.keys(), ...(table.metrics ? ['metrics'] : [])];
+    const names = [
+      ...table.probes.keys(),
+      ...(table.metrics ? ['metrics'] : []),
+      ...(table.status ? ['status', 'status/events'] : []),
+    ];
     for (const name of names) {
       const path = `${base}/${name}`;
       this.exact.set(path, matchRoute(path, settings, table));
@@ -75,6 +86,8 @@ export const PLAIN_ROUTES: Omit<RouteSettings, 'prefix'> = Object.freeze({
 });
 
 const NOT_FOUND: RouteMatch = Object.freeze({ kind: 'not-found' });
+const STATUS_PAGE: RouteMatch = Object.freeze({ kind: 'status', part: 'page' });
+const STATUS_EVENTS: RouteMatch = Object.freeze({ kind: 'status', part: 'events' });
 
 /** The path of a request target: absolute-form (`http://host/p`) made origin-form, no query. */
 export function pathOf(target: string): string {
@@ -137,8 +150,14 @@ export function matchRoute(target: string, settings: RouteSettings, table: Route
   if (name === undefined) return NOT_FOUND;
   if (second === undefined) {
     if (table.metrics && same(name, 'metrics')) return { kind: 'metrics' };
+    if (table.status && same(name, 'status')) return STATUS_PAGE;
     const probe = find(table, name, same);
     return probe === undefined ? NOT_FOUND : { kind: 'probe', probe };
+  }
+  if (table.status && same(name, 'status')) {
+    // A static route: its segment is compared as the name is.
+    const part = settings.adapter === 'none' ? decode(second) : second;
+    return part !== undefined && same(part, 'events') ? STATUS_EVENTS : NOT_FOUND;
   }
   const probe = find(table, name, same);
   if (probe === undefined || !table.probes.get(probe) || second === '') return NOT_FOUND;

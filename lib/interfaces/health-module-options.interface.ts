@@ -92,6 +92,12 @@ export interface HealthModuleOptions {
   /** `GET <path>/metrics` in Prometheus format, through `prom-client`. Default `false`. */
   metrics?: boolean | MetricsOptions;
   /**
+   * Records the same metrics on an OpenTelemetry `MeterProvider` (`@opentelemetry/api`): the
+   * global one, taken when the application initialises (start the SDK before
+   * `NestFactory.create()`), or the one given. Default `false`.
+   */
+  openTelemetry?: boolean | OpenTelemetryOptions;
+  /**
    * A probe server of its own, on its own port, in a worker thread: it answers the probes
    * whatever the main event loop is doing, and serves apps without an HTTP server. Default off.
    */
@@ -104,6 +110,21 @@ export interface HealthModuleOptions {
    * probes, prefer `probeServer.grpcPort`. Default `false`.
    */
   grpc?: boolean | GrpcHealthOptions;
+  /**
+   * A live status page for operators at `<path>/status`, on the app's port and on the probe
+   * server, read as `deep` is (internal callers only by default; `deniedStatus` for others).
+   * Default `false`.
+   */
+  statusPage?: boolean | StatusPageOptions;
+}
+
+/** Options of the status page (see docs/status-page.md). */
+export interface StatusPageOptions {
+  /**
+   * Live streams open at once, on each port (the app's, the probe server's); one more is
+   * answered 503 and its page retries. Default 10.
+   */
+  maxStreams?: number;
 }
 
 /** Options of the gRPC health service. */
@@ -140,6 +161,17 @@ export interface ProbeServerOptions {
 export interface MetricsOptions {
   /** The prom-client registry to register in. Default: prom-client's default registry. */
   registry?: unknown;
+}
+
+/** Options of the OpenTelemetry metrics. */
+export interface OpenTelemetryOptions {
+  /** The `MeterProvider` to record on. Default: OpenTelemetry's global one (`metrics.getMeterProvider()`). */
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
+  /**
+   * Put before every metric name, with a dot: `'orders'` records `orders.health.check.status`.
+   * Default: none (`health.check.status`).
+   */
+  prefix?: string;
 }
 
 /**

@@ -157,6 +157,8 @@ export class ShutdownCoordinator
       await new Promise((resolve) => setImmediate(resolve));
       if (this.delay) {
         await this.delay;
+        // Streams end first (the status page's): an open one would hold the drain to the end.
+        this.state.draining = true;
         const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
         const drainedIn = await drainHttpServer(server);
         if (drainedIn !== undefined) this.logger.log(messages.drained(drainedIn));

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { Counter, Gauge, Registry, register as defaultRegistry } from 'prom-client';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
 import { HealthEvents } from '../core/health.events.js';
+import { EventLoopStalls } from './event-loop.stalls.js';
 import { HealthMetrics, type PromClientLike } from './health.metrics.js';
 import { resolveHealthOptions, resolveIndicatorOptions } from '../options/health.options.js';
 import type { HealthModuleOptions } from '../interfaces/health-module-options.interface.js';
@@ -23,6 +24,8 @@ const NAMES = [
   'health_check_duration_seconds',
   'health_check_runs_total',
   'health_probe_status',
+  'health_check_transitions_total',
+  'health_event_loop_stall_duration_seconds',
 ];
 
 /** A check of the test: its options, and whether it fails now (switchable). */
@@ -34,6 +37,7 @@ interface Setup {
   indicators: IndicatorRegistry;
   evaluator: ProbeEvaluator;
   state: ReadinessState;
+  stalls: EventLoopStalls;
   /** Runs every check once, as a probe would. */
   runAll(): Promise<void>;
 }
@@ -63,12 +67,13 @@ function setup(
   }
   indicators.select();
   const evaluator = new ProbeEvaluator(indicators, options, new ProcessDiagnostics(), state);
-  const instance = new Metrics(options, events, indicators, evaluator);
+  const stalls = new EventLoopStalls();
+  const instance = new Metrics(options, events, indicators, evaluator, stalls);
   started.push(instance);
   const runAll = async () => {
     await Promise.all(indicators.all.map((runner) => runner.outcome({ retryFailure: true })));
   };
-  return { metrics: instance, events, indicators, evaluator, state, runAll };
+  return { metrics: instance, events, indicators, evaluator, state, stalls, runAll };
 }
 
 async function start(metrics: HealthModuleOptions['metrics'], checks: (string | CheckSpec)[] = []) {
@@ -111,7 +116,7 @@ afterEach(() => {
 });
 
 describe('HealthMetrics', () => {
-  it('registers four metrics in the given registry', async () => {
+  it('registers six metrics in the given registry', async () => {
     const registry = new Registry();
     const { metrics } = await start({ registry });
     expect(metrics.enabled).toBe(true);
@@ -120,8 +125,50 @@ describe('HealthMetrics', () => {
       health_check_status: 'gauge',
       health_check_duration_seconds: 'histogram',
       health_check_runs_total: 'counter',
+      health_check_transitions_total: 'counter',
       health_probe_status: 'gauge',
+      health_event_loop_stall_duration_seconds: 'histogram',
     });
+  });
+
+  it('labels each check’s status with whether it is critical', async () => {
+    const registry = new Registry();
+    const { runAll } = await start({ registry }, failingDb());
+    await runAll();
+    const status = (check: string, critical: string) =>
+      statusOf(registry, 'health_check_status', { check, critical });
+    expect([await status('db', 'true'), await status('cache', 'false')]).toEqual(['fail', 'pass']);
+    expect([await status('db', 'false'), await status('cache', 'true')]).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('counts the changes of status of each check, not its first result', async () => {
+    const registry = new Registry();
+    const { events, metrics } = setup({ registry }, ['db']);
+    await metrics.onModuleInit();
+    metrics.onApplicationBootstrap();
+    const transitions = () => sample(registry, 'health_check_transitions_total', { check: 'db' });
+    expect(await transitions()).toBe(0);
+    const at = new Date().toISOString();
+    events.changes.next({ check: 'db', from: 'unknown', to: 'pass', at });
+    expect(await transitions()).toBe(0);
+    events.changes.next({ check: 'db', from: 'pass', to: 'fail', at });
+    events.changes.next({ check: 'db', from: 'fail', to: 'pass', at });
+    expect(await transitions()).toBe(2);
+  });
+
+  it('records each stall of the event loop with its length, from 0 at start', async () => {
+    const registry = new Registry();
+    const { stalls } = await start({ registry });
+    const stall = 'health_event_loop_stall_duration_seconds';
+    expect(await sample(registry, `${stall}_count`, {})).toBe(0);
+    stalls.stalled(12_345);
+    expect(await sample(registry, `${stall}_count`, {})).toBe(1);
+    expect(await sample(registry, `${stall}_sum`, {})).toBeCloseTo(12.345);
+    expect(await sample(registry, `${stall}_bucket`, { le: '10' })).toBe(0);
+    expect(await sample(registry, `${stall}_bucket`, { le: '15' })).toBe(1);
   });
 
   it('counts every run: duration histogram and runs counter', async () => {
@@ -170,6 +217,7 @@ describe('HealthMetrics', () => {
     await metrics.onModuleInit();
     events.runs.next({ check: 'cache', status: 'warn', durationMs: 1 });
     metrics.onApplicationBootstrap();
+    expect(await sample(registry, 'health_check_transitions_total', { check: 'db' })).toBe(0);
     for (const status of ['pass', 'warn', 'fail']) {
       expect(await sample(registry, 'health_check_status', { check: 'db', status })).toBe(0);
       expect(
@@ -363,18 +411,23 @@ describe('HealthMetrics', () => {
 
   it('stops listening to the events when destroyed', async () => {
     const registry = new Registry();
-    const { metrics, events } = await start({ registry });
+    const { metrics, events, stalls } = await start({ registry });
     metrics.onModuleDestroy();
-    expect(events.runs.observed).toBe(false);
+    expect([events.runs.observed, events.changes.observed, stalls.ended.observed]).toEqual([
+      false,
+      false,
+      false,
+    ]);
     expect(() => events.runs.next({ check: 'db', status: 'pass', durationMs: 1 })).not.toThrow();
   });
 
-  it('is injected by Nest with the options, the events, the indicators and the evaluator', async () => {
+  it('is injected by Nest with the options, the events, the indicators, the evaluator and the stalls', async () => {
     const registry = new Registry();
     const moduleRef = await Test.createTestingModule({
       providers: [
         HealthMetrics,
         HealthEvents,
+        EventLoopStalls,
         IndicatorRegistry,
         ProbeEvaluator,
         ProcessDiagnostics,

@@ -8,12 +8,15 @@ import {
 import type { Subscription } from 'rxjs';
 import { RESOLVED_HEALTH_OPTIONS } from '../core/health.constants.js';
 import { HealthEvents, type CheckRunEvent } from '../core/health.events.js';
+import { EventLoopStalls } from './event-loop.stalls.js';
 import { describe } from '../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../options/health.options.js';
 import type { HealthStatus } from '../interfaces/health-check.interface.js';
 import { IndicatorRegistry } from '../core/indicator.registry.js';
 import { isInstalled } from '../core/peers.js';
 import { ProbeEvaluator } from '../core/probe.evaluator.js';
+import { METRICS, type MetricKey, type MetricKind, type MetricSpec } from './metric.catalog.js';
+import { readChecks, readProbes, STATUSES } from './status.readings.js';
 import {
   join,
   leave,
@@ -51,33 +54,13 @@ export interface PromClientLike {
 }
 
 const PEER = 'prom-client';
-const STATUSES: readonly HealthStatus[] = ['pass', 'warn', 'fail'];
-/** Seconds: from a cached answer (1 ms) to a check at a typical timeout's limit. */
-const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const REGISTRY_MEMBERS = ['metrics', 'getSingleMetric', 'registerMetric', 'removeSingleMetric'];
-
-type Kind = 'gauge' | 'counter' | 'histogram';
-const METRICS = {
-  checkStatus: { name: 'health_check_status', kind: 'gauge', labels: ['check', 'status'] },
-  checkDuration: { name: 'health_check_duration_seconds', kind: 'histogram', labels: ['check'] },
-  checkRuns: { name: 'health_check_runs_total', kind: 'counter', labels: ['check', 'result'] },
-  probeStatus: { name: 'health_probe_status', kind: 'gauge', labels: ['probe', 'status'] },
-} as const satisfies Record<string, { name: string; kind: Kind; labels: readonly string[] }>;
-const HELP: Record<string, string> = {
-  health_check_status:
-    'Status of each health check when scraped: 1 for its current status, 0 for the others.',
-  health_check_duration_seconds: 'Duration of health check runs, in seconds.',
-  health_check_runs_total: 'Health check runs, by result.',
-  health_probe_status:
-    'Status of each probe when scraped, as every transport answers it: 1 for it, 0 for the others.',
-};
-type Key = keyof typeof METRICS;
 
 const metricsMessages = {
   peerMissing: `HealthModule option "metrics" needs the "${PEER}" package, which is not installed. Install it: npm install ${PEER}`,
   badRegistry: (got: unknown) =>
     `HealthModule option "metrics.registry" is ${describe(got)}; it must be a prom-client Registry (an object with metrics(), contentType, getSingleMetric(), registerMetric() and removeSingleMetric()).`,
-  clash: (name: string, kind: Kind, labels: readonly string[]) =>
+  clash: (name: string, kind: MetricKind, labels: readonly string[]) =>
     `The metrics registry already holds a metric "${name}" that is not a ${kind} with the labels ${labels.join(', ')}. Remove it, or give HealthModule another registry (metrics: { registry }).`,
   notOurs: (name: string) =>
     `The metrics registry already holds a metric "${name}" that HealthModule did not create. Remove it, or give HealthModule another registry (metrics: { registry }).`,
@@ -87,14 +70,14 @@ const metricsMessages = {
 /**
  * @internal Prometheus metrics of the checks and probes, in the registry of the `metrics` option
  * (prom-client's default registry when none is given). The status gauges are read from the core
- * at each scrape; runs and durations are counted from `HealthEvents`. Each application's series
- * are its own, whoever else shares the registry (`metrics.tenancy.ts`).
+ * at each scrape; runs, durations, transitions and stalls are counted as they happen. Each
+ * application's series are its own, whoever else shares the registry (`metrics.tenancy.ts`).
  */
 @Injectable()
 export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private registry?: RegistryLike;
-  private metrics?: Record<Key, Metric>;
-  private subscription?: Subscription;
+  private metrics?: Record<MetricKey, Metric>;
+  private readonly subscriptions: Subscription[] = [];
   /** Checks that have reported a run: their series are not reset to 0 at bootstrap. */
   private readonly seen = new Set<string>();
 
@@ -103,6 +86,7 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     private readonly events: HealthEvents,
     private readonly indicators: IndicatorRegistry,
     private readonly evaluator: ProbeEvaluator,
+    private readonly stalls: EventLoopStalls,
   ) {}
 
   /** Whether the `metrics` option is on. */
@@ -121,8 +105,8 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     const registry = given ?? lib.register;
     const metrics = this.create(lib);
     // Every name is checked before any is registered: a start-up that fails leaves nothing behind.
-    for (const [key, metric] of Object.entries(metrics) as [Key, Metric][]) {
-      const { name, kind, labels } = METRICS[key];
+    for (const [key, metric] of Object.entries(metrics) as [MetricKey, Metric][]) {
+      const { prometheus: name, kind, labels } = METRICS[key];
       const why = taken(registry, metric);
       if (why === 'other-shape') throw new Error(metricsMessages.clash(name, kind, labels));
       if (why === 'not-ours') throw new Error(metricsMessages.notOurs(name));
@@ -130,22 +114,23 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
     join(registry, Object.values(metrics));
     this.registry = registry;
     this.metrics = metrics;
-    this.subscription = this.events.runs.subscribe((run) => this.recordRun(run));
+    this.follow(metrics);
   }
 
   /** Every discovered check gets its series at 0, so that they exist before its first run. */
   onApplicationBootstrap(): void {
     if (!this.metrics) return;
-    const { checkDuration, checkRuns } = this.metrics;
+    const { checkDuration, checkRuns, checkTransitions } = this.metrics;
     for (const { name: check } of this.indicators.all) {
       if (this.seen.has(check)) continue;
       for (const status of STATUSES) checkRuns.inc({ check, result: status }, 0);
+      checkTransitions.inc({ check }, 0);
       checkDuration.zero({ check });
     }
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
     if (this.registry && this.metrics) leave(this.registry, Object.values(this.metrics));
     this.registry = this.metrics = undefined;
   }
@@ -164,54 +149,59 @@ export class HealthMetrics implements OnModuleInit, OnApplicationBootstrap, OnMo
   }
 
   /** This application's metrics, registered nowhere. */
-  private create(lib: PromClientLike): Record<Key, Metric> {
+  private create(lib: PromClientLike): Record<MetricKey, Metric> {
     const classes = { gauge: lib.Gauge, counter: lib.Counter, histogram: lib.Histogram };
-    const make = (key: Key, extra: Partial<MetricConfig> = {}) => {
-      const { name, kind, labels } = METRICS[key];
-      const config = { name, help: HELP[name]!, labelNames: [...labels], registers: [], ...extra };
-      return new classes[kind](config) as Metric;
+    const make = (key: MetricKey, collect?: (self: Metric) => void): Metric => {
+      const spec: MetricSpec = METRICS[key];
+      const { prometheus: name, kind, help, labels, buckets } = spec;
+      const config: MetricConfig = { name, help, labelNames: [...labels], registers: [] };
+      if (buckets) config.buckets = [...buckets];
+      const metric = new classes[kind]({
+        ...config,
+        ...(collect && { collect: () => collect(metric) }),
+      }) as Metric;
+      return metric;
     };
-    const checkStatus: Metric = make('checkStatus', {
-      collect: () => this.collectChecks(checkStatus),
-    });
-    const probeStatus: Metric = make('probeStatus', {
-      collect: () => this.collectProbes(probeStatus),
-    });
     return {
-      checkStatus,
-      checkDuration: make('checkDuration', { buckets: BUCKETS }),
+      checkStatus: make('checkStatus', (gauge) => this.collectChecks(gauge)),
+      checkDuration: make('checkDuration'),
       checkRuns: make('checkRuns'),
-      probeStatus,
+      checkTransitions: make('checkTransitions'),
+      probeStatus: make('probeStatus', (gauge) => this.collectProbes(gauge)),
+      stallDuration: make('stallDuration'),
     };
+  }
+
+  /** Counts what happens, as it happens: runs, changes of status, stalls. */
+  private follow(metrics: Record<MetricKey, Metric>): void {
+    const { checkDuration, checkRuns, checkTransitions, stallDuration } = metrics;
+    this.subscriptions.push(
+      this.events.runs.subscribe(({ check, durationMs, status }: CheckRunEvent) => {
+        this.seen.add(check);
+        checkDuration.observe({ check }, durationMs / 1000);
+        checkRuns.inc({ check, result: status });
+      }),
+      this.events.changes.subscribe(({ check, from }) => {
+        if (from !== 'unknown') checkTransitions.inc({ check });
+      }),
+      this.stalls.ended.subscribe((ms) => stallDuration.observe({}, ms / 1000)),
+    );
   }
 
   /** Each check's current status, as the probes read it (a stale background result fails). */
   private collectChecks(gauge: Metric): void {
     gauge.reset();
-    const now = Date.now();
-    for (const runner of this.indicators.all) {
-      const status = runner.peek(now)?.status;
-      setOneOf(gauge, { check: runner.name }, status);
+    for (const { check, critical, status } of readChecks(this.indicators)) {
+      setOneOf(gauge, { check, critical: String(critical) }, status);
     }
   }
 
-  /**
-   * Each probe's current status, as every transport answers it now (gates included), from the
-   * results at hand: a scrape runs no check. None for a probe whose checks have no result yet.
-   */
+  /** Each probe's current status, as every transport answers it now (a scrape runs no check). */
   private collectProbes(gauge: Metric): void {
     gauge.reset();
-    for (const definition of this.indicators.probes) {
-      const status = this.evaluator.peek(definition, { diagnostics: false })?.status;
-      if (status !== undefined) setOneOf(gauge, { probe: definition.name }, status);
+    for (const { probe, status } of readProbes(this.indicators, this.evaluator)) {
+      setOneOf(gauge, { probe }, status);
     }
-  }
-
-  private recordRun({ check, durationMs, status }: CheckRunEvent): void {
-    const { checkDuration, checkRuns } = this.metrics!;
-    this.seen.add(check);
-    checkDuration.observe({ check }, durationMs / 1000);
-    checkRuns.inc({ check, result: status });
   }
 }
 

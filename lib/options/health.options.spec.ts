@@ -26,8 +26,10 @@ describe('resolveHealthOptions', () => {
       logger: undefined,
       refreshIntervalMs: undefined,
       metrics: false,
+      openTelemetry: false,
       probeServer: false,
       grpc: false,
+      statusPage: false,
     });
     for (const nothing of [undefined, null]) {
       expect(() => resolveHealthOptions(nothing)).toThrow(
@@ -152,8 +154,39 @@ describe('resolveHealthOptions', () => {
       { probeServer: { port: 9000, grpcPort: 9000 } },
       /"probeServer.grpcPort" is number 9000; it must be a port other than probeServer.port \(9000\), such as 9001/,
     ],
+    [
+      { openTelemetry: 'otlp' },
+      /"openTelemetry" is "otlp"; it must be true, false, or \{ meterProvider\?, prefix\? \}/,
+    ],
+    [
+      { openTelemetry: { meterProvider: {} } },
+      /"openTelemetry.meterProvider" is an object; it must be an OpenTelemetry MeterProvider \(an object with getMeter\(\)\)/,
+    ],
+    [
+      { openTelemetry: { prefix: 'my app' } },
+      /"openTelemetry.prefix" is "my app"; it must be a metric name prefix of up to 200 characters/,
+    ],
+    [{ openTelemetry: { prefix: 'orders.' } }, /"openTelemetry.prefix" is "orders."/],
+    [{ openTelemetry: { prefix: '1st' } }, /"openTelemetry.prefix" is "1st"/],
+    [{ openTelemetry: { prefix: 'x'.repeat(201) } }, /"openTelemetry.prefix" is "x+…"; it must be/],
+    [{ openTelemetry: { registry: {} } }, /"openTelemetry" has no key "registry"/],
+    [{ statusPage: 'yes' }, /"statusPage" is "yes"; it must be true, false, or \{ maxStreams\? \}/],
+    [
+      { statusPage: { maxStreams: 0 } },
+      /"statusPage.maxStreams" is number 0; it must be an integer from 1 to 1000/,
+    ],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
+  });
+
+  it('records on OpenTelemetry only when asked: the global provider and no prefix by default', () => {
+    const meterProvider = { getMeter: () => ({}) };
+    expect(resolveHealthOptions({ openTelemetry: false }).openTelemetry).toBe(false);
+    expect(resolveHealthOptions({ openTelemetry: true }).openTelemetry).toEqual({ prefix: '' });
+    expect(
+      resolveHealthOptions({ openTelemetry: { meterProvider, prefix: 'shop.orders' } })
+        .openTelemetry,
+    ).toEqual({ meterProvider, prefix: 'shop.orders' });
   });
 
   it('serves gRPC only when asked, with a bound on Watch streams', () => {
@@ -161,6 +194,13 @@ describe('resolveHealthOptions', () => {
     expect(resolveHealthOptions({ grpc: true }).grpc).toEqual({ maxWatchStreams: 1000 });
     expect(resolveHealthOptions({ grpc: { maxWatchStreams: 50 } }).grpc).toEqual({
       maxWatchStreams: 50,
+    });
+  });
+
+  it('serves the status page only when asked, with a bound on its streams', () => {
+    expect(resolveHealthOptions({ statusPage: true }).statusPage).toEqual({ maxStreams: 10 });
+    expect(resolveHealthOptions({ statusPage: { maxStreams: 3 } }).statusPage).toEqual({
+      maxStreams: 3,
     });
   });
 

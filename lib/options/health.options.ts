@@ -57,9 +57,20 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     logger: given.logger,
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
+    openTelemetry: resolveOpenTelemetry(given.openTelemetry),
     probeServer: resolveProbeServer(given),
     grpc: resolveGrpc(given),
+    statusPage: resolveStatusPage(given.statusPage),
   };
+}
+
+/** OpenTelemetry's metrics: the global provider and no prefix unless given. */
+function resolveOpenTelemetry(
+  given: HealthModuleOptions['openTelemetry'],
+): ResolvedHealthOptions['openTelemetry'] {
+  if (!given) return false;
+  const { meterProvider, prefix = '' } = given === true ? {} : given;
+  return meterProvider === undefined ? { prefix } : { meterProvider, prefix };
 }
 
 /** The gRPC health service on the app's gRPC servers. */
@@ -90,6 +101,14 @@ function resolveProbes(given: HealthModuleOptions): readonly ProbeDefinition[] {
     .filter(([, group]) => group !== undefined)
     .map(([name, group]) => groupDefinition(name, group));
   return Object.freeze([...probes, ...groups]);
+}
+
+/** The status page with its defaults. */
+function resolveStatusPage(
+  given: HealthModuleOptions['statusPage'],
+): ResolvedHealthOptions['statusPage'] {
+  if (!given) return false;
+  return { ...DEFAULT_MODULE_OPTIONS.statusPage, ...(given === true ? {} : definedOnly(given)) };
 }
 
 /** The probe server with its defaults; `port` is required. */

@@ -17,6 +17,9 @@ import {
 import type { HealthModuleOptions } from '../interfaces/health-module-options.interface.js';
 import { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
 
+/** OpenTelemetry's instrument name syntax, in dot-separated parts (no empty one). */
+const OTEL_PREFIX = /^[A-Za-z][\w/-]*(\.[\w/-]+)*$/;
+
 /** @internal The rules of `HealthModule.forRoot()` options, one per option, nested ones included. */
 const SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const path = is(
@@ -155,10 +158,33 @@ export const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
     shape({ registry: is(() => true, 'a prom-client Registry') }, 'true, false, or { registry }'),
     bool,
   ),
+  openTelemetry: either(
+    shape(
+      {
+        meterProvider: is(
+          (v) => isObject(v) && typeof v.getMeter === 'function',
+          'an OpenTelemetry MeterProvider (an object with getMeter())',
+        ),
+        prefix: is(
+          (v) => typeof v === 'string' && OTEL_PREFIX.test(v) && v.length <= 200,
+          'a metric name prefix of up to 200 characters such as "orders" or "shop.orders": letters, digits, "_", "-" and "/" in dot-separated parts, starting with a letter',
+        ),
+      },
+      'true, false, or { meterProvider?, prefix? }',
+    ),
+    bool,
+  ),
   grpc: either(
     shape(
       { maxWatchStreams: is(integer(1, 1_000_000), 'an integer from 1 to 1000000') },
       'true, false, or { maxWatchStreams? }',
+    ),
+    bool,
+  ),
+  statusPage: either(
+    shape(
+      { maxStreams: is(integer(1, 1000), 'an integer from 1 to 1000') },
+      'true, false, or { maxStreams? }',
     ),
     bool,
   ),

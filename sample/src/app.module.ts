@@ -41,6 +41,8 @@ import { WarmupModule } from './warmup/warmup.module.js';
         // grpc.health.v1.Health on the app's gRPC server too, when main.ts starts one
         // (GRPC_PORT): for its clients and the mesh, not for the kubelet.
         grpc: config.grpcPort !== undefined,
+        // A live page for operators at /health/status, on both ports (internal callers only).
+        statusPage: true,
       }),
     }),
     DatabaseModule,

@@ -60,17 +60,24 @@ export async function probeUntil(
 export const passing = (app: INestApplication, name: string) =>
   probeUntil(app, name, (entry) => entry.status === 'pass');
 
-/** Probes until the indicator passes; resolves with how long that took. */
-export async function untilPasses(app: INestApplication, name: string, withinMs: number) {
-  const started = performance.now();
-  for (;;) {
-    const { entry } = await probe(app, name);
-    if (entry.status === 'pass') return performance.now() - started;
-    if (performance.now() - started > withinMs) {
-      throw new Error(`still failing after ${withinMs} ms: ${JSON.stringify(entry)}`);
-    }
-    await sleep(20);
+/**
+ * Fresh runs (each once the cached result has expired) until one passes; resolves with how many
+ * it took, failing after `runs`. A recovered dependency passes on the first run after it is back,
+ * unless a loaded machine makes that run's new connection outlast a suite's short timeout; a pool
+ * left broken by the outage never passes again.
+ */
+export async function passesWithinRuns(
+  app: INestApplication,
+  name: string,
+  ttlMs: number,
+  runs = 3,
+): Promise<number> {
+  let last: CheckReport | undefined;
+  for (let run = 1; run <= runs; run++) {
+    last = (await freshProbe(app, name, ttlMs)).entry;
+    if (last.status === 'pass') return run;
   }
+  throw new Error(`still failing after ${runs} fresh runs: ${JSON.stringify(last)}`);
 }
 
 export interface Outage {
@@ -99,7 +106,6 @@ export interface Outage {
  */
 export async function outage(o: Outage): Promise<void> {
   const { app, name, proxy, timeoutMs, ttlMs } = o;
-  const within = ttlMs + timeoutMs + 200;
   await passing(app, name);
 
   await proxy.refuse();
@@ -110,7 +116,7 @@ export async function outage(o: Outage): Promise<void> {
   expect(refused.entry.output).toMatch(o.refused);
   expect(refused.entry.output).not.toMatch(/timed out/);
   await proxy.heal();
-  expect(await untilPasses(app, name, within)).toBeLessThan(within);
+  await passesWithinRuns(app, name, ttlMs);
 
   proxy.blackhole();
   const acceptedBefore = proxy.accepted;
@@ -134,7 +140,7 @@ export async function outage(o: Outage): Promise<void> {
   // Whatever still hangs (connections the ORM keeps through a black hole) ends with the network.
   await proxy.refuse();
   await proxy.heal();
-  expect(await untilPasses(app, name, within)).toBeLessThan(within);
+  await passesWithinRuns(app, name, ttlMs);
 }
 
 /**

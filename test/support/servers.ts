@@ -72,12 +72,34 @@ export async function describeWithServer(
   describe.skip(`${title} (skipped: ${reason})`, body);
 }
 
-/** Servers the tests start themselves, each its own instance on a free port, from a binary here. */
-export type BinaryName = 'memcached' | 'prometheus-blackbox-exporter' | 'redis-server';
+/**
+ * Servers the tests start themselves, each its own instance on a free port, from a binary here;
+ * and the browser the status page's suite drives (Debian's `chromium`).
+ */
+export type BinaryName =
+  | 'memcached'
+  | 'prometheus-blackbox-exporter'
+  | 'redis-server'
+  | 'python3-mockupdb'
+  | 'promtool'
+  | 'haproxy'
+  | 'chromium';
+
+/** How to tell that a server can be run: `<binary> --version`, unless said here. */
+const PRESENCE: Partial<Record<BinaryName, [command: string, args: string[]]>> = {
+  // A Python module (MongoDB's wire-protocol server), for Debian's own interpreter.
+  'python3-mockupdb': ['/usr/bin/python3', ['-c', 'import mockupdb']],
+  // haproxy answers `--version` with its usage and status 1.
+  haproxy: ['haproxy', ['-v']],
+};
+
+/** The Debian package of a binary whose name is not its package's. */
+const PACKAGES: Partial<Record<BinaryName, string>> = { promtool: 'prometheus' };
 
 /** Whether a binary can be run here. */
 export function hasBinary(binary: BinaryName): boolean {
-  return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
+  const [command, args] = PRESENCE[binary] ?? [binary, ['--version']];
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
 /**
@@ -89,7 +111,7 @@ export function describeWithBinary(binary: BinaryName, title: string, body: () =
     describe(title, body);
     return;
   }
-  const reason = `the "${binary}" binary is not installed (Debian package ${binary}; .ci/run installs it)`;
+  const reason = `the "${binary}" binary is not installed (Debian package ${PACKAGES[binary] ?? binary}; .ci/run installs it)`;
   if (process.env.CI === 'true') {
     describe(title, () => {
       it(`needs ${binary}`, () => {

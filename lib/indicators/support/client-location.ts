@@ -52,6 +52,8 @@ export interface OrmIntegration {
   /** Its module, and the option of `forRoot()` that names a connection (`name`, `contextName`). */
   readonly module: string;
   readonly nameOption: string;
+  /** The arguments of `forRoot()` before its options, when it has some (`uri`, for Mongoose). */
+  readonly leading?: string;
   /** Where the module comes from, when it is not said by its name (`@mikro-orm/nestjs`). */
   readonly from?: string;
   /** What the application passes as `client` instead (`DataSource`). */
@@ -69,6 +71,8 @@ export function ormLocation(
   const name = settings[orm.setting];
   const named = typeof name === 'string';
   const which = orm.nameOption === 'name' ? 'named' : `with ${orm.nameOption}`;
+  const leading = orm.leading === undefined ? [] : [orm.leading];
+  const forRoot = [...leading, ...(named ? [`{ ${orm.nameOption}: '${name}', ... }`] : [])];
   return {
     package: orm.package,
     token: async () => {
@@ -77,7 +81,7 @@ export function ormLocation(
     },
     missing:
       `the application provides no ${orm.provides}${named ? ` ${which} "${name}"` : ''}. ` +
-      `Import ${orm.module}.forRoot(${named ? `{ ${orm.nameOption}: '${name}', ... }` : ''}) (or forRootAsync())${orm.from === undefined ? '' : ` from ${orm.from}`} in the application, ` +
+      `Import ${orm.module}.forRoot(${forRoot.join(', ')}) (or forRootAsync())${orm.from === undefined ? '' : ` from ${orm.from}`} in the application, ` +
       `${named ? `correct "${orm.setting}", ` : ''}or pass the injection token of your ${orm.yours} as "client".`,
   };
 }

@@ -18,17 +18,18 @@ import { checkAccess, decideAccess } from '../../core/access.js';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../../core/health.constants.js';
 import { messages } from '../../core/health.messages.js';
 import { andThen, attempt, isThenable, type MaybePromise } from '../../core/maybe-promise.js';
-import { readingOf, STATUS_ONLY, type ProbeReading } from '../../core/probe.reading.js';
+import { STATUS_ONLY, type ProbeReading } from '../../core/probe.reading.js';
 import type { ProbeResult } from '../../core/probe-result.js';
-import { findName } from '../../core/route.matcher.js';
+import { findName, type StatusPart } from '../../core/route.matcher.js';
 import { HealthService } from '../../health.service.js';
 import type { ProbeAccess } from '../../interfaces/health-check.interface.js';
 import { HealthMetrics } from '../../observability/health.metrics.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
 import { httpReply, TEXT, UNEXPECTED, type HttpReply } from './http.answer.js';
-import { rawRequest, type HttpRequest } from './http.request.js';
+import { rawRequest, rawSegment, readingOfRequest, type HttpRequest } from './http.request.js';
 import { InternalNetworkGuard } from './internal-network.guard.js';
 import { routeSettingsOf } from './route-settings.js';
+import { StatusFeed } from './status-page/status.feed.js';
 
 /** Nest's own answer for a route that does not exist, to throw through the exception filters. */
 function notFound(request: HttpRequest): NotFoundException {
@@ -36,18 +37,13 @@ function notFound(request: HttpRequest): NotFoundException {
   return new NotFoundException(`Cannot ${raw.method} ${raw.originalUrl ?? raw.url}`);
 }
 
-/** The reading a request asks for. */
-function readingOfRequest(request: HttpRequest): ProbeReading {
-  const raw = rawRequest(request);
-  return readingOf(raw.url ?? '', raw.headers?.accept);
-}
-
-/** The `index`-th segment of the request's path from its end, as sent (not decoded). */
-function rawSegment(request: HttpRequest, index: number): string {
-  const raw = rawRequest(request) as { url?: string; originalUrl?: string };
-  const path = (raw.originalUrl ?? raw.url ?? '').split(/[?#]/)[0].replace(/\/$/, '');
-  const segments = path.split('/');
-  return segments[segments.length - index] ?? '';
+/**
+ * A route that takes any name, for a name the application does not serve: handed on to the
+ * routes after it (Express), or answered as Nest answers a route that does not exist.
+ */
+function handOn(request: HttpRequest, next: unknown): void {
+  if (typeof next === 'function') return void (next as () => void)();
+  throw notFound(request);
 }
 
 /**
@@ -69,6 +65,7 @@ export function createHealthController(): Type<unknown> {
       private readonly moduleRef: ModuleRef,
       @Inject(HEALTH_LOGGER) private readonly logger: LoggerService,
       private readonly prometheus: HealthMetrics,
+      private readonly statusPage: StatusFeed,
     ) {}
 
     /**
@@ -150,8 +147,17 @@ export function createHealthController(): Type<unknown> {
           ? this.serveProbe(request, response, name)
           : this.serveCheck(request, response, name, check);
       }
-      if (typeof next === 'function') return void (next as () => void)();
-      throw notFound(request);
+      return handOn(request, next);
+    }
+
+    /** The status page or its stream (the `statusPage` option), read as one check of `deep` is. */
+    serveStatus(request: HttpRequest, response: unknown, part: StatusPart, next: unknown) {
+      // Defined for a factory's options too (forRootAsync()), which may not turn the page on.
+      if (!this.statusPage.enabled) return handOn(request, next);
+      return this.decide(request, checkAccess(this.health.probe('deep')!.access), (access) => {
+        if (access !== 'whole') return this.deny(request, response);
+        this.statusPage.serve(part, request, response);
+      });
     }
 
     /**

@@ -1,9 +1,11 @@
 import { Get, Next, Param, Req, Res, type Type } from '@nestjs/common';
 import type { ProbeDefinition } from '../../core/probe.definitions.js';
 import type { MaybePromise } from '../../core/maybe-promise.js';
+import type { StatusPart } from '../../core/route.matcher.js';
 
 /** What the route handlers call on the controller. */
 interface ProbeRoutes {
+  serveStatus(request: unknown, response: unknown, part: StatusPart, next: unknown): unknown;
   serveProbe(request: unknown, response: unknown, name: string): MaybePromise<void>;
   serveCheck(request: unknown, response: unknown, name: string, check: string): MaybePromise<void>;
   serveGroup(
@@ -39,14 +41,15 @@ export type ProbeRoute = Pick<ProbeDefinition, 'name' | 'answersPerCheck'>;
 
 /**
  * @internal Adds the routes of `probes` to the controller: `<name>` for each, and `<name>/:name`
- * for one of its checks where it answers for them; with `anyGroup`, `:group` and `:group/:name`
- * after them, for groups known only once an application resolves its options (`forRootAsync()`).
- * Called when the module is built, before any application reads the controller.
+ * for one of its checks where it answers for them; with `statusPage`, the status page's
+ * (`status`, `status/events`); with `anyGroup`, `:group` and `:group/:name` after them all, for
+ * groups known only once an application resolves its options (`forRootAsync()`). Called when
+ * the module is built, before any application reads the controller.
  */
 export function defineProbeRoutes(
   controller: Type<unknown>,
   probes: readonly ProbeRoute[],
-  { anyGroup = false } = {},
+  { anyGroup = false, statusPage = false } = {},
 ): void {
   for (const probe of probes) {
     const { name } = probe;
@@ -63,6 +66,19 @@ export function defineProbeRoutes(
       },
       ['check'],
     );
+  }
+  if (statusPage) {
+    for (const [key, path, part] of STATUS_ROUTES) {
+      route(
+        controller,
+        key,
+        path,
+        function (request, response, next: unknown) {
+          return this.serveStatus(request, response, part, next);
+        },
+        ['next'],
+      );
+    }
   }
   if (!anyGroup) return;
   route(
@@ -93,3 +109,8 @@ export const checkRouteKey = (probe: Pick<ProbeDefinition, 'name'>) => `probe ${
 export const ANY_GROUP_KEY = 'group';
 /** @internal The controller method of the route of one check of any group. */
 export const ANY_GROUP_CHECK_KEY = 'group check';
+/** @internal The status page's routes: their controller methods, paths, and parts. */
+export const STATUS_ROUTES: readonly (readonly [string, string, StatusPart])[] = [
+  ['status page', 'status', 'page'],
+  ['status events', 'status/events', 'events'],
+];

@@ -4,6 +4,7 @@ import {
   ANY_GROUP_KEY,
   checkRouteKey,
   probeRouteKey,
+  STATUS_ROUTES,
 } from '../http/probe.routes.js';
 import { checkAccess } from '../../core/access.js';
 import { canFail, type ProbeDefinition } from '../../core/probe.definitions.js';
@@ -208,6 +209,11 @@ export async function documentHealthRoutes(
   for (const probe of probes) {
     routes.push([probeRouteKey(probe), probeRoute(probe)]);
     if (probe.answersPerCheck) routes.push([checkRouteKey(probe), checkRoute(probe)]);
+  }
+  // A page for people, not an API.
+  for (const [method] of STATUS_ROUTES) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, method);
+    if (typeof descriptor?.value === 'function') ApiExcludeEndpoint()(proto, method, descriptor);
   }
   for (const [method, route] of routes) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, method);

@@ -2,6 +2,7 @@ import type { PublishedChecks, PublishedProbe } from '../../core/published-probe
 import type { ProbeResult, ReportIdentity } from '../../core/probe-result.js';
 import type { RouteSettings } from '../../core/route.matcher.js';
 import type { TrustProxy } from '../../core/network.policy.js';
+import type { StatusHistory } from '../../core/status.view.js';
 
 /** @internal An application listener the worker watches: an address, or a Unix socket's path. */
 export type WatchedListener =
@@ -21,6 +22,8 @@ export interface ProbeServerConfig {
   trustProxy: TrustProxy;
   deniedStatus: 403 | 404;
   metrics: boolean;
+  /** The status page (`statusPage`): its streams at most. */
+  statusPage: false | { maxStreams: number };
   /** The main event loop's heartbeat: `process.hrtime.bigint()` of its last turn. */
   beats: SharedArrayBuffer;
   /** `grpc.health.v1` on a port of its own too (`probeServer.grpcPort`). */
@@ -36,6 +39,10 @@ export type ToProbeServer =
   /** The application's listeners that listen now: each is checked from the worker. */
   | { type: 'listeners'; listeners: readonly WatchedListener[] }
   | { type: 'shutdown' }
+  /** The status page's history of the checks, as it changes. */
+  | { type: 'history'; history: StatusHistory }
+  /** The shutdown's drain has begun: the status page's streams end. */
+  | { type: 'draining' }
   | { type: 'metrics'; id: number; contentType?: string; body?: string }
   /** Stop: the worker ends its gRPC Watch streams, then answers `closed`. */
   | { type: 'close' };

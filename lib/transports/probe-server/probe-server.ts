@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { HEALTH_LOGGER, RESOLVED_HEALTH_OPTIONS } from '../../core/health.constants.js';
+import { EventLoopStalls } from '../../observability/event-loop.stalls.js';
 import { HealthMetrics } from '../../observability/health.metrics.js';
 import { messages } from '../../core/health.messages.js';
 import type { ResolvedHealthOptions } from '../../options/health.options.js';
@@ -16,8 +17,10 @@ import type { ProbeServerConfig, ToProbeServer, WatchedListener } from './probe-
 import { prefixSegments, routeSettingsOf } from '../http/route-settings.js';
 import { InternalNetworkGuard } from '../http/internal-network.guard.js';
 import { WorkerHost } from './worker.host.js';
+import { publishedProbe } from '../../core/published-probes.js';
 import { ProbeWatcher } from '../../core/probe.watcher.js';
 import { ReadinessState } from '../../core/readiness.state.js';
+import { StatusRecorder } from '../../core/status.history.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo, Server } from 'node:net';
 
@@ -47,6 +50,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   /** Whether the worker watches the app's HTTP listener. */
   private watching = false;
   private shutdownPosted = false;
+  private drainPosted = false;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
   port?: number;
   /** Its gRPC port (`grpcPort`), likewise; `undefined` without one. */
@@ -60,6 +64,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly metrics: HealthMetrics,
     private readonly state: ReadinessState,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly stalls: EventLoopStalls,
+    private readonly recorder: StatusRecorder,
   ) {}
 
   /**
@@ -70,7 +76,16 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   async start(): Promise<void> {
     if (!this.options.probeServer) return;
     const beats = (this.beats = new BigInt64Array(new SharedArrayBuffer(8)));
-    const beat = () => Atomics.store(beats, 0, process.hrtime.bigint());
+    const maxStallNs = BigInt(this.options.probeServer.maxStallMs) * 1_000_000n;
+    let last = process.hrtime.bigint();
+    const beat = () => {
+      // The time since the last beat is the heartbeat's age the worker read meanwhile: past
+      // maxStallMs, it answered any probe that the loop had stalled. Told now, the first moment
+      // the main thread can tell anything.
+      const now = process.hrtime.bigint();
+      if (now - last > maxStallNs) this.stalls.stalled(Number(now - last) / 1e6);
+      Atomics.store(beats, 0, (last = now));
+    };
     beat();
     this.beating = setInterval(beat, BEAT_MS);
     this.beating.unref();
@@ -116,6 +131,11 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     this.post(this.checks);
     // The adapter's settings as the application left them before listening.
     this.post({ type: 'routes', routes: this.routes() });
+    // The status page's history is the main thread's: published as it changes, never asked for.
+    if (this.options.statusPage) {
+      this.postHistory();
+      this.subscriptions.push(this.recorder.changed.subscribe(() => this.postHistory()));
+    }
     for (const probe of this.registry.probes) {
       this.subscriptions.push(
         this.watcher.results(probe).subscribe((result) => {
@@ -140,6 +160,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.state.shuttingDown) {
       if (!this.shutdownPosted) this.post({ type: 'shutdown' });
       this.shutdownPosted = true;
+      if (this.state.draining && !this.drainPosted) this.post({ type: 'draining' });
+      this.drainPosted = this.state.draining;
       return;
     }
     const listening = this.state.listener === 'listening';
@@ -195,21 +217,12 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       routes: this.routes(),
       maxStallMs: server.maxStallMs,
       identity: this.options.identity,
-      probes: this.registry.probes.map(
-        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates, aliases }) => ({
-          name,
-          access,
-          answersPerCheck,
-          runsChecks,
-          diagnostics,
-          gates,
-          aliases,
-        }),
-      ),
+      probes: this.registry.probes.map(publishedProbe),
       internalNetworks: this.options.internalNetworks,
       trustProxy: this.options.trustProxy,
       deniedStatus: this.options.deniedStatus,
       metrics: this.metrics.enabled,
+      statusPage: this.options.statusPage,
       beats: this.beats!.buffer as SharedArrayBuffer,
       grpc: grpcPort === undefined ? undefined : { port: grpcPort, ...server.grpc },
     };
@@ -220,8 +233,13 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.checks) this.post(this.checks);
     this.post({ type: 'routes', routes: this.routes() });
     for (const result of this.published.values()) this.post({ type: 'result', result });
+    if (this.options.statusPage) this.postHistory();
     this.watching = false;
     this.followListeners();
+  }
+
+  private postHistory(): void {
+    this.post({ type: 'history', history: this.recorder.history });
   }
 
   private async answerMetrics(id: number): Promise<void> {

@@ -16,7 +16,7 @@ import {
   type PublishedProbe,
   type ReadConditions,
 } from '../../core/published-probes.js';
-import { RouteMatcher, type RouteTable } from '../../core/route.matcher.js';
+import { RouteMatcher, type RouteTable, type StatusPart } from '../../core/route.matcher.js';
 import {
   FORBIDDEN,
   httpReply,
@@ -29,6 +29,7 @@ import {
 import { GrpcHealthPort, PublishedHealth, type GrpcListenError } from './grpc-health.port.js';
 import { ListenerCheck } from './listener.check.js';
 import { ReplyWriter } from './reply.writer.js';
+import { WorkerStatusFeed } from './worker.status-feed.js';
 import type { ProbeServerConfig, ToMainThread, ToProbeServer } from './probe-server.protocol.js';
 
 const config = workerData as ProbeServerConfig;
@@ -41,6 +42,7 @@ const probes = new Map<string, PublishedProbe>(config.probes.map((p) => [p.name,
 const table: RouteTable = {
   probes: new Map(config.probes.map((p) => [p.name, p.answersPerCheck])),
   metrics: config.metrics,
+  status: config.statusPage !== false,
 };
 let routes = new RouteMatcher(config.routes, table);
 const published = new PublishedProbes(config.identity, config.maxStallMs);
@@ -48,15 +50,28 @@ const listeners = new ListenerCheck();
 const writer = new ReplyWriter();
 const pendingMetrics = new Map<number, (reply: HttpReply | undefined) => void>();
 let metricsId = 0;
+const { identity, maxStallMs } = config;
+const statusPage = config.statusPage
+  ? new WorkerStatusFeed(
+      { identity, maxStallMs, probes: config.probes, published, conditions },
+      config.statusPage.maxStreams,
+    )
+  : undefined;
 
 const send = (message: ToMainThread) => port.postMessage(message);
 
 port.on('message', (message: ToProbeServer) => {
   switch (message.type) {
     case 'result':
-      return published.publish(message.result);
+      published.publish(message.result);
+      return statusPage?.changed();
     case 'checks':
-      return published.select(message);
+      published.select(message);
+      return statusPage?.changed();
+    case 'history':
+      return statusPage?.historyChanged(message.history);
+    case 'draining':
+      return statusPage?.draining();
     case 'routes':
       routes = new RouteMatcher(message.routes, table);
       return;
@@ -110,6 +125,15 @@ function checkReply(request: IncomingMessage, probe: PublishedProbe, check: stri
   return httpReply(result, readingOf(request.url ?? '', request.headers.accept), check);
 }
 
+/** The status page and its stream, read as one check of `deep` is. */
+function serveStatus(request: IncomingMessage, response: ServerResponse, part: StatusPart): void {
+  const access = checkAccess(probes.get('deep')!.access);
+  if (decideAccess(access, access === 'public' || internal(request)) !== 'whole') {
+    return writer.write(request, response, denied(request));
+  }
+  statusPage?.serve(request, response, part);
+}
+
 function serveMetrics(request: IncomingMessage, response: ServerResponse): void {
   if (!internal(request)) return writer.write(request, response, denied(request));
   const id = ++metricsId;
@@ -137,6 +161,7 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
       return writer.write(request, response, notFoundReply(request.method, url));
     }
     if (match.kind === 'metrics') return serveMetrics(request, response);
+    if (match.kind === 'status') return serveStatus(request, response, match.part);
     const probe = probes.get(match.probe)!;
     const reply =
       match.kind === 'probe' ? probeReply(request, probe) : checkReply(request, probe, match.check);
@@ -175,5 +200,6 @@ port.on('message', (message: ToProbeServer) => {
 });
 port.on('close', () => {
   listeners.stop();
+  statusPage?.close();
   server.close();
 });
