@@ -18,7 +18,8 @@ app.get(HealthService).handleShutdown(app);
 if (config.shutdownHooks) app.enableShutdownHooks();
 
 // GRPC_PORT: a hybrid application, whose gRPC server serves the orders and grpc.health.v1.Health
-// (HealthModule option grpc), for the kubelet's grpc probes (sample/k8s/grpc-probes.yaml).
+// (HealthModule option grpc) to its clients. The kubelet's grpc probes ask the probe server's
+// gRPC port instead (PROBE_GRPC_PORT, sample/k8s/grpc-probes.yaml): it answers while this loop is busy.
 if (config.grpcPort !== undefined) {
   app.connectMicroservice<GrpcOptions>({
     transport: Transport.GRPC,
