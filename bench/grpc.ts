@@ -1,9 +1,10 @@
 /**
- * `node dist-bench/grpc.js`: `grpc.health.v1.Health/Check` of nestjs-probes (a Nest gRPC
- * microservice, readiness over 3 indicators cached for 1 s) side by side with a bare grpc-js
- * health service answering a constant status (grpc-health-check's HealthImplementation). Each
- * server in its own process; the load from this one: CONCURRENCY calls in flight on one channel,
- * for DURATION_S after a warm-up, in alternating order across repeats. Prints one JSON line.
+ * `node dist-bench/grpc.js`: `grpc.health.v1.Health/Check` of nestjs-probes (readiness over 3
+ * indicators cached for 1 s) on a Nest gRPC microservice's own port and on the probe server's
+ * gRPC port (an HTTP app, its worker serving gRPC), side by side with a bare grpc-js health
+ * service answering a constant status (grpc-health-check's HealthImplementation). Each server in
+ * its own process; the load from this one: CONCURRENCY calls in flight on one channel, for
+ * DURATION_S after a warm-up, in alternating order across repeats. Prints one JSON line.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -26,7 +27,7 @@ const REPEATS = 3;
 const DURATION_S = 4;
 const WARMUP_S = 1;
 const CONCURRENCY = 10;
-const SERVERS = ['nest', 'bare'] as const;
+const SERVERS = ['nest', 'probeServer', 'bare'] as const;
 type ServerId = (typeof SERVERS)[number];
 
 async function freePort(): Promise<number> {
@@ -60,6 +61,16 @@ async function serve(id: ServerId, address: string): Promise<void> {
         error ? reject(error) : resolve(port),
       ),
     );
+  } else if (id === 'probeServer') {
+    const grpcPort = Number(address.split(':')[1]);
+    const probeServer = { port: 0, grpcPort, host: '127.0.0.1' };
+    @Module({
+      imports: [HealthModule.forRoot({ probeServer, logger: false, shutdown: false })],
+      providers: indicators(),
+    })
+    class ProbeServerModule {}
+    const app = await NestFactory.create(ProbeServerModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
   } else {
     @Module({
       imports: [HealthModule.forRoot({ grpc: true, logger: false, shutdown: false })],
@@ -73,13 +84,32 @@ async function serve(id: ServerId, address: string): Promise<void> {
     });
     await app.listen();
   }
+  // The CPU time the server's process has used (its threads, a worker included), when asked.
+  process.stdin.on('data', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(`CPU ${user + system}`);
+  });
   console.log('LISTENING');
+}
+
+/** The CPU time (µs) a server's process has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const read = (chunk: Buffer) => {
+      const match = /CPU (\d+)/.exec(chunk.toString());
+      if (!match) return;
+      child.stdout!.off('data', read);
+      resolve(Number(match[1]));
+    };
+    child.stdout!.on('data', read);
+    child.stdin!.write('cpu\n');
+  });
 }
 
 function startServer(id: ServerId, address: string): Promise<ChildProcess> {
   const program = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, [program, 'serve', id, address], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -98,10 +128,12 @@ interface Measure {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** The server process's CPU time per call (µs): what a call costs it, whatever the machine does. */
+  serverCpuUsPerCall: number;
 }
 
 /** CONCURRENCY loops of Check, each starting its next call when the previous one ends. */
-async function load(check: CheckFn, seconds: number): Promise<Measure> {
+async function load(check: CheckFn, seconds: number): Promise<Omit<Measure, 'serverCpuUsPerCall'>> {
   const latencies: number[] = [];
   let errors = 0;
   const until = performance.now() + seconds * 1000;
@@ -146,7 +178,11 @@ async function main(): Promise<void> {
       const check = (client.Check as CheckFn).bind(client);
       try {
         await load(check, WARMUP_S);
-        runs.get(id)!.push(await load(check, DURATION_S));
+        const cpuBefore = await cpuOf(child);
+        const measure = await load(check, DURATION_S);
+        const cpu = (await cpuOf(child)) - cpuBefore;
+        const calls = measure.requestsPerSecond * DURATION_S;
+        runs.get(id)!.push({ ...measure, serverCpuUsPerCall: Math.round((cpu / calls) * 10) / 10 });
         process.stderr.write('.');
       } finally {
         client.close();
@@ -165,17 +201,24 @@ async function main(): Promise<void> {
           p50Ms: median(measures.map((m) => m.p50Ms)),
           p99Ms: median(measures.map((m) => m.p99Ms)),
           errors: measures.reduce((sum, m) => sum + m.errors, 0),
+          serverCpuUsPerCall: median(measures.map((m) => m.serverCpuUsPerCall)),
         },
       ];
     }),
   ) as Record<ServerId, Measure>;
-  const ratio =
-    Math.round((summary.nest.requestsPerSecond / summary.bare.requestsPerSecond) * 100) / 100;
+  // The median of the ratios within each repeat: the servers of a repeat ran back to back.
+  const toBare = (id: ServerId) =>
+    Math.round(
+      median(
+        runs.get(id)!.map((m, i) => m.requestsPerSecond / runs.get('bare')![i].requestsPerSecond),
+      ) * 100,
+    ) / 100;
   console.log(
     JSON.stringify({
       settings: { repeats: REPEATS, durationSeconds: DURATION_S, concurrency: CONCURRENCY },
       ...summary,
-      nestToBare: ratio,
+      nestToBare: toBare('nest'),
+      probeServerToBare: toBare('probeServer'),
     }),
   );
 }

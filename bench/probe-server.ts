@@ -3,53 +3,21 @@
  * server against the app's own port and @nestjs/terminus, each server in a process of its own
  * (`busy-server.js`), loaded by autocannon over loopback.
  *  9. probes under saturation: a business route taking 20 ms of CPU, 20 connections; the latency
- *     of `live` and `ready` probes, one at a time on new connections, as the kubelet sends them;
+ *     of `live` and `ready` probes, one at a time on new connections, as the kubelet sends them,
+ *     and how many answered within the kubelet's 1 s timeout (lightship too: its probe server has
+ *     a port of its own, on the app's event loop);
  * 10. a stall: the event loop blocked for 6 s with maxStallMs 2000: when live fails, when it
  *     passes again;
  * 11. the cost of a probe: `ready` on the probe server against a raw node:http server;
  * 12. the worker's cost: resident memory and start-up time, with and without the probe server.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { median, percentiles, round, sleep, start, stop, type Started } from './busy-process.js';
 
 const quick = process.argv.includes('--quick');
-const SERVER = fileURLToPath(new URL('./busy-server.js', import.meta.url));
 const LOAD_S = quick ? 3 : 8;
 const RUNS = quick ? 1 : 5;
-
-interface Started {
-  child: ChildProcess;
-  port: number;
-  probePort?: number;
-  startupMs?: number;
-}
-
-function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /LISTENING (\{.*\})/.exec(out);
-      if (match) resolve({ child, ...JSON.parse(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`busy server exited with ${code}: ${out}`)));
-  });
-}
-
-async function stop({ child }: Started): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One GET on a new connection, as the kubelet sends it: its status and latency (ms). */
 function probe(
@@ -69,27 +37,29 @@ function probe(
   });
 }
 
-const round = (value: number) => Math.round(value * 10) / 10;
-const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
-function percentiles(values: number[]) {
-  const sorted = values.toSorted((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return {
-    p50: round(at(0.5)),
-    p99: round(at(0.99)),
-    max: round(sorted.at(-1)!),
-    count: sorted.length,
-  };
-}
+/** Latencies of probes, and how many answered within the kubelet's timeout (1 s). */
+type Latencies = ReturnType<typeof percentiles> & { withinTimeout: number };
 
 /** 9. Probes while 20 connections keep a 20 ms-of-CPU route busy. */
 async function saturation() {
+  const health = '/health';
   const targets = [
-    { id: 'appPort', env: { BUSY_SERVER: 'probes' }, port: (s: Started) => s.port },
-    { id: 'probeServer', env: { BUSY_SERVER: 'probes' }, port: (s: Started) => s.probePort! },
-    { id: 'terminus', env: { BUSY_SERVER: 'terminus' }, port: (s: Started) => s.port },
+    { id: 'appPort', env: { BUSY_SERVER: 'probes' }, port: (s: Started) => s.port, at: health },
+    {
+      id: 'probeServer',
+      env: { BUSY_SERVER: 'probes' },
+      port: (s: Started) => s.probePort!,
+      at: health,
+    },
+    { id: 'terminus', env: { BUSY_SERVER: 'terminus' }, port: (s: Started) => s.port, at: health },
+    {
+      id: 'lightship',
+      env: { BUSY_SERVER: 'lightship' },
+      port: (s: Started) => s.probePort!,
+      at: '',
+    },
   ];
-  const results: Record<string, Record<string, ReturnType<typeof percentiles>>> = {};
+  const results: Record<string, Record<string, Latencies>> = {};
   for (const target of targets) {
     const server = await start(target.env);
     try {
@@ -108,17 +78,20 @@ async function saturation() {
       const until = performance.now() + (LOAD_S - 1) * 1000;
       while (performance.now() < until) {
         for (const path of ['live', 'ready']) {
-          sent[path].push(probe(target.port(server), `/health/${path}`));
+          sent[path].push(probe(target.port(server), `${target.at}/${path}`));
         }
         await sleep(100);
       }
       await load;
-      const latencies = async (path: string) =>
-        (await Promise.all(sent[path])).map(({ status, ms }) => (status === 200 ? ms : 10_000));
-      results[target.id] = {
-        live: percentiles(await latencies('live')),
-        ready: percentiles(await latencies('ready')),
+      const latencies = async (path: string) => {
+        const answers = await Promise.all(sent[path]);
+        const taken = answers.map(({ status, ms }) => (status === 200 ? ms : 10_000));
+        return {
+          ...percentiles(taken),
+          withinTimeout: taken.filter((value) => value <= 1000).length,
+        };
       };
+      results[target.id] = { live: await latencies('live'), ready: await latencies('ready') };
       process.stderr.write('.');
     } finally {
       await stop(server);

@@ -1,8 +1,7 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
-import { HEALTH_CONTROLLER_CLASS, HEALTH_GRPC_CONTROLLER_CLASS } from './core/health.constants.js';
+import { HEALTH_CONTROLLER_CLASS } from './core/health.constants.js';
 import { createHealthController } from './transports/http/health.controller.js';
 import { defineProbeRoutes } from './transports/http/probe.routes.js';
-import { createHealthGrpcController } from './transports/grpc/grpc.controller.js';
 import { messages } from './core/health.messages.js';
 import { MODULE_OPTION_KEYS } from './options/health.options.js';
 import type {
@@ -19,12 +18,12 @@ const decoratorsRule = arrayOf(
 const globalRule = is((v) => typeof v === 'boolean', 'true or false');
 
 /**
- * `forRoot`/`forRootAsync` and the options token. Each definition gets controller classes of its
- * own, complete when it is built, before any application reads them: the HTTP one with its routes
- * (the probes', and those of health groups when there can be any), and both with the
- * `controllerDecorators`, so that a guard or interceptor class given there is registered by
- * Nest's scanner like any other enhancer. Nothing of them depends on an application: the route
- * prefix is set per application, as a module path, when the options are resolved.
+ * `forRoot`/`forRootAsync` and the options token. Each definition gets a controller class of its
+ * own, complete when it is built, before any application reads it: with its routes (the probes',
+ * and those of health groups when there can be any) and the `controllerDecorators`, so that a
+ * guard or interceptor class given there is registered by Nest's scanner like any other enhancer.
+ * Nothing of it depends on an application: the route prefix is set per application, as a module
+ * path, when the options are resolved.
  */
 export const {
   ConfigurableModuleClass,
@@ -39,7 +38,6 @@ export const {
     (definition, extras) => {
       const { isGlobal, controllerDecorators } = checkExtras(extras);
       const controller = createHealthController();
-      const grpcController = createHealthGrpcController();
       const given = givenOptions(definition.providers);
       const groups = given && groupsOf(given);
       const routes = [
@@ -51,18 +49,14 @@ export const {
         // A factory's options may turn the page on: its routes answer 404 while they do not.
         statusPage: given === undefined || Boolean(given.statusPage),
       });
-      for (const decorate of controllerDecorators ?? []) {
-        decorate(controller);
-        decorate(grpcController);
-      }
+      for (const decorate of controllerDecorators ?? []) decorate(controller);
       return {
         ...definition,
         global: isGlobal,
-        controllers: [controller, grpcController],
+        controllers: [controller],
         providers: [
           ...(definition.providers ?? []),
           { provide: HEALTH_CONTROLLER_CLASS, useValue: controller },
-          { provide: HEALTH_GRPC_CONTROLLER_CLASS, useValue: grpcController },
         ],
       };
     },

@@ -9,7 +9,6 @@ import {
 import { DiscoveryModule, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import {
   HEALTH_CONTROLLER_CLASS,
-  HEALTH_GRPC_CONTROLLER_CLASS,
   HEALTH_LOGGER,
   RESOLVED_HEALTH_OPTIONS,
 } from './core/health.constants.js';
@@ -37,7 +36,7 @@ import { ReadinessState } from './core/readiness.state.js';
 import { ShutdownCoordinator } from './lifecycle/shutdown.coordinator.js';
 import { Redactor } from './core/redactor.js';
 import { documentHealthRoutes } from './transports/openapi/health.swagger.js';
-import { defineGrpcHandlers } from './transports/grpc/grpc.handlers.js';
+import { checkGrpcPeers, GrpcAppPort } from './transports/grpc/grpc.app-port.js';
 import { ProbeEvaluator } from './core/probe.evaluator.js';
 import { ProbeWatcher } from './core/probe.watcher.js';
 import { ProbeServer } from './transports/probe-server/probe-server.js';
@@ -62,7 +61,6 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
       inject: [
         { token: HEALTH_MODULE_OPTIONS, optional: true },
         { token: HEALTH_CONTROLLER_CLASS, optional: true },
-        { token: HEALTH_GRPC_CONTROLLER_CLASS, optional: true },
         ModulesContainer,
       ],
       // Runs when providers are instantiated, before Nest registers routes and microservice
@@ -71,11 +69,10 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
       useFactory: async (
         raw: unknown,
         controller: Type<unknown> | undefined,
-        grpcController: Type<unknown> | undefined,
         modules: ModulesContainer,
       ) => {
         // Imported as a class: neither options nor controllers exist.
-        if (controller === undefined || grpcController === undefined) {
+        if (controller === undefined) {
           throw new Error(messages.notConfigured);
         }
         // A second copy would register the same routes again (Fastify refuses, Express serves
@@ -84,10 +81,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         if (copies.length > 1) throw new Error(messages.importedTwice);
         const options = resolveHealthOptions(raw);
         mountModule(modules, HealthModule, options.path);
-        if (options.grpc) {
-          // The gRPC health service, when @nestjs/microservices is installed (else start-up stops).
-          await defineGrpcHandlers(grpcController);
-        }
+        // The gRPC health service needs Nest's gRPC transport (else start-up stops).
+        if (options.grpc) checkGrpcPeers();
         // OpenAPI documentation of the routes, when @nestjs/swagger is installed (else a no-op).
         await documentHealthRoutes(controller, options.probes, {
           metrics: options.metrics !== false,
@@ -148,6 +143,16 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
         const server = new ProbeServer(...dependencies);
         await server.start();
         return server;
+      },
+    },
+    {
+      provide: GrpcAppPort,
+      inject: [HealthService, RESOLVED_HEALTH_OPTIONS, HEALTH_LOGGER, NestInternals],
+      // Follows the gRPC servers before any is made: a hybrid app may start them before init.
+      useFactory: async (...dependencies: ConstructorParameters<typeof GrpcAppPort>) => {
+        const port = new GrpcAppPort(...dependencies);
+        await port.start();
+        return port;
       },
     },
     HealthService,

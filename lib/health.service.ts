@@ -65,6 +65,14 @@ export class HealthService implements OnApplicationBootstrap {
     return this.probeServer.port;
   }
 
+  /**
+   * The probe server's gRPC port: the `probeServer.grpcPort` option, or the free port it was given
+   * for `0`. `undefined` when it serves no gRPC.
+   */
+  get probeServerGrpcPort(): number | undefined {
+    return this.probeServer.grpcPort;
+  }
+
   /** Whether a shutdown has begun (a signal, or `beginShutdown()`). */
   get shuttingDown(): boolean {
     return this.readiness.shuttingDown;

@@ -49,6 +49,7 @@ const DEFAULT_SUITES = [
   'test/metrics.e2e-spec.ts',
   'test/groups.e2e-spec.ts',
   'test/grpc.e2e-spec.ts',
+  'test/grpc-probe-server.e2e-spec.ts',
   'test/status-page.e2e-spec.ts',
 ];
 

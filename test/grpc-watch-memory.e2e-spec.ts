@@ -2,19 +2,23 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import './support/dist.js';
-import { healthClient, watch, type HealthClient, type WatchStream } from './support/grpc.js';
+import { check, healthClient, watch, type HealthClient, type WatchStream } from './support/grpc.js';
 import { freePort } from './support/servers.js';
 
 /**
  * What an open Watch stream costs the server, whatever the client sends: grpc-js keeps a call's
- * request (and the bytes it came in) for as long as the call lasts, and an interceptor of the
- * application may keep Nest's context of the call for ever. The server runs in a process of its
- * own, so that its memory is measured apart from the clients', after garbage collection.
+ * request (and the bytes it came in) for as long as the call lasts. Each server runs in a process
+ * of its own, so that its memory is measured apart from the clients', after garbage collection:
+ * a gRPC app's own port (whose interceptors never see a health call), and the probe server's gRPC
+ * port as its worker runs it.
  */
-const FIXTURE = fileURLToPath(new URL('./fixtures/grpc-watch-app.mjs', import.meta.url));
+const APP = fileURLToPath(new URL('./fixtures/grpc-watch-app.mjs', import.meta.url));
+const PROBE_PORT = fileURLToPath(new URL('./fixtures/grpc-watch-port.mjs', import.meta.url));
 
-/** The longest name the server's default limit on a message (4 MiB) takes, with its framing. */
+/** The longest name the app's default limit on a message (4 MiB) takes, with its framing. */
 const HUGE = 'x'.repeat(4 * 1024 * 1024 - 16);
+/** The longest name the probe server's gRPC port takes (its limit on a message: 320 bytes). */
+const LONGEST = 'x'.repeat(300);
 
 interface Memory {
   heapUsed: number;
@@ -43,9 +47,9 @@ afterEach(() => {
   server = undefined;
 });
 
-async function launch(): Promise<Server> {
+async function launch(fixture: string): Promise<Server> {
   const port = await freePort();
-  const child = fork(FIXTURE, [], {
+  const child = fork(fixture, [], {
     env: { ...process.env, PORT: String(port) },
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -80,32 +84,60 @@ async function open(service: string, count: number, status: string): Promise<voi
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
 
-describe('the memory an open Watch stream holds on the server', () => {
+/** Opens streams, and measures what the last `count` of them hold on the server. */
+async function measure(
+  fixture: string,
+  what: string,
+  service: string,
+  [warmup, count]: readonly [number, number],
+  status: string,
+): Promise<Memory> {
+  server = await launch(fixture);
+  client = healthClient(server.address, { 'grpc.max_send_message_length': -1 });
+  // The first streams pay for what is allocated once (code, buffers, tables that grow).
+  await open(service, warmup, status);
+  const before = await server.memory();
+  await open(service, count, status);
+  const after = await server.memory();
+  const heap = (after.heapUsed - before.heapUsed) / count;
+  const buffers = (after.arrayBuffers - before.arrayBuffers) / count;
+  console.log(`per open Watch stream of ${what}: heap ${kb(heap)}, buffers ${kb(buffers)}`);
+  expect(heap + buffers).toBeLessThan(64 * 1024);
+  // The answer is kept: every stream still open, after its one status.
+  expect(streams.every((stream) => stream.statuses.length === 1)).toBe(true);
+  return after;
+}
+
+describe("the memory an open Watch stream holds on an app's gRPC server", () => {
   // How many streams: first to warm up, then to measure. The client keeps each 4 MB request it
   // sent while its stream is open (grpc-js's own doing, on the client's side): few of those.
   it.each([
     ['a probe', 'ready', [100, 500], 'SERVING'],
     ['an unknown service', 'orders', [100, 500], 'SERVICE_UNKNOWN'],
     ['an unknown service named in 4 MB', HUGE, [10, 50], 'SERVICE_UNKNOWN'],
-  ] as const)(
-    'watching %s: a few kB per stream',
-    async (what, service, [warmup, count], status) => {
-      server = await launch();
-      client = healthClient(server.address, { 'grpc.max_send_message_length': -1 });
-      // The first streams pay for what is allocated once (code, buffers, tables that grow).
-      await open(service, warmup, status);
-      const before = await server.memory();
-      await open(service, count, status);
-      const after = await server.memory();
-      const heap = (after.heapUsed - before.heapUsed) / count;
-      const buffers = (after.arrayBuffers - before.arrayBuffers) / count;
-      console.log(`per open Watch stream of ${what}: heap ${kb(heap)}, buffers ${kb(buffers)}`);
-      expect(heap + buffers).toBeLessThan(64 * 1024);
-      // The answer is kept: every stream still open, after its one status.
-      expect(streams.every((stream) => stream.statuses.length === 1)).toBe(true);
-      // The interceptor keeps every call's arguments, and no name in them.
-      expect(after.calls).toBe(streams.length);
-      expect(after.largestRequest).toBeLessThan(100);
-    },
-  );
+  ] as const)('watching %s: a few kB per stream', async (what, service, counts, status) => {
+    const after = await measure(APP, what, service, counts, status);
+    // Past Nest's pipeline: the interceptor that keeps every call's arguments saw none.
+    expect(after.calls).toBe(0);
+  });
+});
+
+describe("the memory an open Watch stream holds on the probe server's gRPC port", () => {
+  it.each([
+    ['a probe', 'liveness', [100, 500], 'SERVING'],
+    ['an unknown service', 'orders', [100, 500], 'SERVICE_UNKNOWN'],
+    ['an unknown service named in 300 bytes', LONGEST, [100, 500], 'SERVICE_UNKNOWN'],
+  ] as const)('watching %s: a few kB per stream', async (what, service, counts, status) => {
+    await measure(PROBE_PORT, what, service, counts, status);
+  });
+
+  it('refuses a request larger than a health request needs, holding nothing of it', async () => {
+    server = await launch(PROBE_PORT);
+    client = healthClient(server.address, { 'grpc.max_send_message_length': -1 });
+    const stream = watch(client, HUGE);
+    streams.push(stream);
+    expect(await stream.ended).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    expect(await check(client, HUGE)).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    expect(await check(client, 'liveness')).toEqual({ status: 'SERVING' });
+  });
 });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { Injectable, Module, SetMetadata, type CanActivate } from '@nestjs/common';
-import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { Injectable, Module, type CallHandler, type CanActivate } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { fileURLToPath } from 'node:url';
 import healthCheck from 'grpc-health-check';
 import { HealthModule, HealthService } from '../lib/index.js';
 import {
@@ -25,6 +26,7 @@ import { until as waitFor } from './support/wait.js';
  * grpc-health-check makes of its own copy of the proto.
  */
 
+const ORDERS_PROTO = fileURLToPath(new URL('../sample/src/orders/orders.proto', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failing = () => {
   throw new Error('connection refused');
@@ -277,24 +279,75 @@ describe('the gRPC health service, whatever the clients do', () => {
     expect(await check(client, '')).toMatchObject({ code: 'UNIMPLEMENTED' });
   });
 
-  it('applies controllerDecorators to the gRPC controller too, for app-wide guards', async () => {
-    const IS_PUBLIC = 'isPublic';
+  it('answers past app-wide guards and interceptors: health is not business traffic', async () => {
     @Injectable()
-    class AuthGuard implements CanActivate {
-      constructor(private readonly reflector: Reflector) {}
-      canActivate(context: Parameters<CanActivate['canActivate']>[0]): boolean {
-        return this.reflector.get<boolean>(IS_PUBLIC, context.getClass()) === true;
+    class DenyAll implements CanActivate {
+      canActivate(): boolean {
+        return false;
       }
     }
-    const guarded = { provide: APP_GUARD, useClass: AuthGuard };
-    let client = await start({ kind: 'grpc', providers: [guarded] });
-    expect(await check(client, '')).toMatchObject({ code: 'UNKNOWN' });
-    await started!.app.close();
-    client = await start({
+    const seen: unknown[] = [];
+    const counting = {
+      intercept: (context: unknown, next: CallHandler) => (seen.push(context), next.handle()),
+    };
+    const client = await start({
       kind: 'grpc',
-      providers: [guarded],
-      health: { controllerDecorators: [SetMetadata(IS_PUBLIC, true)] },
+      providers: [
+        { provide: APP_GUARD, useClass: DenyAll },
+        { provide: APP_INTERCEPTOR, useValue: counting },
+      ],
     });
     expect(await check(client, '')).toEqual({ status: 'SERVING' });
+    expect(await list(client)).toMatchObject({ '': 'SERVING' });
+    const stream = watch(client, 'liveness');
+    expect(await stream.received(1)).toEqual(['SERVING']);
+    stream.cancel();
+    expect(seen).toEqual([]);
+  });
+
+  it("runs the application's own onLoadPackageDefinition, and leaves its options as they were", async () => {
+    const loaded: unknown[] = [];
+    const onLoadPackageDefinition = (definition: object, server: object) =>
+      loaded.push(Object.keys(definition).includes('grpc.health.v1.Health') && server);
+    const transport = { onLoadPackageDefinition };
+    const client = await start({ kind: 'grpc', transport });
+    expect(await check(client, 'readiness')).toEqual({ status: 'SERVING' });
+    expect(loaded).toEqual([expect.any(Object)]);
+    expect(transport).toEqual({ onLoadPackageDefinition });
+  });
+
+  it('serves no gRPC server that does not list HEALTH_GRPC_PACKAGE: Check is UNIMPLEMENTED', async () => {
+    const client = await start({
+      kind: 'grpc',
+      transport: { package: 'orders', protoPath: ORDERS_PROTO },
+    });
+    expect(await check(client, '')).toMatchObject({ code: 'UNIMPLEMENTED' });
+  });
+
+  it('stops start-up, saying so, when something else serves grpc.health.v1.Health on the server', async () => {
+    const errors: string[] = [];
+    const logger = {
+      log: () => undefined,
+      warn: () => undefined,
+      error: (m: string) => errors.push(m),
+    };
+    @Module({ imports: [HealthModule.forRoot({ grpc: true, logger })] })
+    class TwiceModule {}
+    const address = `127.0.0.1:${await freePort()}`;
+    const app = await NestFactory.createMicroservice(TwiceModule, {
+      ...grpcOptions(address, {
+        onLoadPackageDefinition: (_: unknown, server: grpc.Server) =>
+          new healthCheck.HealthImplementation({ '': 'SERVING' }).addToServer(server),
+      }),
+      logger: false,
+    });
+    try {
+      await expect(app.listen()).rejects.toThrow();
+    } finally {
+      await app.close();
+    }
+    expect(errors).toEqual([
+      `The gRPC server on ${address} would serve grpc.health.v1.Health twice (Method handler for /grpc.health.v1.Health/Check already provided.): HealthModule (option "grpc") adds it to every gRPC server whose "package" lists HEALTH_GRPC_PACKAGE, and something else added it first (an onLoadPackageDefinition of the application's own?). Keep one: remove the other, or HEALTH_GRPC_PACKAGE from this server's "package".`,
+    ]);
   });
 });

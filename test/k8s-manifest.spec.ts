@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { probeOfService } from '../lib/transports/grpc/health.grpc.js';
 import { PROBES } from '../lib/core/probe.definitions.js';
+import { loadConfig } from '../sample/src/app.config.js';
 
 /** The sample's manifest must agree with the sample and with the library's defaults. */
 
@@ -130,19 +131,32 @@ describe('sample/k8s/grpc-probes.yaml', () => {
     live: grpc.livenessProbe,
   };
 
-  it('patches the sample’s container, swapping each httpGet for a grpc probe on GRPC_PORT', () => {
+  it('patches the sample’s container, swapping each httpGet for a grpc probe on the probe server’s gRPC port', () => {
     expect(grpc.name).toBe(pod.containers[0].name);
-    const port = Number(grpc.env.find((e) => e.name === 'GRPC_PORT')!.value);
-    expect(grpc.ports).toEqual([{ name: 'grpc', containerPort: port }]);
+    const port = (name: string) => Number(grpc.env.find((e) => e.name === name)!.value);
+    expect(grpc.ports).toEqual([
+      { name: 'grpc', containerPort: port('GRPC_PORT') },
+      { name: 'grpc-probes', containerPort: port('PROBE_GRPC_PORT') },
+    ]);
+    // Not the app's own gRPC port: its health service waits on the app's event loop.
+    expect(port('PROBE_GRPC_PORT')).not.toBe(port('GRPC_PORT'));
     for (const probe of Object.values(probes)) {
       expect(probe.httpGet).toBeNull();
-      expect(probe.grpc.port).toBe(port);
+      expect(probe.grpc.port).toBe(port('PROBE_GRPC_PORT'));
     }
+    expect(service.spec.ports.map((p: { targetPort: string }) => p.targetPort)).not.toContain(
+      'grpc-probes',
+    );
+  });
+
+  it('runs the sample with the ports it declares', () => {
+    const config = loadConfig(Object.fromEntries(grpc.env.map((e) => [e.name, e.value])));
+    expect([config.grpcPort, config.probeGrpcPort]).toEqual(grpc.ports.map((p) => p.containerPort));
   });
 
   it('names services the health service answers, each for its own probe', () => {
     for (const [name, probe] of Object.entries(probes)) {
-      expect(probeOfService(probe.grpc.service ?? '', PROBES)?.name).toBe(name);
+      expect(probeOfService({ service: probe.grpc.service ?? '' }, PROBES)?.name).toBe(name);
     }
   });
 

@@ -66,8 +66,5 @@ export const RESOLVED_HEALTH_OPTIONS = Symbol('RESOLVED_HEALTH_OPTIONS');
 /** @internal Provider token of the controller class created for one module definition. */
 export const HEALTH_CONTROLLER_CLASS = Symbol('HEALTH_CONTROLLER_CLASS');
 
-/** @internal Provider token of the gRPC controller class created for one module definition. */
-export const HEALTH_GRPC_CONTROLLER_CLASS = Symbol('HEALTH_GRPC_CONTROLLER_CLASS');
-
 /** @internal Provider token of the logger the module writes to (the `logger` option). */
 export const HEALTH_LOGGER = Symbol('HEALTH_LOGGER');

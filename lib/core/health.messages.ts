@@ -117,19 +117,25 @@ export const messages = {
     'HealthService.handleShutdown(app) was given an application this HealthService is not part of: pass the application it was read from, as in app.get(HealthService).handleShutdown(app).',
   noServerRegistry: (release: string) =>
     `This @nestjs/core has no registry of microservice servers (ModulesContainer.getRpcTargetRegistry(), ${release} and later, the floor of nestjs-probes' peer range): microservice servers are not stopped after the shutdown delay, and gRPC Watch streams are not ended before their server closes. Upgrade @nestjs/core and @nestjs/microservices to ${release} or later.`,
-  probeServerListening: (host: string, port: number) =>
-    `Probe server listening on ${host.includes(':') ? `[${host}]` : host}:${port}`,
+  probeServerListening: (host: string, port: number, grpcPort?: number) => {
+    const address = host.includes(':') ? `[${host}]` : host;
+    const grpc = grpcPort === undefined ? '' : ` (gRPC health on ${address}:${grpcPort})`;
+    return `Probe server listening on ${address}:${port}${grpc}`;
+  },
+  probeServerGrpcMissing:
+    'HealthModule option "probeServer.grpcPort" serves grpc.health.v1 from the probe server\'s worker with @grpc/grpc-js, which is not installed. Install it: npm install @grpc/grpc-js',
   probeServerCannotListen: (
     server: { host: string; port: number },
     code: string,
     message: string,
+    option: 'port' | 'grpcPort' = 'port',
   ) => {
     const where = `${server.host}:${server.port}`;
     if (code === 'EADDRINUSE') {
-      return `HealthModule option "probeServer.port": port ${server.port} is already in use on ${server.host}. Choose a free port for the probe server, and the probes' port in the manifest with it.`;
+      return `HealthModule option "probeServer.${option}": port ${server.port} is already in use on ${server.host}. Choose a free port for the probe server, and the probes' port in the manifest with it.`;
     }
     if (code === 'EACCES') {
-      return `HealthModule option "probeServer.port": listening on port ${server.port} needs privileges the process does not have (EACCES). Use a port above 1023, such as 9000.`;
+      return `HealthModule option "probeServer.${option}": listening on port ${server.port} needs privileges the process does not have (EACCES). Use a port above 1023, such as ${option === 'port' ? 9000 : 9001}.`;
     }
     if (['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EAFNOSUPPORT', 'EINVAL'].includes(code)) {
       return `HealthModule option "probeServer.host": "${server.host}" is not an address this machine can listen on (${code}). Use '0.0.0.0' (every IPv4 interface), '::' (every interface) or an address of the pod.`;
@@ -149,8 +155,10 @@ export const messages = {
     `Unknown probe or group "${probe}": use ${list(known)}.`,
   grpcPeersMissing: (missing: readonly string[]) =>
     `HealthModule option "grpc" serves the gRPC health service through Nest's gRPC transport, which needs ${list(missing)}: ${missing.length === 1 ? 'it is' : 'they are'} not installed. Install ${missing.length === 1 ? 'it' : 'them'}: npm install ${missing.join(' ')}`,
-  grpcAliasTaken: (group: string, alias: string) =>
-    `Health group "${group}" takes a name the gRPC health service gives the ${alias} probe (HealthModule option "grpc" is on). Give the group another name.`,
+  grpcServedTwice: (url: string, cause: string) =>
+    `The gRPC server on ${url} would serve grpc.health.v1.Health twice (${cause}): HealthModule (option "grpc") adds it to every gRPC server whose "package" lists HEALTH_GRPC_PACKAGE, and something else added it first (an onLoadPackageDefinition of the application's own?). Keep one: remove the other, or HEALTH_GRPC_PACKAGE from this server's "package".`,
+  grpcAliasTaken: (group: string, alias: string, option: string) =>
+    `Health group "${group}" takes a name the gRPC health service gives the ${alias} probe (HealthModule option "${option}" is on). Give the group another name.`,
   grpcUnknownService: (service: string, known: readonly string[]) =>
     `Unknown health service "${service.length > 64 ? service.slice(0, 64) + '…' : service}": use ${list(known)}, "liveness" or "readiness".`,
   grpcTooManyWatches: (max: number) =>

@@ -97,10 +97,10 @@ export const PROBES: readonly ProbeDefinition[] = Object.freeze([
 ]);
 
 /** The probe other names lead to (`liveness`, `readiness`, `""`), and the probes' own names. */
-export function probeNamed(
+export function probeNamed<P extends Pick<ProbeDefinition, 'name' | 'aliases'>>(
   name: string,
-  probes: readonly ProbeDefinition[],
-): ProbeDefinition | undefined {
+  probes: readonly P[],
+): P | undefined {
   return (
     probes.find((probe) => probe.name === name) ??
     probes.find((probe) => probe.aliases.includes(name))

@@ -16,8 +16,22 @@ import type { CheckReport } from '../interfaces/health-check.interface.js';
 /** @internal What a transport that only serves published results knows of a probe. */
 export type PublishedProbe = Pick<
   ProbeDefinition,
-  'name' | 'access' | 'answersPerCheck' | 'runsChecks' | 'diagnostics' | 'gates' | 'latches'
+  | 'name'
+  | 'access'
+  | 'answersPerCheck'
+  | 'runsChecks'
+  | 'diagnostics'
+  | 'gates'
+  | 'latches'
+  | 'aliases'
 >;
+
+/** @internal What the worker is told of a probe: its definition less what only the main thread uses. */
+export function publishedProbe(definition: ProbeDefinition): PublishedProbe {
+  const { name, access, answersPerCheck, runsChecks, diagnostics, gates, latches, aliases } =
+    definition;
+  return { name, access, answersPerCheck, runsChecks, diagnostics, gates, latches, aliases };
+}
 
 /** @internal Which checks each probe selects, and how old a background result may get. */
 export interface PublishedChecks {

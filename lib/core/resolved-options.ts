@@ -10,6 +10,14 @@ import type { ProbeDefinition } from './probe.definitions.js';
 import type { ReportIdentity } from './probe-result.js';
 import type { RedactionRule } from './redactor.js';
 
+/** @internal The probe server's options, with their defaults. */
+export interface ResolvedProbeServer extends Required<Omit<ProbeServerOptions, 'grpcPort'>> {
+  /** Its gRPC port; `undefined` when it serves no gRPC. */
+  grpcPort?: number;
+  /** The bounds of its gRPC port: Watch streams at once (`grpc.maxWatchStreams`). */
+  grpc: { maxWatchStreams: number };
+}
+
 /** @internal Module options after validation, with every default applied. */
 export interface ResolvedHealthOptions {
   path: string;
@@ -33,7 +41,7 @@ export interface ResolvedHealthOptions {
   refreshIntervalMs: number | undefined;
   metrics: false | { registry?: unknown };
   openTelemetry: false | { meterProvider?: unknown; prefix: string };
-  probeServer: false | Required<ProbeServerOptions>;
+  probeServer: false | ResolvedProbeServer;
   grpc: false | Required<GrpcHealthOptions>;
   statusPage: false | Required<StatusPageOptions>;
 }

@@ -105,8 +105,9 @@ export interface HealthModuleOptions {
   /**
    * Serves the standard gRPC health service (`grpc.health.v1.Health`: Check, Watch, List) from
    * the same probes, on the application's gRPC microservices that list `HEALTH_GRPC_PACKAGE` and
-   * `HEALTH_PROTO_PATH`. Needs `@nestjs/microservices`, `@grpc/grpc-js` and `@grpc/proto-loader`.
-   * Default `false`.
+   * `HEALTH_PROTO_PATH`, past Nest's RPC pipeline (app-wide guards and interceptors do not apply).
+   * Needs `@nestjs/microservices`, `@grpc/grpc-js` and `@grpc/proto-loader`. For the kubelet's
+   * probes, prefer `probeServer.grpcPort`. Default `false`.
    */
   grpc?: boolean | GrpcHealthOptions;
   /**
@@ -129,8 +130,9 @@ export interface StatusPageOptions {
 /** Options of the gRPC health service. */
 export interface GrpcHealthOptions {
   /**
-   * Watch streams open at once, over all clients; one more ends at once with
-   * `RESOURCE_EXHAUSTED` (clients retry with backoff). Default 1000.
+   * Watch streams open at once, over all clients, on the app's gRPC servers and apart on the
+   * probe server's gRPC port; one more ends at once with `RESOURCE_EXHAUSTED` (clients retry with
+   * backoff). Default 1000.
    */
   maxWatchStreams?: number;
 }
@@ -146,6 +148,13 @@ export interface ProbeServerOptions {
    * soon as it does; readiness fails meanwhile too. Default 10000.
    */
   maxStallMs?: number;
+  /**
+   * Serves the standard gRPC health service (`grpc.health.v1.Health`: Check, Watch, List) on this
+   * port too, from the same worker: for `grpc:` probes of the kubelet, the blackbox exporter and
+   * `grpc-health-probe`, answered whatever the main event loop is doing. Needs `@grpc/grpc-js`;
+   * not Nest's gRPC transport. Default: none.
+   */
+  grpcPort?: number;
 }
 
 /** Options of the metrics route. */
@@ -173,7 +182,7 @@ export interface HealthModuleExtras {
   /** Whether `HealthService` can be injected everywhere without importing the module. Default `true`. */
   isGlobal?: boolean;
   /**
-   * Decorators applied to the probes' controllers, for app-wide guards and interceptors that
+   * Decorators applied to the probes' HTTP controller, for app-wide guards and interceptors that
    * need marking: `[Public(), SkipThrottle()]`, or `[UseGuards(MyGuard)]`. The kubelet sends no
    * credentials. With `forRootAsync()`, give them beside `useFactory`.
    */

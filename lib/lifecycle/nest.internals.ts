@@ -80,6 +80,37 @@ export function rpcServerRegistry(modules: ModulesContainer): Subscribable | und
   return typeof registry === 'function' ? registry.call(modules) : undefined;
 }
 
+/** The options of a Nest gRPC transport server (`ServerGrpc`), as far as they are read here. */
+export interface GrpcServerOptions {
+  url?: string;
+  package?: string | readonly string[];
+  onLoadPackageDefinition?: (definition: unknown, server: unknown) => void;
+}
+
+/** A Nest gRPC transport server, as far as it is used here. */
+interface GrpcTransportServer {
+  transportId: unknown;
+  options: GrpcServerOptions;
+  loadProto: unknown;
+}
+
+/**
+ * The options of a Nest gRPC transport server; `undefined` for another transport.
+ * `grpcTransport`: `Transport.GRPC` of `@nestjs/microservices`.
+ */
+export function grpcServerOptions(
+  server: unknown,
+  grpcTransport: unknown,
+): GrpcServerOptions | undefined {
+  const grpc = server as Partial<GrpcTransportServer> | null;
+  if (grpc?.transportId !== grpcTransport) return undefined;
+  if (typeof grpc?.options !== 'object' || typeof grpc.loadProto !== 'function') {
+    const feature = "the gRPC health service on the application's gRPC servers";
+    throw new Error(messages.nestTooOld(feature, SERVER_REGISTRY_RELEASE));
+  }
+  return grpc.options;
+}
+
 /**
  * @internal What the library replaces on instances of one application (its HTTP adapter, its
  * transport servers), put back when that application closes. Replacements compose: each wraps
@@ -111,6 +142,24 @@ export class NestInternals implements OnApplicationShutdown {
       if (own) target[key] = original;
       else delete target[key];
     });
+  }
+
+  /**
+   * Runs `load` with the grpc-js server of a Nest gRPC transport server (one `grpcServerOptions()`
+   * knows) each time it starts: `ServerGrpc` hands it to its `onLoadPackageDefinition` option once
+   * bound, before it adds the services of its protos (NestJS 11 and 12). The server's options are
+   * replaced by a copy whose option runs the application's own first, then `load`, until the
+   * application closes: the object the application gave is left as it was.
+   */
+  onGrpcServerLoad(server: object, load: (grpcServer: object) => void): void {
+    const target = server as { options: GrpcServerOptions };
+    this.replace(target, 'options', (options) => ({
+      ...options,
+      onLoadPackageDefinition: (definition: unknown, grpcServer: unknown) => {
+        options.onLoadPackageDefinition?.(definition, grpcServer);
+        load(grpcServer as object);
+      },
+    }));
   }
 
   /** Puts back everything replaced, latest first. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_MODULE_OPTIONS } from '../core/health.constants.js';
-import { resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
+import { checkGrpcJs, resolveHealthOptions, resolveIndicatorOptions } from './health.options.js';
 import { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
 import { DEFAULT_INTERNAL_NETWORKS } from '../core/network.policy.js';
 import { PROBES } from '../core/probe.definitions.js';
@@ -147,6 +147,14 @@ describe('resolveHealthOptions', () => {
     ],
     [{ grpc: { maxStreams: 5 } }, /"grpc" has no key "maxStreams". Known keys: "maxWatchStreams"/],
     [
+      { probeServer: { port: 9000, grpcPort: 70_000 } },
+      /"probeServer.grpcPort" is number 70000; it must be a port number from 1 to 65535 \(0: any free port\)/,
+    ],
+    [
+      { probeServer: { port: 9000, grpcPort: 9000 } },
+      /"probeServer.grpcPort" is number 9000; it must be a port other than probeServer.port \(9000\), such as 9001/,
+    ],
+    [
       { openTelemetry: 'otlp' },
       /"openTelemetry" is "otlp"; it must be true, false, or \{ meterProvider\?, prefix\? \}/,
     ],
@@ -200,12 +208,36 @@ describe('resolveHealthOptions', () => {
     'rejects a group named %s while gRPC is on: the health service gives that name to a probe',
     (name) => {
       const groups = { [name]: { include: ['db'] } };
+      const probe = name === 'liveness' ? 'live' : 'ready';
       expect(() => resolveHealthOptions({ grpc: true, groups })).toThrow(
-        `Health group "${name}" takes a name the gRPC health service gives the ${name === 'liveness' ? 'live' : 'ready'} probe (HealthModule option "grpc" is on). Give the group another name.`,
+        `Health group "${name}" takes a name the gRPC health service gives the ${probe} probe (HealthModule option "grpc" is on). Give the group another name.`,
+      );
+      const probeServer = { port: 9000, grpcPort: 9001 };
+      expect(() => resolveHealthOptions({ probeServer, groups })).toThrow(
+        `(HealthModule option "probeServer.grpcPort" is on)`,
       );
       expect(resolveHealthOptions({ groups }).probes.at(-1)?.name).toBe(name);
     },
   );
+
+  it("serves gRPC on the probe server's port only when asked, with the same bound on Watch streams", () => {
+    expect(resolveHealthOptions({ probeServer: { port: 9000 } }).probeServer).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      maxStallMs: 10_000,
+      grpc: { maxWatchStreams: 1000 },
+    });
+    const probeServer = { port: 0, grpcPort: 0 };
+    const resolved = resolveHealthOptions({ probeServer, grpc: { maxWatchStreams: 5 } });
+    expect(resolved.probeServer).toMatchObject({ grpcPort: 0, grpc: { maxWatchStreams: 5 } });
+  });
+
+  it('stops start-up, saying what to install, when grpcPort is given without @grpc/grpc-js', () => {
+    expect(() => checkGrpcJs((pkg) => pkg !== '@grpc/grpc-js')).toThrow(
+      `HealthModule option "probeServer.grpcPort" serves grpc.health.v1 from the probe server's worker with @grpc/grpc-js, which is not installed. Install it: npm install @grpc/grpc-js`,
+    );
+    expect(() => checkGrpcJs(() => true)).not.toThrow();
+  });
 
   it('rejects an unknown option and lists the known ones', () => {
     expect(() => resolveHealthOptions({ cacheTTL: 5 })).toThrow(

@@ -7,6 +7,7 @@ import { DEFAULT_MODULE_OPTIONS } from '../core/health.constants.js';
 import { messages } from '../core/health.messages.js';
 import { DEFAULT_INTERNAL_NETWORKS } from '../core/network.policy.js';
 import { check, isObject, shape } from '../core/option.rules.js';
+import { isInstalled } from '../core/peers.js';
 import { groupDefinition, PROBES, type ProbeDefinition } from '../core/probe.definitions.js';
 import type { ResolvedHealthOptions } from '../core/resolved-options.js';
 import { InternalNetworkGuard } from '../transports/http/internal-network.guard.js';
@@ -57,7 +58,7 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     refreshIntervalMs: given.refreshIntervalMs ?? probeServerRefresh(given),
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
     openTelemetry: resolveOpenTelemetry(given.openTelemetry),
-    probeServer: resolveProbeServer(given.probeServer),
+    probeServer: resolveProbeServer(given),
     grpc: resolveGrpc(given),
     statusPage: resolveStatusPage(given.statusPage),
   };
@@ -72,17 +73,22 @@ function resolveOpenTelemetry(
   return meterProvider === undefined ? { prefix } : { meterProvider, prefix };
 }
 
-/** The gRPC health service, whose aliases no group may take while it is on. */
+/** The gRPC health service on the app's gRPC servers. */
 function resolveGrpc(given: HealthModuleOptions): ResolvedHealthOptions['grpc'] {
   if (!given.grpc) return false;
-  for (const name of Object.keys(given.groups ?? {})) {
-    const probe = PROBES.find((definition) => definition.aliases.includes(name));
-    if (probe !== undefined) throw new Error(messages.grpcAliasTaken(name, probe.name));
-  }
+  checkGroupNames(given, 'grpc');
   const settings = given.grpc === true ? {} : given.grpc;
   return {
     maxWatchStreams: settings.maxWatchStreams ?? DEFAULT_MODULE_OPTIONS.grpc.maxWatchStreams,
   };
+}
+
+/** While gRPC health is served, no group may take a name its service gives a probe. */
+function checkGroupNames(given: HealthModuleOptions, option: string): void {
+  for (const name of Object.keys(given.groups ?? {})) {
+    const probe = PROBES.find((definition) => definition.aliases.includes(name));
+    if (probe !== undefined) throw new Error(messages.grpcAliasTaken(name, probe.name, option));
+  }
 }
 
 /** The probes' table: the four probes with the access the options give them, then the groups. */
@@ -106,9 +112,8 @@ function resolveStatusPage(
 }
 
 /** The probe server with its defaults; `port` is required. */
-function resolveProbeServer(
-  given: HealthModuleOptions['probeServer'],
-): ResolvedHealthOptions['probeServer'] {
+function resolveProbeServer(options: HealthModuleOptions): ResolvedHealthOptions['probeServer'] {
+  const given = options.probeServer;
   if (given === undefined || given === false) return false;
   if (given.port === undefined) {
     const problem = { kind: 'invalid' as const, at: 'probeServer.port', value: undefined };
@@ -116,7 +121,24 @@ function resolveProbeServer(
       messages.moduleOptionProblem({ ...problem, valid: 'a port number, such as 9000' }),
     );
   }
-  return { ...DEFAULT_MODULE_OPTIONS.probeServer, ...definedOnly(given), port: given.port };
+  const { grpcPort } = given;
+  if (grpcPort !== undefined) {
+    if (grpcPort !== 0 && grpcPort === given.port) {
+      const valid = `a port other than probeServer.port (${given.port}), such as ${given.port + 1}`;
+      const problem = { kind: 'invalid' as const, at: 'probeServer.grpcPort', value: grpcPort };
+      throw new Error(messages.moduleOptionProblem({ ...problem, valid }));
+    }
+    checkGrpcJs();
+    checkGroupNames(options, 'probeServer.grpcPort');
+  }
+  const settings = typeof options.grpc === 'object' ? options.grpc : {};
+  const maxWatchStreams = settings.maxWatchStreams ?? DEFAULT_MODULE_OPTIONS.grpc.maxWatchStreams;
+  return {
+    ...DEFAULT_MODULE_OPTIONS.probeServer,
+    ...definedOnly(given),
+    port: given.port,
+    grpc: { maxWatchStreams },
+  };
 }
 
 /**
@@ -127,6 +149,11 @@ function probeServerRefresh(given: HealthModuleOptions): number | undefined {
   if (!given.probeServer) return undefined;
   const cacheTtlMs = given.cacheTtlMs ?? DEFAULT_MODULE_OPTIONS.cacheTtlMs;
   return Math.max(cacheTtlMs, DEFAULT_MODULE_OPTIONS.probeServerRefreshMs);
+}
+
+/** @internal The probe server's gRPC port runs grpc-js in its worker: start-up stops without it. */
+export function checkGrpcJs(installed: (pkg: string) => boolean = isInstalled): void {
+  if (!installed('@grpc/grpc-js')) throw new Error(messages.probeServerGrpcMissing);
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -98,8 +98,9 @@ const probeServer = either(
         "an address or host name such as '0.0.0.0', '::' or 'localhost'",
       ),
       maxStallMs: is(integer(500, MAX_TIMER_MS), ms('500')),
+      grpcPort: is(integer(0, 65_535), 'a port number from 1 to 65535 (0: any free port)'),
     },
-    '{ port, host?, maxStallMs? }, or false',
+    '{ port, host?, maxStallMs?, grpcPort? }, or false',
   ),
   is((v) => v === false, 'false'),
 );

@@ -25,6 +25,8 @@ export interface AppConfig {
   maxStallMs: number;
   /** The port of the gRPC server (orders and the health service); unset: HTTP only. */
   grpcPort?: number;
+  /** The probe server's gRPC port (grpc.health.v1, for the kubelet's grpc probes); unset: none. */
+  probeGrpcPort?: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -45,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     probePort: integer(env, 'PROBE_PORT', 9000, 65_535),
     maxStallMs: integer(env, 'MAX_STALL_MS', 10_000, 600_000),
     grpcPort: env.GRPC_PORT ? integer(env, 'GRPC_PORT', 0, 65_535) : undefined,
+    probeGrpcPort: env.PROBE_GRPC_PORT ? integer(env, 'PROBE_GRPC_PORT', 0, 65_535) : undefined,
   };
 }
 

@@ -31,9 +31,15 @@ import { WarmupModule } from './warmup/warmup.module.js';
         // then, and are logged as not passing yet, not as errors.
         startupBudgetMs: 60_000,
         // The kubelet probes its own port, answered from a worker thread whatever the event loop
-        // is doing (sample/k8s/deployment.yaml: containerPort "probes", not in the Service).
-        probeServer: { port: config.probePort, maxStallMs: config.maxStallMs },
-        // grpc.health.v1.Health on the gRPC server, when main.ts starts one (GRPC_PORT).
+        // is doing (sample/k8s/deployment.yaml: containerPort "probes", not in the Service), and
+        // over gRPC on another (PROBE_GRPC_PORT, sample/k8s/grpc-probes.yaml).
+        probeServer: {
+          port: config.probePort,
+          maxStallMs: config.maxStallMs,
+          grpcPort: config.probeGrpcPort,
+        },
+        // grpc.health.v1.Health on the app's gRPC server too, when main.ts starts one
+        // (GRPC_PORT): for its clients and the mesh, not for the kubelet.
         grpc: config.grpcPort !== undefined,
         // A live page for operators at /health/status, on both ports (internal callers only).
         statusPage: true,

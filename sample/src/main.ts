@@ -18,7 +18,8 @@ app.get(HealthService).handleShutdown(app);
 if (config.shutdownHooks) app.enableShutdownHooks();
 
 // GRPC_PORT: a hybrid application, whose gRPC server serves the orders and grpc.health.v1.Health
-// (HealthModule option grpc), for the kubelet's grpc probes (sample/k8s/grpc-probes.yaml).
+// (HealthModule option grpc) to its clients. The kubelet's grpc probes ask the probe server's
+// gRPC port instead (PROBE_GRPC_PORT, sample/k8s/grpc-probes.yaml): it answers while this loop is busy.
 if (config.grpcPort !== undefined) {
   app.connectMicroservice<GrpcOptions>({
     transport: Transport.GRPC,
@@ -43,6 +44,7 @@ const path = config.healthPath.replace(/^\/+|\/+$/g, '');
 const health = [base, path].filter(Boolean).join('/');
 const probeBase = `http://localhost:${app.get(HealthService).probeServerPort}`;
 const probes = [probeBase, path].filter(Boolean).join('/');
+const probeGrpcPort = app.get(HealthService).probeServerGrpcPort;
 
 console.log(
   [
@@ -71,6 +73,12 @@ console.log(
       : [
           'gRPC (orders.OrdersService, grpc.health.v1.Health):',
           `  grpc://localhost:${config.grpcPort}`,
+        ]),
+    ...(probeGrpcPort === undefined
+      ? []
+      : [
+          'Probe server, gRPC (grpc.health.v1.Health: what the kubelet’s grpc probes ask):',
+          `  localhost:${probeGrpcPort}`,
         ]),
   ].join('\n'),
 );

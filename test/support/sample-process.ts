@@ -18,6 +18,8 @@ export interface Sample {
   probes: Record<'live' | 'ready' | 'startup' | 'deep', string>;
   /** `127.0.0.1:<port>` of the gRPC server, when the sample was started with GRPC_PORT. */
   grpc?: string;
+  /** `127.0.0.1:<port>` of the probe server's gRPC port, when started with PROBE_GRPC_PORT. */
+  probesGrpc?: string;
   output: () => string;
   /** Every line the process printed, with when it arrived. */
   lines: { at: number; text: string }[];
@@ -47,6 +49,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
     'KUBERNETES_SERVICE_HOST',
     'MAX_STALL_MS',
     'GRPC_PORT',
+    'PROBE_GRPC_PORT',
   ]) {
     delete childEnv[name];
   }
@@ -91,7 +94,11 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
       };
       const grpcPort = /grpc:\/\/localhost:(\d+)/.exec(stdout)?.[1];
       const grpc = grpcPort && `127.0.0.1:${grpcPort}`;
-      const complete = env.GRPC_PORT === undefined || grpc !== undefined;
+      const probesGrpcPort = /Probe server, gRPC[^\n]*\n\s+localhost:(\d+)/.exec(stdout)?.[1];
+      const probesGrpc = probesGrpcPort && `127.0.0.1:${probesGrpcPort}`;
+      const complete =
+        (env.GRPC_PORT === undefined || grpc !== undefined) &&
+        (env.PROBE_GRPC_PORT === undefined || probesGrpc !== undefined);
       if (complete && [...Object.values(urls), ...Object.values(probes)].every((value) => value)) {
         clearTimeout(timer);
         resolve({
@@ -99,6 +106,7 @@ export function startSample(env: Record<string, string>): Promise<Sample> {
           urls: urls as Sample['urls'],
           probes: probes as Sample['probes'],
           grpc,
+          probesGrpc,
           output,
           lines,
           exited,

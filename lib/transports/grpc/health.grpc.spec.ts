@@ -5,7 +5,6 @@ import {
   HEALTH_GRPC_PACKAGE,
   HEALTH_PROTO_PATH,
   probeOfService,
-  serviceOf,
   servingStatus,
   ServingStatus,
 } from './health.grpc.js';
@@ -34,15 +33,18 @@ describe('the gRPC health service, as data', () => {
   });
 
   it('answers "" for readiness, each probe and group for itself, and the Kubernetes names', () => {
-    expect(probeOfService('', probes)?.name).toBe('ready');
-    for (const probe of probes) expect(probeOfService(probe.name, probes)).toBe(probe);
-    expect(probeOfService('liveness', probes)?.name).toBe('live');
-    expect(probeOfService('readiness', probes)?.name).toBe('ready');
+    const named = (service: string) => probeOfService({ service }, probes)?.name;
+    expect(named('')).toBe('ready');
+    for (const probe of probes) expect(named(probe.name)).toBe(probe.name);
+    expect(named('liveness')).toBe('live');
+    expect(named('readiness')).toBe('ready');
+    // A name cut when it was read is none, whatever it begins with.
+    expect(probeOfService({ service: 'ready', cut: true }, probes)).toBeUndefined();
   });
 
   it.each(['Ready', 'readyz', 'constructor', '__proto__', 'payments/stripe', ' '])(
     'knows no service "%s"',
-    (name) => expect(probeOfService(name, probes)).toBeUndefined(),
+    (name) => expect(probeOfService({ service: name }, probes)).toBeUndefined(),
   );
 
   it('lists "" and every probe and group, not the aliases', () => {
@@ -52,12 +54,5 @@ describe('the gRPC health service, as data', () => {
       'liveness',
       'readiness',
     ]);
-  });
-
-  it('reads a request without a service as ""', () => {
-    expect(serviceOf({ service: 'live' })).toBe('live');
-    expect(serviceOf({})).toBe('');
-    expect(serviceOf(undefined)).toBe('');
-    expect(serviceOf({ service: 7 })).toBe('');
   });
 });

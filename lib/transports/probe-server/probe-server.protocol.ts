@@ -26,6 +26,8 @@ export interface ProbeServerConfig {
   statusPage: false | { maxStreams: number };
   /** The main event loop's heartbeat: `process.hrtime.bigint()` of its last turn. */
   beats: SharedArrayBuffer;
+  /** `grpc.health.v1` on a port of its own too (`probeServer.grpcPort`). */
+  grpc?: { port: number; maxWatchStreams: number };
 }
 
 /** @internal Messages from the main thread to the worker. */
@@ -41,10 +43,14 @@ export type ToProbeServer =
   | { type: 'history'; history: StatusHistory }
   /** The shutdown's drain has begun: the status page's streams end. */
   | { type: 'draining' }
-  | { type: 'metrics'; id: number; contentType?: string; body?: string };
+  | { type: 'metrics'; id: number; contentType?: string; body?: string }
+  /** Stop: the worker ends its gRPC Watch streams, then answers `closed`. */
+  | { type: 'close' };
 
 /** @internal Messages from the worker to the main thread. */
 export type ToMainThread =
-  | { type: 'listening'; port: number }
-  | { type: 'error'; code: string; message: string }
-  | { type: 'metrics'; id: number };
+  | { type: 'listening'; port: number; grpcPort?: number }
+  /** It could not listen: on `port`, or on the gRPC port. */
+  | { type: 'error'; code: string; message: string; grpc?: true }
+  | { type: 'metrics'; id: number }
+  | { type: 'closed' };

@@ -17,6 +17,7 @@ import type { ProbeServerConfig, ToProbeServer, WatchedListener } from './probe-
 import { prefixSegments, routeSettingsOf } from '../http/route-settings.js';
 import { InternalNetworkGuard } from '../http/internal-network.guard.js';
 import { WorkerHost } from './worker.host.js';
+import { publishedProbe } from '../../core/published-probes.js';
 import { ProbeWatcher } from '../../core/probe.watcher.js';
 import { ReadinessState } from '../../core/readiness.state.js';
 import { StatusRecorder } from '../../core/status.history.js';
@@ -52,6 +53,8 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   private drainPosted = false;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
   port?: number;
+  /** Its gRPC port (`grpcPort`), likewise; `undefined` without one. */
+  grpcPort?: number;
 
   constructor(
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
@@ -87,7 +90,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
     this.beating = setInterval(beat, BEAT_MS);
     this.beating.unref();
     this.host = new WorkerHost(this.options.probeServer, this.logger, {
-      config: (port) => this.config(port),
+      config: (port, grpcPort) => this.config(port, grpcPort),
       restarted: () => this.restarted(),
       metrics: (id) => void this.answerMetrics(id),
     });
@@ -98,7 +101,9 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       await this.host.stop();
       throw error;
     }
-    this.logger.log(messages.probeServerListening(this.options.probeServer.host, this.port));
+    this.grpcPort = this.host.grpcPort;
+    const { host } = this.options.probeServer;
+    this.logger.log(messages.probeServerListening(host, this.port, this.grpcPort));
     if (this.options.guard !== InternalNetworkGuard) {
       this.logger.warn(messages.probeServerGuard(this.options.guard.name));
     }
@@ -204,7 +209,7 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Everything a (new) worker starts with. */
-  private config(port: number): ProbeServerConfig {
+  private config(port: number, grpcPort?: number): ProbeServerConfig {
     const server = this.options.probeServer as Exclude<ResolvedHealthOptions['probeServer'], false>;
     return {
       port,
@@ -212,23 +217,14 @@ export class ProbeServer implements OnApplicationBootstrap, OnApplicationShutdow
       routes: this.routes(),
       maxStallMs: server.maxStallMs,
       identity: this.options.identity,
-      probes: this.registry.probes.map(
-        ({ name, access, answersPerCheck, runsChecks, diagnostics, gates, latches }) => ({
-          name,
-          access,
-          answersPerCheck,
-          runsChecks,
-          diagnostics,
-          gates,
-          latches,
-        }),
-      ),
+      probes: this.registry.probes.map(publishedProbe),
       internalNetworks: this.options.internalNetworks,
       trustProxy: this.options.trustProxy,
       deniedStatus: this.options.deniedStatus,
       metrics: this.metrics.enabled,
       statusPage: this.options.statusPage,
       beats: this.beats!.buffer as SharedArrayBuffer,
+      grpc: grpcPort === undefined ? undefined : { port: grpcPort, ...server.grpc },
     };
   }
 

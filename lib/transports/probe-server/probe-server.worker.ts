@@ -26,6 +26,7 @@ import {
   UNEXPECTED,
   type HttpReply,
 } from '../http/http.answer.js';
+import { GrpcHealthPort, PublishedHealth, type GrpcListenError } from './grpc-health.port.js';
 import { ListenerCheck } from './listener.check.js';
 import { ReplyWriter } from './reply.writer.js';
 import { WorkerStatusFeed } from './worker.status-feed.js';
@@ -177,8 +178,25 @@ server.keepAliveTimeout = 5000;
 server.on('error', (error: NodeJS.ErrnoException) => {
   send({ type: 'error', code: error.code ?? 'UNKNOWN', message: error.message });
 });
+// grpc.health.v1 on a port of its own, from the same published results.
+const grpc =
+  config.grpc &&
+  new GrpcHealthPort(
+    { host: config.host, ...config.grpc },
+    new PublishedHealth(config.probes, published, conditions),
+  );
 server.listen(config.port, config.host, () => {
-  send({ type: 'listening', port: (server.address() as AddressInfo).port });
+  const listening = (server.address() as AddressInfo).port;
+  Promise.resolve(grpc?.start()).then(
+    (grpcPort) => send({ type: 'listening', port: listening, grpcPort }),
+    ({ code, message }: GrpcListenError) => send({ type: 'error', code, message, grpc: true }),
+  );
+});
+// After the message is applied: Watch streams follow what was published (or end, on close).
+port.on('message', (message: ToProbeServer) => {
+  if (message.type !== 'close') return grpc?.changed();
+  listeners.stop();
+  void Promise.resolve(grpc?.close()).then(() => send({ type: 'closed' }));
 });
 port.on('close', () => {
   listeners.stop();

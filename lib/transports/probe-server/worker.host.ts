@@ -7,12 +7,14 @@ import type { ProbeServerConfig, ToMainThread, ToProbeServer } from './probe-ser
 
 /** A worker that dies is started again after this, doubling while it keeps dying, up to 5 s. */
 const RESTART_MS = { first: 100, max: 5000 };
+/** How long stopping waits for the worker to end its gRPC Watch streams, at most. */
+const CLOSE_MS = 1500;
 const WORKER = fileURLToPath(new URL('./probe-server.worker.js', import.meta.url));
 
 /** What the host asks of the main thread's side. */
 export interface WorkerHostCallbacks {
-  /** Everything a (new) worker starts with; `port` is the one it listens on. */
-  config(port: number): ProbeServerConfig;
+  /** Everything a (new) worker starts with; `port` and `grpcPort` are those it listens on. */
+  config(port: number, grpcPort?: number): ProbeServerConfig;
   /** A worker started again after dying: what it must be told again. */
   restarted(): void;
   /** The worker asks for the metrics' exposition (`id` to answer with). */
@@ -30,9 +32,11 @@ export class WorkerHost {
   private restartDelay = RESTART_MS.first;
   /** The port it listens on (the option's, or the free one it was given for `0`). */
   port?: number;
+  /** Its gRPC port, likewise, when it has one. */
+  grpcPort?: number;
 
   constructor(
-    private readonly server: { port: number; host: string },
+    private readonly server: { port: number; host: string; grpcPort?: number },
     private readonly logger: LoggerService,
     private readonly callbacks: WorkerHostCallbacks,
   ) {}
@@ -47,30 +51,55 @@ export class WorkerHost {
     this.worker?.postMessage(message);
   }
 
-  /** Stops it for good. */
+  /** Stops it for good, once it has ended its gRPC Watch streams. */
   async stop(): Promise<void> {
     this.closing = true;
-    await this.worker?.terminate();
+    const worker = this.worker;
     this.worker = undefined;
+    if (worker === undefined) return;
+    if (this.grpcPort !== undefined && worker.threadId !== -1) await this.close(worker);
+    await worker.terminate();
+  }
+
+  /** Asks the worker to end its Watch streams, and waits until it has (or for `CLOSE_MS`). */
+  private async close(worker: Worker): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((closed) => {
+        worker.on('message', (message: ToMainThread) => message.type === 'closed' && closed());
+        worker.on('exit', () => closed());
+        const close: ToProbeServer = { type: 'close' };
+        worker.postMessage(close, []);
+      }),
+      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private spawn(): Promise<number> {
     if (!existsSync(WORKER)) {
       return Promise.reject(new Error(messages.probeServerScriptMissing(WORKER)));
     }
-    const config = this.callbacks.config(this.port ?? this.server.port);
+    const config = this.callbacks.config(
+      this.port ?? this.server.port,
+      this.grpcPort ?? this.server.grpcPort,
+    );
     const worker = new Worker(WORKER, { workerData: config });
     this.worker = worker;
     return new Promise<number>((resolve, reject) => {
       worker.on('message', (message: ToMainThread) => {
         if (message.type === 'listening') {
           this.restartDelay = RESTART_MS.first;
+          this.grpcPort = message.grpcPort;
           // Held while it starts (start-up awaits it); from then on, the app's own handles decide.
           worker.unref();
           resolve(message.port);
         } else if (message.type === 'error') {
+          const { code, grpc } = message;
+          const server = grpc ? { ...this.server, port: this.server.grpcPort! } : this.server;
+          const option = grpc ? 'grpcPort' : 'port';
           reject(
-            new Error(messages.probeServerCannotListen(this.server, message.code, message.message)),
+            new Error(messages.probeServerCannotListen(server, code, message.message, option)),
           );
           void worker.terminate();
         } else if (message.type === 'metrics') {
