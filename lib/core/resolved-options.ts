@@ -33,4 +33,13 @@ export interface ResolvedHealthOptions {
   metrics: false | { registry?: unknown };
   probeServer: false | Required<ProbeServerOptions>;
   grpc: false | Required<GrpcHealthOptions>;
+  autoIndicators: false | ResolvedAutoIndicators;
+}
+
+/** @internal `autoIndicators` with every list given: the names of the checks each concerns. */
+export interface ResolvedAutoIndicators {
+  ready: readonly string[];
+  startup: readonly string[];
+  critical: readonly string[];
+  exclude: readonly string[];
 }

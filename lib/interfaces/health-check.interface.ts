@@ -49,6 +49,8 @@ export interface CheckReport {
   time: string;
   output?: string;
   details?: Record<string, unknown>;
+  /** Present on a check no one declared: made for a client found by `autoIndicators`. */
+  autoDiscovered?: true;
 }
 
 /** A probe's answer, served as `application/health+json`. */

@@ -103,6 +103,26 @@ export interface HealthModuleOptions {
    * Default `false`.
    */
   grpc?: boolean | GrpcHealthOptions;
+  /**
+   * A check for every client in the application's providers that a built-in indicator knows
+   * (TypeORM, Sequelize, pg, mysql2, Redis, RabbitMQ, BullMQ, MongoDB...), found at start-up by
+   * its shape, unless an indicator of yours checks it already. They go into `deep` only, where a
+   * failure degrades it, until you promote them by name. Default `false`. See docs/indicators.md.
+   */
+  autoIndicators?: boolean | AutoIndicatorsOptions;
+}
+
+/**
+ * Where the checks of `autoIndicators` go, by their names (`typeorm`, `redis`, `bullmq.emails`:
+ * the start-up log lists them). A name that no check has stops start-up.
+ */
+export interface AutoIndicatorsOptions {
+  /** Checks that gate a probe as well: `{ ready: ['typeorm', 'redis'] }`. They are critical. */
+  probes?: { ready?: readonly string[]; startup?: readonly string[] };
+  /** Checks that fail `deep` when they fail; the others only degrade it (`warn`). */
+  critical?: readonly string[];
+  /** Clients left unchecked. */
+  exclude?: readonly string[];
 }
 
 /** Options of the gRPC health service. */

@@ -28,6 +28,7 @@ describe('resolveHealthOptions', () => {
       metrics: false,
       probeServer: false,
       grpc: false,
+      autoIndicators: false,
     });
     for (const nothing of [undefined, null]) {
       expect(() => resolveHealthOptions(nothing)).toThrow(
@@ -144,6 +145,22 @@ describe('resolveHealthOptions', () => {
       /"grpc.maxWatchStreams" is number 0; it must be an integer from 1 to 1000000/,
     ],
     [{ grpc: { maxStreams: 5 } }, /"grpc" has no key "maxStreams". Known keys: "maxWatchStreams"/],
+    [
+      { autoIndicators: 'yes' },
+      /"autoIndicators" is "yes"; it must be true, false, or \{ probes\?, critical\?, exclude\? \}/,
+    ],
+    [
+      { autoIndicators: { probes: { live: ['redis'] } } },
+      /"autoIndicators.probes" has no key "live". Known keys: "ready", "startup"/,
+    ],
+    [
+      { autoIndicators: { probes: { ready: ['redis:latency'] } } },
+      /"autoIndicators.probes.ready\[0\]" is "redis:latency"; it must be a string of 1-64 letters/,
+    ],
+    [
+      { autoIndicators: { include: ['redis'] } },
+      /"autoIndicators" has no key "include". Known keys: "probes", "critical", "exclude"/,
+    ],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
   });
@@ -166,6 +183,18 @@ describe('resolveHealthOptions', () => {
       expect(resolveHealthOptions({ groups }).probes.at(-1)?.name).toBe(name);
     },
   );
+
+  it('makes no auto-found check unless asked, and gives every list when asked', () => {
+    expect(resolveHealthOptions({ autoIndicators: false }).autoIndicators).toBe(false);
+    const none = { ready: [], startup: [], critical: [], exclude: [] };
+    expect(resolveHealthOptions({ autoIndicators: true }).autoIndicators).toEqual(none);
+    const given = { probes: { ready: ['typeorm'] }, exclude: ['bullmq.emails'] };
+    expect(resolveHealthOptions({ autoIndicators: given }).autoIndicators).toEqual({
+      ...none,
+      ready: ['typeorm'],
+      exclude: ['bullmq.emails'],
+    });
+  });
 
   it('rejects an unknown option and lists the known ones', () => {
     expect(() => resolveHealthOptions({ cacheTTL: 5 })).toThrow(

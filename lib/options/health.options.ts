@@ -58,7 +58,21 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     metrics: given.metrics ? (given.metrics === true ? {} : given.metrics) : false,
     probeServer: resolveProbeServer(given.probeServer),
     grpc: resolveGrpc(given),
+    autoIndicators: resolveAutoIndicators(given.autoIndicators),
   };
+}
+
+function resolveAutoIndicators(
+  given: HealthModuleOptions['autoIndicators'],
+): ResolvedHealthOptions['autoIndicators'] {
+  if (!given) return false;
+  const { probes = {}, critical = [], exclude = [] } = given === true ? {} : given;
+  return Object.freeze({
+    ready: probes.ready ?? [],
+    startup: probes.startup ?? [],
+    critical,
+    exclude,
+  });
 }
 
 /** The gRPC health service, whose aliases no group may take while it is on. */
