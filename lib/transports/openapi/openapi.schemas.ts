@@ -36,6 +36,11 @@ function checkReportSchema(): object {
         description: 'When the value was observed (shows the age of a cached result).',
       },
       output: { type: 'string', description: 'Why the check warns or fails.' },
+      autoDiscovered: {
+        type: 'boolean',
+        enum: [true],
+        description: 'Present on a check made for a client `autoIndicators` found.',
+      },
       details: {
         type: 'object',
         additionalProperties: true,
