@@ -62,7 +62,7 @@ class EmailWorker extends WorkerHost {
 class Clients implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject('CACHE_REDIS') private readonly redis: Redis,
-    @Inject('AMQP_CONNECTION') private readonly amqp: ChannelModel,
+    @Inject('AMQP_CONNECTION') private readonly broker: ChannelModel,
     @Inject('ORDERS_SERVICE') private readonly orders: ClientProxy,
   ) {}
 
@@ -72,7 +72,7 @@ class Clients implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown() {
     this.redis.disconnect();
-    await this.amqp.close().catch(() => undefined);
+    await this.broker.close().catch(() => undefined);
   }
 }
 

@@ -19,7 +19,7 @@ describe('the names of auto-found checks', () => {
   });
 
   it('reads a string token, a symbol’s description and a class’s name', () => {
-    class DataSource {}
+    const DataSource = function DataSource() {};
     expect(tokenText('REDIS')).toBe('REDIS');
     expect(tokenText(Symbol('CACHE'))).toBe('CACHE');
     expect(tokenText(Symbol())).toBe('');
@@ -28,7 +28,7 @@ describe('the names of auto-found checks', () => {
   });
 
   it('names a check by its kind, and by what its token adds to it', () => {
-    class DataSource {}
+    const DataSource = function DataSource() {};
     expect(
       names([
         { ...typeorm, token: DataSource },
