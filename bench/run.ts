@@ -20,6 +20,7 @@ const MICRO = fileURLToPath(new URL('./micro.js', import.meta.url));
 const REDACTION = fileURLToPath(new URL('./redaction.js', import.meta.url));
 const PROBE_SERVER = fileURLToPath(new URL('./probe-server.js', import.meta.url));
 const GRPC = fileURLToPath(new URL('./grpc.js', import.meta.url));
+const AUTO_INDICATORS = fileURLToPath(new URL('./auto-indicators.js', import.meta.url));
 const OUT = new URL('../bench/', import.meta.url);
 
 const SERVERS = [
@@ -199,6 +200,7 @@ const scenarios = {
 const redaction = (await micro('', REDACTION)) as unknown as RedactionResult;
 const probeServer = (await micro('', PROBE_SERVER)) as unknown as ProbeServerResult;
 const grpcCheck = (await micro('', GRPC)) as unknown as GrpcResult;
+const autoIndicators = await micro('', AUTO_INDICATORS);
 
 const targets = {
   liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
@@ -226,6 +228,7 @@ const targets = {
     probeServer.stall.passesAfterEndMs !== null && probeServer.stall.passesAfterEndMs <= 500,
   probeServerAtLeast080OfRaw: probeServer.cost.ratio >= 0.8,
   grpcCheckAtLeast070OfBare: grpcCheck.nestToBare >= 0.7,
+  autoIndicatorsUnder20msFor50Clients: (autoIndicators.addedMs as number) < 20,
 };
 
 const results = {
@@ -244,6 +247,7 @@ const results = {
   redaction,
   probeServer,
   scenario9Grpc: grpcCheck,
+  scenario14AutoIndicators: autoIndicators,
   targets,
   tookSeconds: Math.round((Date.now() - started) / 1000),
 };
@@ -335,6 +339,10 @@ Each server in its own process, ${grpcCheck.settings.concurrency} calls in fligh
 | nestjs-probes on a Nest gRPC microservice (ready, 3 cached) | ${grpcCheck.nest.requestsPerSecond} | ${ms(grpcCheck.nest.p50Ms)} | ${ms(grpcCheck.nest.p99Ms)} |
 
 nestjs-probes / bare **${grpcCheck.nestToBare}**
+
+## 14. \`autoIndicators\` at start-up
+
+An app with ${autoIndicators.clients} clients in its container (none connected) and 200 services of its own: bootstrap **${ms(autoIndicators.addedMs)}** longer with \`autoIndicators: true\` (${ms(autoIndicators.withAutoIndicatorsMs)} with, ${ms(autoIndicators.withoutMs)} without, median of 9), for ${autoIndicators.autoChecks} checks made.
 
 ## Targets
 
