@@ -64,7 +64,6 @@ export interface BullMqIndicatorSettings {
 
 /** What `validate()` asks of a queue. */
 const QUEUE_METHODS = ['isPaused', 'getWorkersCount', 'getJobCounts'];
-
 /** What `register()` takes: the queue's name instead of the queue. */
 export type BullMqRegisterOptions = IndicatorOptions &
   Omit<BullMqIndicatorSettings, 'queue' | 'workers'> & { queue: string };
@@ -99,9 +98,7 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     kind: 'BullMQ queue',
     words: ['bullmq', 'bull', 'queue'],
     recognises: (value): value is BullQueueLike =>
-      QUEUE_METHODS.every((method) => hasMethod(value, method)) &&
-      hasMethod(value, 'add') &&
-      typeof (value as Partial<BullQueueLike>).name === 'string' &&
+      [...QUEUE_METHODS, 'add'].every((method) => hasMethod(value, method)) &&
       typeof (value as Partial<BullQueueLike>).keys?.failed === 'string',
     settings: (queue, { modules }) => ({
       queue,
