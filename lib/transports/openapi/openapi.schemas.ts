@@ -35,12 +35,12 @@ function checkReportSchema(): object {
         format: 'date-time',
         description: 'When the value was observed (shows the age of a cached result).',
       },
-      output: { type: 'string', description: 'Why the check warns or fails.' },
       autoDiscovered: {
         type: 'boolean',
         enum: [true],
         description: 'Present on a check made for a client `autoIndicators` found.',
       },
+      output: { type: 'string', description: 'Why the check warns or fails.' },
       details: {
         type: 'object',
         additionalProperties: true,
