@@ -14,6 +14,7 @@ import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { createClient, createClientPool } from 'redis';
 import { Sequelize } from 'sequelize';
@@ -22,6 +23,7 @@ import * as indicators from '../index.js';
 import { BuiltInIndicator } from '../indicators/support/built-in.indicator.js';
 import { DISCOVERABLE, type DiscoverableClass } from './discoverable.js';
 import { clientsOf } from './client.scanner.js';
+import { describeWithServer, SERVERS } from '../../test/support/servers.js';
 
 /*
  * The clients of each library, as the libraries make them, recognised for what they are, and
@@ -174,5 +176,17 @@ describe('what auto-discovery recognises', () => {
         (value as { discovery?: unknown }).discovery !== undefined,
     );
     expect(new Set(DISCOVERABLE)).toEqual(new Set(declaring));
+  });
+});
+
+// A NATS connection cannot be made without a server: this one talks to the machine's.
+await describeWithServer('nats', 'what auto-discovery recognises, connected', () => {
+  it('a NATS connection, for what it is', async () => {
+    const connection = await connectNats({ servers: SERVERS.nats });
+    try {
+      expect(kindOf(connection)?.name).toBe('NatsHealthIndicator');
+    } finally {
+      await connection.close();
+    }
   });
 });
