@@ -93,6 +93,44 @@ describe('scanClients', () => {
     ]);
   });
 
+  it('leaves a queue a check of its own: it checks more than the Redis connection it holds', () => {
+    const shared = redis();
+    const options = { host: 'localhost' };
+    const queue = (name: string, connection: object) => ({
+      name,
+      keys: { failed: `bull:${name}:failed` },
+      opts: { connection },
+      isPaused() {},
+      getWorkersCount() {},
+      getJobCounts() {},
+      add() {},
+    });
+    const emails = queue('emails', shared);
+    const declared = new Map<string, object>([
+      ['cache', new RedisHealthIndicator({ client: shared })],
+      ['emails', { checkedClients: () => [emails] }],
+    ]);
+    const result = scan(
+      [
+        { token: 'REDIS', instance: shared },
+        { token: 'BullQueue_emails', instance: emails },
+        { token: 'BullQueue_reports', instance: queue('reports', shared) },
+        { token: 'BullQueue_imports', instance: queue('imports', options) },
+        { token: 'BullQueue_exports', instance: queue('exports', options) },
+      ],
+      declared,
+    );
+    expect(tokens(result.found)).toEqual([
+      'BullQueue_reports',
+      'BullQueue_imports',
+      'BullQueue_exports',
+    ]);
+    expect(result.covered.map(({ found, by }) => [found.token, by])).toEqual([
+      ['REDIS', 'cache'],
+      ['BullQueue_emails', 'emails'],
+    ]);
+  });
+
   it('says why it leaves a client it cannot check without changing it', () => {
     const result = scan([{ token: 'PrismaService', instance: prisma() }]);
     expect(result.found).toEqual([]);

@@ -49,12 +49,21 @@ function kindOf(instance: object, kinds: readonly DiscoverableClass[]) {
   return undefined;
 }
 
-function wrapsOf(found: FoundClient): readonly unknown[] {
+/** The clients `found` holds that are clients of a known kind (not options, not undefined). */
+function heldBy(found: FoundClient, kinds: readonly DiscoverableClass[]): object[] {
+  let wrapped: readonly unknown[];
   try {
-    return found.cls.discovery.wraps?.(found.client) ?? [];
+    wrapped = found.cls.discovery.wraps?.(found.client) ?? [];
   } catch {
     return [];
   }
+  return wrapped.filter(
+    (held): held is object =>
+      typeof held === 'object' &&
+      held !== null &&
+      held !== found.client &&
+      kindOf(held, kinds) !== undefined,
+  );
 }
 
 /** @internal The clients among the providers, each once, by what it is, never by its token. */
@@ -85,31 +94,47 @@ export function scanClients(
   declared: ReadonlyMap<string, object>,
 ): Scan {
   const clients = clientsOf(provided, kinds);
-  const checkedBy = new Map<unknown, string>();
-  for (const [name, indicator] of declared) {
-    const checked = (indicator as { checkedClients?(): readonly unknown[] }).checkedClients?.();
-    for (const client of checked ?? []) {
-      checkedBy.set(client, name);
-      if (typeof client !== 'object' || client === null) continue;
-      const cls = kindOf(client, kinds);
-      if (!cls) continue;
-      for (const held of wrapsOf({ cls, client, token: undefined })) checkedBy.set(held, name);
-    }
-  }
+  const checkedBy = checkedByDeclared(declared, kinds);
   const holder = new Map<unknown, FoundClient>();
   for (const found of clients) {
-    for (const held of wrapsOf(found)) if (held !== found.client) holder.set(held, found);
+    for (const held of heldBy(found, kinds)) holder.set(held, found);
   }
   const scan = { found: [], covered: [], held: [], unsupported: [] } as {
     -readonly [K in keyof Scan]: Scan[K][number][];
   };
   for (const found of clients) {
     const why = found.cls.discovery.unsupported?.(found.client);
-    const by = [found.client, ...wrapsOf(found)].find((client) => checkedBy.has(client));
+    // A client whose check is only that of what it holds is covered by a check of that.
+    const same = found.cls.discovery.addsToHeld ? [] : heldBy(found, kinds);
+    const by = [found.client, ...same].find((client) => checkedBy.has(client));
     if (by !== undefined) scan.covered.push({ found, by: checkedBy.get(by)! });
     else if (holder.has(found.client)) scan.held.push({ found, by: holder.get(found.client)! });
     else if (why) scan.unsupported.push({ found, why });
     else scan.found.push(found);
   }
   return scan;
+}
+
+/** The clients the declared indicators check, and those they check through them, by name. */
+function checkedByDeclared(
+  declared: ReadonlyMap<string, object>,
+  kinds: readonly DiscoverableClass[],
+): Map<unknown, string> {
+  const direct: [string, object][] = [];
+  for (const [name, indicator] of declared) {
+    const checked = (indicator as { checkedClients?(): readonly unknown[] }).checkedClients?.();
+    for (const client of checked ?? []) {
+      if (typeof client === 'object' && client !== null) direct.push([name, client]);
+    }
+  }
+  const checkedBy = new Map<unknown, string>(direct.map(([name, client]) => [client, name]));
+  // Then what they check through those, unless an indicator checks it itself.
+  for (const [name, client] of direct) {
+    const cls = kindOf(client, kinds);
+    if (!cls) continue;
+    for (const held of heldBy({ cls, client, token: undefined }, kinds)) {
+      if (!checkedBy.has(held)) checkedBy.set(held, name);
+    }
+  }
+  return checkedBy;
 }

@@ -106,6 +106,7 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     }),
     nameOf: (queue) => queue.name,
     wraps: (queue) => [(queue as { opts?: { connection?: unknown } }).opts?.connection],
+    addsToHeld: true,
   };
 
   private redis?: BullRedisClientLike;

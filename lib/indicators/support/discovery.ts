@@ -37,6 +37,13 @@ export interface Discovery<C = unknown> {
   notConnected?(client: C): string | undefined;
   /** The clients it holds that could be found on their own (its pool): checked through it, once. */
   wraps?(client: C): readonly unknown[];
+  /**
+   * Its check adds to that of what it holds (a queue's workers and backlog, beyond its Redis
+   * connection): a registration of yours on what it holds leaves it a check of its own. Without
+   * it, the check is the held client's (an ORM's `SELECT 1` through its pool), and that
+   * registration covers it too.
+   */
+  readonly addsToHeld?: boolean;
   /** A name the client has, which names the check better than its token (a queue's). */
   nameOf?(client: C): string | undefined;
 }
