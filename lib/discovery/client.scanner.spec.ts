@@ -31,6 +31,15 @@ const drizzleDb = (pool: object) => ({
   insert() {},
   transaction() {},
 });
+const queue = (name: string, connection: object) => ({
+  name,
+  keys: { failed: `bull:${name}:failed` },
+  opts: { connection },
+  isPaused() {},
+  getWorkersCount() {},
+  getJobCounts() {},
+  add() {},
+});
 const prisma = () => ({ $queryRawUnsafe() {}, $connect() {}, $disconnect() {}, $transaction() {} });
 
 const scan = (provided: Provided[], declared = new Map<string, object>()) =>
@@ -96,15 +105,6 @@ describe('scanClients', () => {
   it('leaves a queue a check of its own: it checks more than the Redis connection it holds', () => {
     const shared = redis();
     const options = { host: 'localhost' };
-    const queue = (name: string, connection: object) => ({
-      name,
-      keys: { failed: `bull:${name}:failed` },
-      opts: { connection },
-      isPaused() {},
-      getWorkersCount() {},
-      getJobCounts() {},
-      add() {},
-    });
     const emails = queue('emails', shared);
     const declared = new Map<string, object>([
       ['cache', new RedisHealthIndicator({ client: shared })],
