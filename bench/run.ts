@@ -21,6 +21,7 @@ const REDACTION = fileURLToPath(new URL('./redaction.js', import.meta.url));
 const PROBE_SERVER = fileURLToPath(new URL('./probe-server.js', import.meta.url));
 const GRPC = fileURLToPath(new URL('./grpc.js', import.meta.url));
 const GRPC_PROBES = fileURLToPath(new URL('./grpc-probes.js', import.meta.url));
+const AUTO_INDICATORS = fileURLToPath(new URL('./auto-indicators.js', import.meta.url));
 const OUT = new URL('../bench/', import.meta.url);
 
 const SERVERS = [
@@ -219,6 +220,7 @@ const redaction = (await micro('', REDACTION)) as unknown as RedactionResult;
 const probeServer = (await micro('', PROBE_SERVER)) as unknown as ProbeServerResult;
 const grpcCheck = (await micro('', GRPC)) as unknown as GrpcResult;
 const grpcProbes = (await micro('', GRPC_PROBES)) as unknown as GrpcProbesResult;
+const autoIndicators = await micro('', AUTO_INDICATORS);
 
 const targets = {
   liveAtLeast095OfBare: cached.ratios.liveToBare >= 0.95,
@@ -252,6 +254,7 @@ const targets = {
     grpcProbes.stall.failsAfterMs !== null && grpcProbes.stall.failsAfterMs <= 2500,
   grpcStallServingWithin500msOfTheEnd:
     grpcProbes.stall.passesAfterEndMs !== null && grpcProbes.stall.passesAfterEndMs <= 500,
+  autoIndicatorsUnder20msFor50Clients: (autoIndicators.addedMs as number) < 20,
 };
 
 const results = {
@@ -271,6 +274,7 @@ const results = {
   probeServer,
   scenario9Grpc: grpcCheck,
   grpcProbes,
+  scenario16AutoIndicators: autoIndicators,
   targets,
   tookSeconds: Math.round((Date.now() - started) / 1000),
 };
@@ -384,6 +388,10 @@ ${(['probeServer', 'appPort'] as const)
   .join('\n')}
 
 **15. A stall** (the event loop blocked for ${grpcProbes.stall.blockMs / 1000} s, maxStallMs ${grpcProbes.stall.maxStallMs}): gRPC liveness on the probe server turns NOT_SERVING ${grpcProbes.stall.failsAfterMs} ms after the block began, and SERVING again ${grpcProbes.stall.passesAfterEndMs} ms after it ended.
+
+## 16. \`autoIndicators\` at start-up
+
+An app with ${autoIndicators.clients} clients in its container (none connected) and 200 services of its own: bootstrap **${ms(autoIndicators.addedMs)}** longer with \`autoIndicators: true\` (${ms(autoIndicators.withAutoIndicatorsMs)} with, ${ms(autoIndicators.withoutMs)} without, median of 9), for ${autoIndicators.autoChecks} checks made.
 
 ## Targets
 

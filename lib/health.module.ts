@@ -28,6 +28,8 @@ import { resolveHealthOptions, type ResolvedHealthOptions } from './options/heal
 import { HealthService } from './health.service.js';
 import { HttpListenerWatch } from './lifecycle/http-listener.watch.js';
 import { IndicatorExplorer } from './core/indicator.explorer.js';
+import { INDICATOR_SOURCE } from './core/indicator.source.js';
+import { AutoIndicators } from './discovery/auto-indicators.source.js';
 import { IndicatorRegistry } from './core/indicator.registry.js';
 import { InternalNetworkGuard } from './transports/http/internal-network.guard.js';
 import { NetworkPolicy } from './core/network.policy.js';
@@ -115,6 +117,8 @@ const SILENT: LoggerService = { log: ignore, warn: ignore, error: ignore };
     EventLoopStalls,
     IndicatorRegistry,
     IndicatorExplorer,
+    // `autoIndicators`: checks for the clients the application has, found as it starts.
+    { provide: INDICATOR_SOURCE, useClass: AutoIndicators },
     ProcessDiagnostics,
     ReadinessState,
     NestInternals,

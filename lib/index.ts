@@ -26,6 +26,7 @@ export type {
 export type { HealthIndicatorOptions } from './interfaces/health-indicator-options.interface.js';
 export { HEALTH_GRPC_PACKAGE, HEALTH_PROTO_PATH } from './transports/grpc/health.grpc.js';
 export type {
+  AutoIndicatorsOptions,
   GrpcHealthOptions,
   HealthModuleAsyncOptions,
   HealthModuleExtras,

@@ -75,10 +75,22 @@ describe('the layers of lib/', () => {
         .map(({ target }) => /^transports\/([^/]+)\//.exec(target)?.[1])
         .filter((transport): transport is string => transport !== undefined)
         .filter((transport) => transport !== own && !SERVES[own!]?.includes(transport))
-        .filter(() => /^(core|lifecycle|observability|indicators|transports)\//.test(from))
+        .filter(() =>
+          /^(core|lifecycle|observability|indicators|discovery|transports)\//.test(from),
+        )
         .map((transport) => `${from} -> transports/${transport}`);
     });
     expect(crossing).toEqual([]);
+  });
+
+  it('indicators/ never imports discovery/, which is built on top of them', () => {
+    const upward = FILES.filter((file) => inLib(file).startsWith('indicators/')).flatMap((file) =>
+      importsOf(file)
+        .map(({ target }) => target)
+        .filter((target) => target.startsWith('discovery/'))
+        .map((target) => `${inLib(file)} -> ${target}`),
+    );
+    expect(upward).toEqual([]);
   });
 
   it("loads nothing of Nest, nor rxjs, in the probe server's worker", () => {

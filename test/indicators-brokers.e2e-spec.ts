@@ -31,6 +31,7 @@ import { TcpProxy } from './support/tcp-proxy.js';
  */
 
 const CLIENT = Symbol('CLIENT');
+const TOPIC_PREFIX = `nestjs-probes-${process.pid}-${Date.now()}`;
 const TIMEOUT_MS = 300;
 const TTL_MS = 200;
 /** Well under the timeout: an indicator that fails fast does not wait for the network. */
@@ -259,6 +260,14 @@ const mqttSubject: Subject<mqtt.MqttClient> = {
   details: { topic: expect.stringMatching(/^health\/mqttjs_/) },
 };
 
+/** `publish: false` (as `autoIndicators` makes it): a PINGREQ round trip, nothing published. */
+const mqttPing: Subject<mqtt.MqttClient> = {
+  ...mqttSubject,
+  title: 'MqttHealthIndicator, publish: false',
+  provider: (client) => MqttHealthIndicator.register({ client, publish: false, ...options }),
+  details: { roundTrip: 'PINGREQ' },
+};
+
 /**
  * What every client goes through: a pass, a refusal and a black hole, each through the
  * application's one client, with the proxy counting the connections.
@@ -396,6 +405,36 @@ await describeWithServer('redis', nodeRedis.title, () => brokerSuite(nodeRedis))
 await describeWithServer('amqp', rabbitmq.title, () => brokerSuite(rabbitmq));
 await describeWithServer('nats', nats.title, () => brokerSuite(nats));
 await describeWithServer('mqtt', mqttSubject.title, () => brokerSuite(mqttSubject));
+await describeWithServer('mqtt', mqttPing.title, () => {
+  brokerSuite(mqttPing);
+
+  it('publishes nothing: a subscriber to its topic sees only a witness sent after the checks', async () => {
+    const url = via('mqtt', endpoint('mqtt').port);
+    const watcher = await mqtt.connectAsync(url);
+    const client = await mqtt.connectAsync(url);
+    const app = await createTestApp({
+      providers: [
+        { provide: CLIENT, useValue: client },
+        MqttHealthIndicator.register({ client: CLIENT, publish: false, cacheTtlMs: 0 }),
+      ],
+    });
+    try {
+      const seen: string[] = [];
+      watcher.on('message', (topic) => seen.push(topic));
+      // Where a check of this client would publish, and the witness: other runs publish elsewhere.
+      const witness = `${TOPIC_PREFIX}/witness`;
+      await watcher.subscribeAsync([`health/${client.options.clientId}`, witness], { qos: 1 });
+      for (let i = 0; i < 3; i++) expect((await probe(app, 'mqtt')).entry.status).toBe('pass');
+      // A witness, after the checks on the same connection: the broker keeps their order.
+      await client.publishAsync(witness, 'seen', { qos: 1 });
+      await until(() => seen.length > 0, 'the witness to be seen');
+      expect(seen).toEqual([witness]);
+    } finally {
+      await app.close();
+      await Promise.all([client.endAsync(true), watcher.endAsync(true)]);
+    }
+  });
+});
 
 await describeWithServer('amqp', 'RabbitMqHealthIndicator, other clients and settings', () => {
   let proxy: TcpProxy;

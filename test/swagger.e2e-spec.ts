@@ -120,6 +120,7 @@ describe.each(ADAPTERS)('OpenAPI document of the probes (%s)', (adapter: Adapter
         'observedValue',
         'observedUnit',
         'time',
+        'autoDiscovered',
         'output',
         'details',
       ]);

@@ -166,6 +166,12 @@ export const messages = {
   grpcWatchNotRead:
     'The client has left this Watch stream unread while its status kept changing; it is closed. Read the stream, or use Check.',
   grpcFailed: (subject: string) => `The gRPC health service failed unexpectedly on ${subject}`,
+  autoIndicatorNotFound: (option: string, name: string, found: readonly string[]) =>
+    `HealthModule option "${option}" names "${name}", which is not a check auto-discovery made${found.length ? `: it found ${list(found)}` : ': it found no client to check'}. Fix the name (see the start-up log line "Auto-discovered"), or register an indicator for that client yourself and set its probes there.`,
+  autoIndicatorExcludedAndPromoted: (name: string, option: string) =>
+    `HealthModule option "autoIndicators.exclude" leaves "${name}" out, but "${option}" names it too. Keep it in one of them.`,
+  autoIndicatorsFound: (found: readonly string[], left: readonly string[]) =>
+    `Auto-discovered ${found.length} client(s) to check${found.length ? `: ${found.join('; ')}` : ''}${left.length ? `. Not checked: ${left.join('; ')}` : ''}`,
   unknownGroupCheck: (group: string, check: string, known: readonly string[]) =>
     `Health group "${group}" includes "${check}", which is not a health indicator of this application${known.length ? ` (its indicators: ${list(known)})` : ' (it has none)'}. Fix the name in groups.${group}.include, or provide the indicator.`,
 };

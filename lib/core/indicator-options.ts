@@ -25,6 +25,8 @@ export interface ResolvedIndicatorOptions {
   componentType: string;
   refreshIntervalMs: number | undefined;
   failureThreshold: number;
+  /** Made for a client auto-discovery found (`autoIndicators`), not declared: reports say so. */
+  autoDiscovered?: boolean;
 }
 
 /** @internal What an indicator takes from the module's options when it sets none of its own. */

@@ -1,4 +1,10 @@
-import { Inject, Injectable, type LoggerService, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type LoggerService,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
@@ -10,6 +16,7 @@ import type { HealthCheck } from '../interfaces/health-check.interface.js';
 import { IndicatorRegistry } from './indicator.registry.js';
 import { HealthEvents } from './health.events.js';
 import { IndicatorRunner } from './indicator.runner.js';
+import { INDICATOR_SOURCE, type IndicatorSource } from './indicator.source.js';
 import { Redactor } from './redactor.js';
 
 /**
@@ -25,25 +32,35 @@ export class IndicatorExplorer implements OnModuleInit {
     @Inject(RESOLVED_HEALTH_OPTIONS) private readonly options: ResolvedHealthOptions,
     private readonly redactor: Redactor,
     private readonly events: HealthEvents,
+    @Optional() @Inject(INDICATOR_SOURCE) private readonly source?: IndicatorSource,
   ) {}
 
   onModuleInit(): void {
     const owners = new Map<string, object>();
     for (const wrapper of this.indicatorWrappers()) {
-      const runner = this.toRunner(wrapper);
-      const owner = owners.get(runner.name);
-      const instance = wrapper.instance as object;
-      if (owner !== undefined) {
-        const [first, second] = [owner.constructor.name, instance.constructor.name];
-        const same = owner.constructor === instance.constructor;
-        throw new Error(messages.duplicateName(runner.name, first, second, same));
-      }
-      owners.set(runner.name, instance);
-      this.registry.add(runner);
+      this.add(this.toRunner(wrapper), wrapper.instance as object, owners);
+    }
+    // Before the probes select their checks: every transport then reads a complete table.
+    for (const found of this.source?.indicators(owners) ?? []) {
+      const resolved = resolveIndicatorOptions(found.label, found.options, this.options);
+      const options = { ...resolved, autoDiscovered: true };
+      const runner = new IndicatorRunner(options, found.check, this.redactor, this.events);
+      this.add(runner, found.check, owners);
     }
     this.registry.select();
     this.logger.log(`${this.registry.size} health indicator(s) discovered`);
     this.warnAboutSettings();
+  }
+
+  private add(runner: IndicatorRunner, instance: object, owners: Map<string, object>): void {
+    const owner = owners.get(runner.name);
+    if (owner !== undefined) {
+      const [first, second] = [owner.constructor.name, instance.constructor.name];
+      const same = owner.constructor === instance.constructor;
+      throw new Error(messages.duplicateName(runner.name, first, second, same));
+    }
+    owners.set(runner.name, instance);
+    this.registry.add(runner);
   }
 
   /** Settings that start but cannot work: said once, at start-up. */

@@ -44,6 +44,7 @@ export function toOutcome(
     time: new Date(observedAt).toISOString(),
   };
   if (report.observedUnit === undefined) delete report.observedUnit;
+  if (options.autoDiscovered) report.autoDiscovered = true;
   if (result.output !== undefined && result.status !== 'pass') {
     report.output = redactor.output(result.output);
   }

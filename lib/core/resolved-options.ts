@@ -44,4 +44,13 @@ export interface ResolvedHealthOptions {
   probeServer: false | ResolvedProbeServer;
   grpc: false | Required<GrpcHealthOptions>;
   statusPage: false | Required<StatusPageOptions>;
+  autoIndicators: false | ResolvedAutoIndicators;
+}
+
+/** @internal `autoIndicators` with every list given: the names of the checks each concerns. */
+export interface ResolvedAutoIndicators {
+  ready: readonly string[];
+  startup: readonly string[];
+  critical: readonly string[];
+  exclude: readonly string[];
 }

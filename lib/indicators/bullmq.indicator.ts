@@ -8,9 +8,10 @@ import {
   type RegisterOptions,
 } from './support/built-in.indicator.js';
 import { abortable, PendingCall } from './support/client-call.js';
+import type { Discovery } from './support/discovery.js';
 import { registerWithHandle } from './support/handle.registration.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
-import { queueLookup } from './support/nest-bullmq.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
+import { processorWorkers, queueLookup } from './support/nest-bullmq.js';
 
 /** The part of the queue's ioredis client the indicator uses. */
 export interface BullRedisClientLike {
@@ -61,6 +62,8 @@ export interface BullMqIndicatorSettings {
   backlogStatus?: 'warn' | 'fail';
 }
 
+/** What `validate()` asks of a queue. */
+const QUEUE_METHODS = ['isPaused', 'getWorkersCount', 'getJobCounts'];
 /** What `register()` takes: the queue's name instead of the queue. */
 export type BullMqRegisterOptions = IndicatorOptions &
   Omit<BullMqIndicatorSettings, 'queue' | 'workers'> & { queue: string };
@@ -87,6 +90,24 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     'backlogStatus',
   );
   static override readonly peer = 'bullmq';
+  /**
+   * @internal A queue, named by its name, with the workers of its `@Processor()` classes. Its
+   * Redis connection, when the application gave it a client of its own, is checked through it.
+   */
+  static override readonly discovery: Discovery<BullQueueLike> = {
+    kind: 'BullMQ queue',
+    words: ['bullmq', 'bull', 'queue'],
+    recognises: (value): value is BullQueueLike =>
+      [...QUEUE_METHODS, 'add'].every((method) => hasMethod(value, method)) &&
+      typeof (value as Partial<BullQueueLike>).keys?.failed === 'string',
+    settings: (queue, { modules }) => ({
+      queue,
+      workers: () => processorWorkers(modules, queue.name),
+    }),
+    nameOf: (queue) => queue.name,
+    wraps: (queue) => [(queue as { opts?: { connection?: unknown } }).opts?.connection],
+    addsToHeld: true,
+  };
 
   private redis?: BullRedisClientLike;
   /** A read still unanswered (its check timed out) is waited for: no pile of them in the client. */
@@ -108,8 +129,7 @@ export class BullMqHealthIndicator extends BuiltInIndicator<BullMqIndicatorSetti
     const name = this.constructor.name;
     const bad = (key: keyof BullMqIndicatorSettings, valid: string) =>
       new Error(messages.badSetting(name, key, settings[key], valid));
-    const methods = ['isPaused', 'getWorkersCount', 'getJobCounts'];
-    assertClient(name, settings.queue, methods, 'a BullMQ Queue');
+    assertClient(name, settings.queue, QUEUE_METHODS, 'a BullMQ Queue');
     for (const key of ['minWorkers', 'maxWaiting', 'maxDelayed', 'maxFailed'] as const) {
       const value = settings[key];
       if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {

@@ -1,9 +1,10 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
+import type { Discovery } from './support/discovery.js';
 import { driverPoolLender, PoolLenders } from './support/driver-pool.js';
 import { pooledStatement } from './support/pool-lender.js';
-import { settingKeysOf } from './support/setting.rules.js';
+import { hasMethod, settingKeysOf } from './support/setting.rules.js';
 import {
   answered,
   assertSqlSettings,
@@ -41,6 +42,15 @@ export class DrizzleHealthIndicator extends BuiltInIndicator<DrizzleIndicatorSet
   static override readonly defaults = { name: 'drizzle', componentType: 'datastore' };
   static override readonly settingKeys = settingKeysOf<DrizzleIndicatorSettings>('client', 'query');
   static override readonly peer: string = 'drizzle-orm';
+  /** @internal Over its driver's pool, which it wraps: that pool, in DI too, is not checked again. */
+  static override readonly discovery: Discovery<DrizzleDatabaseLike> = {
+    kind: 'Drizzle database',
+    words: ['drizzle', 'orm'],
+    recognises: (value): value is DrizzleDatabaseLike =>
+      ['execute', 'select', 'insert', 'transaction'].every((method) => hasMethod(value, method)) &&
+      (value as DrizzleDatabaseLike).$client !== undefined,
+    wraps: (db) => [db.$client],
+  };
 
   private readonly pools = new PoolLenders(driverPoolLender);
   /** Other drivers cannot be told to cancel a statement: the one still running is waited for. */

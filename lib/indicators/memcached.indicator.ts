@@ -2,7 +2,8 @@ import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { abortable } from './support/client-call.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import type { Discovery } from './support/discovery.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 
 /** A server of a memjs client: where it is, never its credentials. */
 export interface MemjsServerLike {
@@ -45,6 +46,21 @@ export class MemcachedHealthIndicator extends BuiltInIndicator<MemcachedIndicato
   static override readonly defaults = { name: 'memcached', componentType: 'datastore' };
   static override readonly settingKeys = settingKeysOf<MemcachedIndicatorSettings>('client');
   static override readonly peer = 'memjs';
+  /**
+   * @internal memjs connects to a server on the first request sent to it (and again after losing
+   * it): until the application has sent one, the client is not connected, and stays so.
+   */
+  static override readonly discovery: Discovery<MemjsClientLike> = {
+    kind: 'memjs client',
+    words: ['memcached', 'memcache', 'memjs', 'cache'],
+    recognises: (value): value is MemjsClientLike =>
+      ['stats', 'get', 'set', 'quit'].every((method) => hasMethod(value, method)) &&
+      Array.isArray((value as Partial<MemjsClientLike>).servers),
+    notConnected: (client) =>
+      (client as { seq?: unknown }).seq === 0
+        ? 'not connected: the application has sent no request through this client yet'
+        : undefined,
+  };
 
   protected override validate(settings: MemcachedIndicatorSettings): void {
     const name = this.constructor.name;

@@ -7,9 +7,17 @@ import {
   type RegisterOptions,
 } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
+import type { Discovery } from './support/discovery.js';
 import { registerWithHandle } from './support/handle.registration.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
-import { clientLookup, Latest, type ObservableLike } from './support/nest-microservices.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
+import {
+  clientLookup,
+  errorOf,
+  Latest,
+  unsupportedTransport,
+  unwrapped,
+  type ObservableLike,
+} from './support/nest-microservices.js';
 import { NotConnected, TransportProbe, type TransportReading } from './support/transport.probe.js';
 
 /** The part of a Nest `ClientProxy` (`@nestjs/microservices`, Nest 11 or 12) the indicator uses. */
@@ -36,6 +44,8 @@ export interface MicroserviceClientIndicatorSettings {
   data?: unknown;
   /** MQTT only: where the health message is published. Default `health/<clientId>`. */
   topic?: string;
+  /** MQTT only: `false` publishes nothing, and sends a PINGREQ instead. Default `true`. */
+  publish?: boolean;
 }
 
 /**
@@ -58,8 +68,28 @@ export class MicroserviceClientHealthIndicator
     'pattern',
     'data',
     'topic',
+    'publish',
   );
   static override readonly peer = '@nestjs/microservices';
+  /**
+   * @internal A client nothing has connected yet is not connected (the check never connects
+   * it), and an MQTT one publishes nothing.
+   */
+  static override readonly discovery: Discovery<ClientProxyLike> = {
+    kind: 'Nest microservice client',
+    words: ['microservice', 'micro', 'proxy', 'rpc', 'transport'],
+    recognises: (value): value is ClientProxyLike =>
+      ['connect', 'unwrap', 'send', 'emit', 'close'].every((method) => hasMethod(value, method)),
+    unsupported: (client) => {
+      const transport = unsupportedTransport(client);
+      return transport && `${transport} clients are not supported yet`;
+    },
+    settings: (client) => ({ client, publish: false }),
+    notConnected: (client) =>
+      unwrapped(client) === undefined
+        ? 'not connected: nothing has connected the client yet (no message sent, no connect())'
+        : undefined,
+  };
 
   private readonly status: Latest<string>;
   private readonly probe: TransportProbe;
@@ -72,7 +102,11 @@ export class MicroserviceClientHealthIndicator
     super(settings);
     this.status = new Latest(settings.client.status);
     const queue = (settings.client as { queue?: unknown }).queue;
-    this.probe = new TransportProbe(typeof queue === 'string' ? queue : undefined, settings.topic);
+    this.probe = new TransportProbe(
+      typeof queue === 'string' ? queue : undefined,
+      settings.topic,
+      settings.publish,
+    );
   }
 
   /**
@@ -95,6 +129,9 @@ export class MicroserviceClientHealthIndicator
     const unsupported = unsupportedTransport(settings.client);
     if (unsupported !== undefined)
       throw new Error(messages.transportUnsupported(name, unsupported));
+    if (settings.publish !== undefined && typeof settings.publish !== 'boolean') {
+      throw new Error(messages.badSetting(name, 'publish', settings.publish, 'true or false'));
+    }
     const { pattern } = settings;
     const isPattern =
       (typeof pattern === 'string' && pattern !== '') ||
@@ -198,30 +235,4 @@ export class MicroserviceClientHealthIndicator
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
-}
-
-/** Kafka and gRPC clients, which no server here could test: not supported yet. */
-function unsupportedTransport(client: unknown): string | undefined {
-  const methods = client as Record<string, unknown>;
-  if (typeof methods.subscribeToResponseOf === 'function') return 'Kafka';
-  if (typeof methods.getService === 'function') return 'gRPC';
-  return undefined;
-}
-
-/** What `unwrap()` gives, or `undefined` while the client has no connection. */
-function unwrapped(client: ClientProxyLike): unknown {
-  try {
-    return client.unwrap();
-  } catch {
-    return undefined;
-  }
-}
-
-/** A remote error (Nest sends `{ status, message }` objects, or strings) as an `Error`. */
-function errorOf(error: unknown): Error {
-  if (error instanceof Error) return error;
-  const message = (error as { message?: unknown } | null)?.message;
-  return new Error(
-    `the service answered with an error: ${typeof message === 'string' ? message : String(error)}`,
-  );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FactoryProvider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { EventEmitter } from 'node:events';
 import { BehaviorSubject, ReplaySubject } from 'rxjs';
 import { MicroserviceClientHealthIndicator } from './microservice-client.indicator.js';
 import { MicroserviceServerHealthIndicator } from './microservice-server.indicator.js';
@@ -47,6 +48,21 @@ describe('TransportProbe', () => {
     expect(() => probe.assertUp({ listening: false, address: () => null })).toThrow(
       'not listening',
     );
+  });
+
+  it('publishes nothing on MQTT when told not to: a PINGREQ round trip instead', async () => {
+    const events = new EventEmitter();
+    const mqtt = Object.assign(events, {
+      connected: true,
+      publish: () => {
+        throw new Error('published');
+      },
+      sendPing: () => setImmediate(() => events.emit('packetreceive', { cmd: 'pingresp' })),
+    });
+    await expect(new TransportProbe(undefined, undefined, false).roundTrip(mqtt)).resolves.toEqual({
+      transport: 'mqtt',
+      details: { roundTrip: 'PINGREQ' },
+    });
   });
 
   it('counts the consumers of the RabbitMQ queue, and warns when there is none', async () => {

@@ -9,10 +9,11 @@ import {
   type ClientLocation,
   type OrmIntegration,
 } from './support/client-location.js';
+import type { Discovery } from './support/discovery.js';
 import { PoolLenders } from './support/driver-pool.js';
 import { closeRaw, OrmPoolLender } from './support/orm-pool.lender.js';
 import { poolCounts, pooledStatement } from './support/pool-lender.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 import { assertQuery, statementOf } from './support/sql-statement.js';
 
 /*
@@ -45,6 +46,22 @@ export interface MikroOrmIndicatorSettings {
 }
 
 const CORE = '@mikro-orm/core';
+
+/** What `validate()` asks of a MikroORM. */
+const isMikroOrm = (value: unknown): value is MikroOrmLike =>
+  hasMethod(value, 'checkConnection') &&
+  hasMethod((value as Partial<MikroOrmLike>).em, 'getConnection');
+
+/**
+ * A MikroORM made with `connect: false` that nothing has connected: its driver has no Knex yet
+ * (`client`), and asking for one would create its pool.
+ */
+function notConnected(orm: MikroOrmLike): string | undefined {
+  const connection = orm.em.getConnection('write') as { connected?: unknown; client?: unknown };
+  return connection.connected === false && connection.client === undefined
+    ? 'not connected: nothing has connected this MikroORM yet (connect: false)'
+    : undefined;
+}
 
 /**
  * Where `register()` finds the ORM when given no `client` token: the `MikroORM` class, or
@@ -119,6 +136,15 @@ export class MikroOrmHealthIndicator extends BuiltInIndicator<MikroOrmIndicatorS
     'query',
   );
   static override readonly peer: string = CORE;
+  /** @internal */
+  static override readonly discovery: Discovery<MikroOrmLike> = {
+    kind: 'MikroORM',
+    words: ['mikro', 'orm', 'mikroorm'],
+    recognises: (value): value is MikroOrmLike =>
+      isMikroOrm(value) &&
+      ['isConnected', 'close', 'getSchemaGenerator'].every((method) => hasMethod(value, method)),
+    notConnected,
+  };
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return ormLocation(this.name, NEST_MIKRO_ORM, settings);
@@ -132,7 +158,7 @@ export class MikroOrmHealthIndicator extends BuiltInIndicator<MikroOrmIndicatorS
     const name = this.constructor.name;
     const expected = 'a MikroORM instance (MikroORM.init())';
     assertClient(name, settings.client, ['checkConnection'], expected);
-    if (typeof settings.client?.em?.getConnection !== 'function') {
+    if (!isMikroOrm(settings.client)) {
       throw new Error(messages.badClient(name, expected, ['checkConnection'], settings.client));
     }
     assertOrmName(name, NEST_MIKRO_ORM, settings);

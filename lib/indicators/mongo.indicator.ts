@@ -7,12 +7,14 @@ import {
   DEFAULT_COMMAND,
   isMongoClient,
   isMongoDb,
+  mongoNotConnected,
   MongoRoundTrip,
   type MongoClientLike,
   type MongoCommand,
   type MongoDbLike,
 } from './support/mongo-command.js';
-import { settingKeysOf } from './support/setting.rules.js';
+import type { Discovery } from './support/discovery.js';
+import { hasMethod, settingKeysOf } from './support/setting.rules.js';
 
 /** Settings of `MongoHealthIndicator`. */
 export interface MongoIndicatorSettings {
@@ -41,6 +43,15 @@ export class MongoHealthIndicator
   static override readonly defaults = { name: 'mongodb', componentType: 'datastore' };
   static override readonly settingKeys = settingKeysOf<MongoIndicatorSettings>('client', 'command');
   static override readonly peer: string = 'mongodb';
+  /** @internal A MongoClient (not a Db): one nothing has connected is not connected. */
+  static override readonly discovery: Discovery<MongoClientLike> = {
+    kind: 'MongoClient',
+    words: ['mongo', 'mongodb'],
+    recognises: (value): value is MongoClientLike =>
+      isMongoClient(value) &&
+      ['connect', 'close', 'startSession', 'watch'].every((method) => hasMethod(value, method)),
+    notConnected: mongoNotConnected,
+  };
 
   private readonly roundTrip: MongoRoundTrip;
 
@@ -63,6 +74,12 @@ export class MongoHealthIndicator
 
   check(signal: AbortSignal): Promise<CheckResult> {
     return this.roundTrip.run(this.settings.client, signal);
+  }
+
+  /** @internal A Db's client is checked too. */
+  override checkedClients(): readonly unknown[] {
+    const { client } = this.settings;
+    return isMongoDb(client) ? [client, client.client] : [client];
   }
 
   /** Lets go of the client's events. */

@@ -12,11 +12,13 @@ import {
   assertCommand,
   DEFAULT_COMMAND,
   isMongoClient,
+  mongoNotConnected,
   MongoRoundTrip,
   type MongoClientLike,
   type MongoCommand,
 } from './support/mongo-command.js';
-import { settingKeysOf } from './support/setting.rules.js';
+import type { Discovery } from './support/discovery.js';
+import { hasMethod, settingKeysOf } from './support/setting.rules.js';
 
 /** A Mongoose `Connection` (`mongoose.connection`, `createConnection()`, `@InjectConnection()`). */
 export interface MongooseConnectionLike {
@@ -59,6 +61,11 @@ const NEST_MONGOOSE: OrmIntegration = {
   },
 };
 
+/** What `validate()` asks of a connection. */
+const isConnection = (value: unknown): value is MongooseConnectionLike =>
+  hasMethod(value, 'getClient') &&
+  typeof (value as Partial<MongooseConnectionLike>).readyState === 'number';
+
 /** Why a connection that is not connected, or has no client, is not checked. */
 const NOT_CHECKED: Record<number, string> = {
   2: 'not connected yet (readyState: connecting)',
@@ -83,6 +90,19 @@ export class MongooseHealthIndicator
     'command',
   );
   static override readonly peer: string = 'mongoose';
+  /** @internal Its MongoClient, in DI too, is checked through it. */
+  static override readonly discovery: Discovery<MongooseConnectionLike> = {
+    kind: 'Mongoose connection',
+    words: ['mongoose', 'mongo', 'mongodb'],
+    recognises: (value): value is MongooseConnectionLike =>
+      isConnection(value) &&
+      ['openUri', 'model', 'startSession'].every((method) => hasMethod(value, method)),
+    notConnected: (connection) => {
+      const client = connection.getClient();
+      return isMongoClient(client) ? mongoNotConnected(client) : undefined;
+    },
+    wraps: (connection) => [connection.getClient()],
+  };
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return ormLocation(this.name, NEST_MONGOOSE, settings);
@@ -100,8 +120,8 @@ export class MongooseHealthIndicator
 
   protected override validate(settings: MongooseIndicatorSettings): void {
     const name = this.constructor.name;
-    const connection = settings.client as Partial<MongooseConnectionLike> | undefined;
-    if (typeof connection?.getClient !== 'function' || typeof connection.readyState !== 'number') {
+    const connection = settings.client;
+    if (!isConnection(connection)) {
       const expected = 'a Mongoose Connection (with readyState)';
       throw new Error(messages.badClient(name, expected, ['getClient'], connection));
     }

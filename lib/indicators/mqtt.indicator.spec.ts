@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { getEventListeners } from 'node:events';
+import { EventEmitter, getEventListeners } from 'node:events';
 import { MqttHealthIndicator, type MqttClientLike } from './mqtt.indicator.js';
 
 const signal = () => new AbortController().signal;
@@ -54,6 +54,35 @@ describe('MqttHealthIndicator', () => {
       expect.any(String),
       { qos: 1, retain: false },
       expect.any(Function),
+    );
+  });
+
+  it('with publish: false, sends a PINGREQ and waits for the PINGRESP, publishing nothing', async () => {
+    const events = new EventEmitter();
+    const mqtt = Object.assign(events, client(), {
+      sendPing: jest.fn(() =>
+        setImmediate(() => events.emit('packetreceive', { cmd: 'pingresp' })),
+      ),
+    });
+    const check = new MqttHealthIndicator({ client: mqtt, publish: false });
+    await expect(check.check(signal())).resolves.toEqual({ details: { roundTrip: 'PINGREQ' } });
+    expect(mqtt.sendPing).toHaveBeenCalledTimes(1);
+    expect(mqtt.publish).not.toHaveBeenCalled();
+    // Nothing is left listening on the application's client.
+    expect(events.listenerCount('packetreceive') + events.listenerCount('close')).toBe(0);
+    // A connection that closes before the PINGRESP fails the check.
+    mqtt.sendPing.mockImplementation(() => setImmediate(() => events.emit('close')));
+    await expect(check.check(signal())).rejects.toThrow('connection closed');
+  });
+
+  it('with publish: false and no PINGREQ of its own (MQTT.js 4), says what the state is', async () => {
+    const mqtt = client();
+    await expect(
+      new MqttHealthIndicator({ client: mqtt, publish: false }).check(signal()),
+    ).resolves.toEqual({ details: { roundTrip: 'none: the connection state only' } });
+    expect(mqtt.publish).not.toHaveBeenCalled();
+    expect(() => new MqttHealthIndicator({ client: mqtt, publish: 'no' as never })).toThrow(
+      'MqttHealthIndicator: "publish" is "no"; it must be true or false.',
     );
   });
 

@@ -2,6 +2,7 @@ import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
+import type { Discovery } from './support/discovery.js';
 import {
   mysqlCore,
   mysqlPoolLender,
@@ -9,7 +10,7 @@ import {
   type CoreConnection,
 } from './support/mysql-pool.js';
 import { pooledStatement, type ConnectionLender } from './support/pool-lender.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 import {
   answered,
   assertQuery,
@@ -47,6 +48,11 @@ export interface MysqlIndicatorSettings extends SqlStatementSetting {
 
 const EXPECTED = 'a mysql2 pool or connection, of "mysql2" or "mysql2/promise"';
 
+const mysqlCorePool = (value: unknown) => {
+  const core = mysqlCore(value);
+  return core !== undefined && 'pool' in core;
+};
+
 /**
  * MySQL or MariaDB through the application's mysql2 pool or connection (callback or promise
  * API): passes when `SELECT 1` answers. From a pool it borrows a connection and gives it back;
@@ -56,6 +62,22 @@ export class MysqlHealthIndicator extends BuiltInIndicator<MysqlIndicatorSetting
   static override readonly defaults = { name: 'mysql', componentType: 'datastore' };
   static override readonly settingKeys = settingKeysOf<MysqlIndicatorSettings>('client', 'query');
   static override readonly peer = 'mysql2';
+  /**
+   * @internal A pool only, of either API (a promise pool wraps a callback one): it connects on
+   * demand, as for the application's next query.
+   */
+  static override readonly discovery: Discovery<MysqlCallbackClient | MysqlPromiseClient> = {
+    kind: 'mysql2 pool',
+    words: ['mysql', 'mysql2', 'mariadb', 'pool', 'sql'],
+    recognises: (value): value is MysqlCallbackClient | MysqlPromiseClient =>
+      hasMethod(value, 'end') && hasMethod(value, 'getConnection') && mysqlCorePool(value),
+    wraps: (pool) => {
+      const core = mysqlCore(pool);
+      return core !== undefined && 'pool' in core && (core.pool as unknown) !== pool
+        ? [core.pool]
+        : [];
+    },
+  };
 
   private readonly pool?: ConnectionLender;
   private readonly connection?: CoreConnection;

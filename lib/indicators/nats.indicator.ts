@@ -1,7 +1,8 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import type { Discovery } from './support/discovery.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 
 /** The part of a NATS connection (`connect()` of `nats`) the indicator uses. */
 export interface NatsConnectionLike {
@@ -32,6 +33,15 @@ export class NatsHealthIndicator extends BuiltInIndicator<NatsIndicatorSettings>
   static override readonly defaults = { name: 'nats', componentType: 'component' };
   static override readonly settingKeys = settingKeysOf<NatsIndicatorSettings>('client');
   static override readonly peer = 'nats';
+  /** @internal Connected once made; the check is the protocol's PING, nothing published. */
+  static override readonly discovery: Discovery<NatsConnectionLike> = {
+    kind: 'NATS connection',
+    words: ['nats'],
+    recognises: (value): value is NatsConnectionLike =>
+      ['isClosed', 'flush', 'drain', 'closed', 'publish', 'subscribe'].every((method) =>
+        hasMethod(value, method),
+      ),
+  };
 
   /** A PING still unanswered (its check timed out) is waited for, not sent again. */
   private readonly ping = new PendingCall<unknown>();

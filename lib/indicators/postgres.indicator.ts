@@ -1,9 +1,10 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
+import type { Discovery } from './support/discovery.js';
 import { isPgPool, pgPoolLender, type PgPool } from './support/pg-pool.js';
 import { pooledStatement, type ConnectionLender } from './support/pool-lender.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 import {
   answered,
   assertQuery,
@@ -39,6 +40,13 @@ export class PostgresHealthIndicator extends BuiltInIndicator<PostgresIndicatorS
     'query',
   );
   static override readonly peer = 'pg';
+  /** @internal A pool only: it connects on demand, as for the application's next query. */
+  static override readonly discovery: Discovery<PgPool> = {
+    kind: 'pg Pool',
+    words: ['postgres', 'postgresql', 'pg', 'pool', 'sql'],
+    recognises: (value): value is PgPool =>
+      isPgPool(value) && ['query', 'end', 'on'].every((method) => hasMethod(value, method)),
+  };
 
   private readonly pool?: ConnectionLender;
   /** A client runs its queries one at a time: a hung one would have the next runs' pile up. */

@@ -1,7 +1,8 @@
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
-import { settingKeysOf } from './support/setting.rules.js';
+import type { Discovery } from './support/discovery.js';
+import { hasMethod, settingKeysOf } from './support/setting.rules.js';
 import {
   answered,
   assertSqlSettings,
@@ -51,6 +52,20 @@ export class PrismaHealthIndicator extends BuiltInIndicator<PrismaIndicatorSetti
   static override readonly defaults = { name: 'prisma', componentType: 'datastore' };
   static override readonly settingKeys = settingKeysOf<PrismaIndicatorSettings>('client', 'query');
   static override readonly peer: string = '@prisma/client';
+  /**
+   * @internal Recognised, and left to `register()`: a Prisma client keeps whether it is
+   * connected to itself (Prisma 7: private fields), and its first query connects it.
+   */
+  static override readonly discovery: Discovery<PrismaClientLike> = {
+    kind: 'Prisma client',
+    words: ['prisma'],
+    recognises: (value): value is PrismaClientLike =>
+      ['$queryRawUnsafe', '$connect', '$disconnect', '$transaction'].every((method) =>
+        hasMethod(value, method),
+      ),
+    unsupported: () =>
+      'a Prisma client does not say whether it is connected, and its first query would connect it: register PrismaHealthIndicator for it',
+  };
 
   /** Prisma cannot cancel a query: the one still running is waited for. */
   private readonly rawQuery = new PendingCall<unknown>();

@@ -4,7 +4,8 @@ import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { openOwnChannel } from './support/amqp-channel.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import type { Discovery } from './support/discovery.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 
 type Listener = (...args: never[]) => void;
 
@@ -76,6 +77,19 @@ export class RabbitMqHealthIndicator
     'exchange',
   );
   static override readonly peer = 'amqplib';
+  /**
+   * @internal A connection (not a channel, nor amqp-connection-manager's manager): connected once
+   * made. The check opens one channel of its own on it and declares nothing: `checkExchange()`
+   * only asks whether `amq.direct` exists.
+   */
+  static override readonly discovery: Discovery<AmqpConnectionLike> = {
+    kind: 'amqplib connection',
+    words: ['rabbitmq', 'rabbit', 'amqp', 'amqplib', 'rmq', 'mq', 'broker'],
+    recognises: (value): value is AmqpConnectionLike =>
+      ['createChannel', 'createConfirmChannel', 'close', 'on'].every((method) =>
+        hasMethod(value, method),
+      ) && !hasMethod(value, 'isConnected'),
+  };
 
   private readonly exchange: string;
   /** The indicator's own channel on a connection: opening, or open. */

@@ -2,8 +2,9 @@ import { messages } from '../core/health.messages.js';
 import type { CheckResult } from '../interfaces/health-check.interface.js';
 import { BuiltInIndicator } from './support/built-in.indicator.js';
 import { PendingCall } from './support/client-call.js';
+import type { Discovery } from './support/discovery.js';
 import { isInstalled } from '../core/peers.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 
 /** The part of an ioredis client (`Redis` or `Cluster`) the indicator uses. */
 export interface IoRedisClientLike {
@@ -53,6 +54,21 @@ const EXPECTED = 'an ioredis client (Redis or Cluster) or a node-redis client (c
 export class RedisHealthIndicator extends BuiltInIndicator<RedisIndicatorSettings> {
   static override readonly defaults = { name: 'redis', componentType: 'datastore' };
   static override readonly settingKeys = settingKeysOf<RedisIndicatorSettings>('client');
+  /** @internal */
+  static override readonly discovery: Discovery<RedisClientLike> = {
+    kind: 'Redis client',
+    words: ['redis', 'ioredis', 'cluster'],
+    recognises: (value): value is RedisClientLike =>
+      hasMethod(value, 'ping') &&
+      flavourOf(value as RedisClientLike) !== undefined &&
+      hasMethod(value, 'connect') &&
+      (hasMethod(value, 'duplicate') || hasMethod(value, 'close')),
+    // ioredis with `lazyConnect`: its first command would connect it.
+    notConnected: (client) =>
+      (client as IoRedisClientLike).status === 'wait'
+        ? 'not connected: nothing has connected it yet (lazyConnect, status: wait)'
+        : undefined,
+  };
 
   /** node-redis tells "connecting" from "reconnecting" only by whether it was ready before. */
   private wasReady = false;

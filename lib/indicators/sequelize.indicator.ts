@@ -7,9 +7,10 @@ import {
   type ClientLocation,
   type OrmIntegration,
 } from './support/client-location.js';
+import type { Discovery } from './support/discovery.js';
 import { closeRaw, OrmPoolLender } from './support/orm-pool.lender.js';
 import { poolCounts, pooledStatement } from './support/pool-lender.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 import { assertQuery, statementOf, type SqlStatementSetting } from './support/sql-statement.js';
 
 /*
@@ -41,6 +42,9 @@ export interface SequelizeIndicatorSettings extends SqlStatementSetting {
 }
 
 const INTEGRATION = '@nestjs/sequelize';
+
+/** The methods `validate()` asks of its connection manager. */
+const MANAGER_METHODS = ['getConnection', 'releaseConnection', 'destroyConnection'];
 
 /** Where `register()` finds the Sequelize instance when given no `client` token. */
 const NEST_SEQUELIZE: OrmIntegration = {
@@ -90,6 +94,16 @@ export class SequelizeHealthIndicator extends BuiltInIndicator<SequelizeIndicato
     'query',
   );
   static override readonly peer: string = 'sequelize';
+  /** @internal A pool, which connects on demand: nothing tells an unused one from a connected one. */
+  static override readonly discovery: Discovery<SequelizeLike> = {
+    kind: 'Sequelize',
+    words: ['sequelize', 'orm'],
+    recognises: (value): value is SequelizeLike =>
+      ['query', 'authenticate', 'define', 'close'].every((method) => hasMethod(value, method)) &&
+      MANAGER_METHODS.every((method) =>
+        hasMethod((value as Partial<SequelizeLike>).connectionManager, method),
+      ),
+  };
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return ormLocation(this.name, NEST_SEQUELIZE, settings);
@@ -116,8 +130,7 @@ export class SequelizeHealthIndicator extends BuiltInIndicator<SequelizeIndicato
     const expected = 'a Sequelize instance';
     assertClient(name, settings.client, ['query'], expected);
     const manager = settings.client!.connectionManager;
-    const methods = ['getConnection', 'releaseConnection', 'destroyConnection'];
-    assertClient(name, manager, methods, `${expected} (its connectionManager)`);
+    assertClient(name, manager, MANAGER_METHODS, `${expected} (its connectionManager)`);
     assertOrmName(name, NEST_SEQUELIZE, settings);
     assertQuery(name, settings.query);
   }

@@ -9,9 +9,10 @@ import {
   type ClientLocation,
   type OrmIntegration,
 } from './support/client-location.js';
+import type { Discovery } from './support/discovery.js';
 import { driverPoolLender, PoolLenders } from './support/driver-pool.js';
 import { pooledStatement } from './support/pool-lender.js';
-import { assertClient, settingKeysOf } from './support/setting.rules.js';
+import { assertClient, hasMethod, settingKeysOf } from './support/setting.rules.js';
 import {
   answered,
   assertQuery,
@@ -46,6 +47,17 @@ export interface TypeOrmIndicatorSettings extends SqlStatementSetting {
 
 const INTEGRATION = '@nestjs/typeorm';
 
+/** What `validate()` asks of a DataSource. */
+const isDataSource = (value: unknown): value is TypeOrmDataSourceLike =>
+  hasMethod(value, 'query') &&
+  typeof (value as Partial<TypeOrmDataSourceLike>).isInitialized === 'boolean';
+
+/** A pg or mysql2 pool its driver holds once initialised (`master`, `pool`). */
+const driverPools = (dataSource: TypeOrmDataSourceLike) => {
+  const { master, pool } = (dataSource.driver ?? {}) as { master?: unknown; pool?: unknown };
+  return [master, pool];
+};
+
 /** Where `register()` finds the DataSource when given no `client` token. */
 const NEST_TYPEORM: OrmIntegration = {
   package: INTEGRATION,
@@ -77,6 +89,15 @@ export class TypeOrmHealthIndicator extends BuiltInIndicator<TypeOrmIndicatorSet
     'query',
   );
   static override readonly peer: string = 'typeorm';
+  /** @internal */
+  static override readonly discovery: Discovery<TypeOrmDataSourceLike> = {
+    kind: 'TypeORM DataSource',
+    words: ['typeorm', 'orm', 'data', 'source', 'datasource'],
+    recognises: (value): value is TypeOrmDataSourceLike =>
+      isDataSource(value) &&
+      ['initialize', 'destroy', 'getRepository'].every((method) => hasMethod(value, method)),
+    wraps: driverPools,
+  };
 
   static override locate(settings: Record<string, unknown>): ClientLocation {
     return ormLocation(this.name, NEST_TYPEORM, settings);
@@ -89,7 +110,7 @@ export class TypeOrmHealthIndicator extends BuiltInIndicator<TypeOrmIndicatorSet
   protected override validate(settings: TypeOrmIndicatorSettings): void {
     const name = this.constructor.name;
     assertClient(name, settings.client, ['query'], 'a TypeORM DataSource');
-    if (typeof settings.client?.isInitialized !== 'boolean') {
+    if (!isDataSource(settings.client)) {
       throw new Error(
         messages.badClient(name, 'a TypeORM DataSource', ['query', 'initialize'], settings.client),
       );

@@ -47,6 +47,8 @@ export interface CheckReport {
   observedUnit?: string;
   /** ISO 8601: when the value was observed, which shows the age of a cached result. */
   time: string;
+  /** Present on a check no one declared: made for a client found by `autoIndicators`. */
+  autoDiscovered?: true;
   output?: string;
   details?: Record<string, unknown>;
 }

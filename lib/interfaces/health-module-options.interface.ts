@@ -116,6 +116,13 @@ export interface HealthModuleOptions {
    * Default `false`.
    */
   statusPage?: boolean | StatusPageOptions;
+  /**
+   * A check for every client in the application's providers that a built-in indicator knows
+   * (TypeORM, Sequelize, pg, mysql2, Redis, RabbitMQ, BullMQ, MongoDB...), found at start-up by
+   * its shape, unless an indicator of yours checks it already. They go into `deep` only, where a
+   * failure degrades it, until you promote them by name. Default `false`. See docs/indicators.md.
+   */
+  autoIndicators?: boolean | AutoIndicatorsOptions;
 }
 
 /** Options of the status page (see docs/status-page.md). */
@@ -125,6 +132,19 @@ export interface StatusPageOptions {
    * answered 503 and its page retries. Default 10.
    */
   maxStreams?: number;
+}
+
+/**
+ * Where the checks of `autoIndicators` go, by their names (`typeorm`, `redis`, `bullmq.emails`:
+ * the start-up log lists them). A name that no check has stops start-up.
+ */
+export interface AutoIndicatorsOptions {
+  /** Checks that gate a probe as well: `{ ready: ['typeorm', 'redis'] }`. They are critical. */
+  probes?: { ready?: readonly string[]; startup?: readonly string[] };
+  /** Checks that fail `deep` when they fail; the others only degrade it (`warn`). */
+  critical?: readonly string[];
+  /** Clients left unchecked. */
+  exclude?: readonly string[];
 }
 
 /** Options of the gRPC health service. */

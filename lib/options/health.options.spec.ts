@@ -30,6 +30,7 @@ describe('resolveHealthOptions', () => {
       probeServer: false,
       grpc: false,
       statusPage: false,
+      autoIndicators: false,
     });
     for (const nothing of [undefined, null]) {
       expect(() => resolveHealthOptions(nothing)).toThrow(
@@ -175,6 +176,22 @@ describe('resolveHealthOptions', () => {
       { statusPage: { maxStreams: 0 } },
       /"statusPage.maxStreams" is number 0; it must be an integer from 1 to 1000/,
     ],
+    [
+      { autoIndicators: 'yes' },
+      /"autoIndicators" is "yes"; it must be true, false, or \{ probes\?, critical\?, exclude\? \}/,
+    ],
+    [
+      { autoIndicators: { probes: { live: ['redis'] } } },
+      /"autoIndicators.probes" has no key "live". Known keys: "ready", "startup"/,
+    ],
+    [
+      { autoIndicators: { probes: { ready: ['redis:latency'] } } },
+      /"autoIndicators.probes.ready\[0\]" is "redis:latency"; it must be a string of 1-64 letters/,
+    ],
+    [
+      { autoIndicators: { include: ['redis'] } },
+      /"autoIndicators" has no key "include". Known keys: "probes", "critical", "exclude"/,
+    ],
   ])('rejects %j with a message naming the option and what is valid', (options, message) => {
     expect(() => resolveHealthOptions(options)).toThrow(message);
   });
@@ -237,6 +254,18 @@ describe('resolveHealthOptions', () => {
       `HealthModule option "probeServer.grpcPort" serves grpc.health.v1 from the probe server's worker with @grpc/grpc-js, which is not installed. Install it: npm install @grpc/grpc-js`,
     );
     expect(() => checkGrpcJs(() => true)).not.toThrow();
+  });
+
+  it('makes no auto-found check unless asked, and gives every list when asked', () => {
+    expect(resolveHealthOptions({ autoIndicators: false }).autoIndicators).toBe(false);
+    const none = { ready: [], startup: [], critical: [], exclude: [] };
+    expect(resolveHealthOptions({ autoIndicators: true }).autoIndicators).toEqual(none);
+    const given = { probes: { ready: ['typeorm'] }, exclude: ['bullmq.emails'] };
+    expect(resolveHealthOptions({ autoIndicators: given }).autoIndicators).toEqual({
+      ...none,
+      ready: ['typeorm'],
+      exclude: ['bullmq.emails'],
+    });
   });
 
   it('rejects an unknown option and lists the known ones', () => {

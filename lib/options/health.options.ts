@@ -61,6 +61,7 @@ export function resolveHealthOptions(raw: unknown): ResolvedHealthOptions {
     probeServer: resolveProbeServer(given),
     grpc: resolveGrpc(given),
     statusPage: resolveStatusPage(given.statusPage),
+    autoIndicators: resolveAutoIndicators(given.autoIndicators),
   };
 }
 
@@ -71,6 +72,19 @@ function resolveOpenTelemetry(
   if (!given) return false;
   const { meterProvider, prefix = '' } = given === true ? {} : given;
   return meterProvider === undefined ? { prefix } : { meterProvider, prefix };
+}
+
+function resolveAutoIndicators(
+  given: HealthModuleOptions['autoIndicators'],
+): ResolvedHealthOptions['autoIndicators'] {
+  if (!given) return false;
+  const { probes = {}, critical = [], exclude = [] } = given === true ? {} : given;
+  return Object.freeze({
+    ready: probes.ready ?? [],
+    startup: probes.startup ?? [],
+    critical,
+    exclude,
+  });
 }
 
 /** The gRPC health service on the app's gRPC servers. */

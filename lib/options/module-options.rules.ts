@@ -104,6 +104,21 @@ const probeServer = either(
   ),
   is((v) => v === false, 'false'),
 );
+const checkNames = arrayOf(nameRule, 'an array of check names, such as ["typeorm", "redis"]');
+const autoIndicators = either(
+  shape(
+    {
+      probes: shape(
+        { ready: checkNames, startup: checkNames },
+        "{ ready?: ['<check>', ...], startup?: ['<check>', ...] }",
+      ),
+      critical: checkNames,
+      exclude: checkNames,
+    },
+    'true, false, or { probes?, critical?, exclude? }',
+  ),
+  bool,
+);
 export const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
   path,
   defaultTimeoutMs: timeout,
@@ -188,4 +203,5 @@ export const MODULE_RULES: Record<keyof HealthModuleOptions, Rule> = {
     ),
     bool,
   ),
+  autoIndicators,
 };

@@ -45,19 +45,23 @@ function reachable({ host, port }: { host: string; port: number }): Promise<bool
 }
 
 /**
- * `describe` for tests that need a server. Unreachable: under CI=true, a failing test saying so;
- * elsewhere the block is skipped, with the reason printed.
+ * `describe` for tests that need a server (or several). Unreachable: under CI=true, a failing
+ * test saying so; elsewhere the block is skipped, with the reason printed.
  */
 export async function describeWithServer(
-  name: ServerName,
+  names: ServerName | readonly ServerName[],
   title: string,
   body: () => void,
 ): Promise<void> {
-  const address = endpoint(name);
-  if (await reachable(address)) {
+  const all = typeof names === 'string' ? [names] : names;
+  const missing: ServerName[] = [];
+  for (const server of all) if (!(await reachable(endpoint(server)))) missing.push(server);
+  if (missing.length === 0) {
     describe(title, body);
     return;
   }
+  const name = missing[0];
+  const address = endpoint(name);
   const reason = `${name} is not reachable at ${address.host}:${address.port} (set TEST_${name.toUpperCase()}_URL)`;
   if (process.env.CI === 'true') {
     describe(title, () => {

@@ -7,6 +7,7 @@ import type { CheckResult, HealthCheck } from '../../interfaces/health-check.int
 import type { HealthIndicatorOptions } from '../../interfaces/health-indicator-options.interface.js';
 import { locateClient, type ClientLocation } from './client-location.js';
 import { isInstalled } from '../../core/peers.js';
+import type { Discovery } from './discovery.js';
 
 export type { ClientLocation } from './client-location.js';
 
@@ -37,6 +38,8 @@ export interface BuiltInClass<S> {
   readonly defaults: IndicatorOptions;
   readonly settingKeys?: readonly string[];
   readonly peer?: string;
+  /** @internal */
+  readonly discovery?: Discovery;
   locate?(settings: Record<string, unknown>): ClientLocation | undefined;
 }
 
@@ -54,6 +57,8 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
    * subclass that adds settings extends the list; left undefined, settings are not checked.
    */
   static readonly settingKeys?: readonly string[];
+  /** @internal How `autoIndicators` finds its clients; none: it finds none. */
+  static readonly discovery?: Discovery;
 
   constructor(protected readonly settings: S) {
     const cls = this.constructor as typeof BuiltInIndicator;
@@ -78,6 +83,15 @@ export abstract class BuiltInIndicator<S> implements HealthCheck {
   protected validate(_settings: S): void {}
 
   abstract check(signal: AbortSignal): Promise<CheckResult | void>;
+
+  /**
+   * @internal The application's clients this indicator checks (its `client`, or its `queue`), so
+   * that auto-discovery adds no second check of them.
+   */
+  checkedClients(): readonly unknown[] {
+    const { client, queue } = this.settings as { client?: unknown; queue?: unknown };
+    return [client, queue].filter((held) => typeof held === 'object' && held !== null);
+  }
 
   /**
    * A provider of this indicator, in one line:

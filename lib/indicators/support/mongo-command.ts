@@ -40,6 +40,17 @@ export function isMongoClient(value: unknown): value is MongoClientLike {
   return hasMethod(value, 'db') && !isMongoDb(value);
 }
 
+/**
+ * @internal Why a check would connect `client`: a MongoClient nothing has connected (its first
+ * command would); undefined once it has connected, or was closed (it then fails saying so).
+ */
+export function mongoNotConnected(client: unknown): string | undefined {
+  const { topology, s } = (client ?? {}) as { topology?: unknown; s?: { hasBeenClosed?: unknown } };
+  if (topology !== undefined && topology !== null) return undefined;
+  if (s?.hasBeenClosed === true) return undefined;
+  return 'not connected: nothing has connected this MongoClient yet';
+}
+
 /** @internal The command a check runs when its settings name none. */
 export const DEFAULT_COMMAND: MongoCommand = Object.freeze({ ping: 1 });
 

@@ -51,8 +51,11 @@ function queueToken(indicator: string, queue: string): string {
   return `BullQueue_${queue}`;
 }
 
-/** The workers of `@Processor(queue)` classes (`WorkerHost`), as `@nestjs/bullmq` creates them. */
-function processorWorkers(modules: ModulesContainer, queue: string): BullWorkerState[] {
+/**
+ * @internal The workers of `@Processor(queue)` classes (`WorkerHost`), as `@nestjs/bullmq`
+ * creates them.
+ */
+export function processorWorkers(modules: ModulesContainer, queue: string): BullWorkerState[] {
   const workers: BullWorkerState[] = [];
   for (const module of modules.values()) {
     for (const wrapper of module.providers.values()) {

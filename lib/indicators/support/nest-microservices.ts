@@ -83,3 +83,29 @@ export function serverRegistryLookup(label: string): HandleLookup {
     },
   };
 }
+
+/** @internal Kafka and gRPC clients, which no server here could test: not supported yet. */
+export function unsupportedTransport(client: unknown): string | undefined {
+  const methods = client as Record<string, unknown>;
+  if (typeof methods.subscribeToResponseOf === 'function') return 'Kafka';
+  if (typeof methods.getService === 'function') return 'gRPC';
+  return undefined;
+}
+
+/** @internal What `unwrap()` gives, or `undefined` while the client has no connection. */
+export function unwrapped(client: { unwrap(): unknown }): unknown {
+  try {
+    return client.unwrap();
+  } catch {
+    return undefined;
+  }
+}
+
+/** @internal A remote error (Nest sends `{ status, message }` objects, or strings) as an `Error`. */
+export function errorOf(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return new Error(
+    `the service answered with an error: ${typeof message === 'string' ? message : String(error)}`,
+  );
+}

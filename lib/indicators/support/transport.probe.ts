@@ -3,6 +3,7 @@
 // connection where its library has one that changes nothing.
 
 import { openOwnChannel } from './amqp-channel.js';
+import { PING_DETAILS, pingResponse, STATE_DETAILS } from './mqtt-ping.js';
 
 /** @internal What the round trip found: details to report, and a status below pass, if any. */
 export interface TransportReading {
@@ -35,6 +36,7 @@ type Mqtt = {
     options: object,
     callback: (error?: Error) => void,
   ): unknown;
+  sendPing?(): void;
 };
 type AmqpManager = { isConnected(): boolean; connection?: ChannelModel };
 type NetSocket = { readyState: string; remoteAddress?: string; remotePort?: number };
@@ -79,10 +81,12 @@ export class TransportProbe {
   /**
    * @param queue the RabbitMQ queue of the transport: its consumers are counted.
    * @param topic where an MQTT health message is published; default `health/<clientId>`.
+   * @param publish `false`: MQTT publishes nothing, and sends a PINGREQ instead.
    */
   constructor(
     private readonly queue?: string,
     private readonly topic?: string,
+    private readonly publish = true,
   ) {}
 
   /**
@@ -164,6 +168,10 @@ export class TransportProbe {
   }
 
   private async mqtt(client: Mqtt): Promise<TransportReading> {
+    if (!this.publish) {
+      const details = (await pingResponse(client)) ? PING_DETAILS : STATE_DETAILS;
+      return { transport: 'mqtt', details: { ...details } };
+    }
     const clientId = client.options?.clientId || 'nestjs-probes';
     const topic = this.topic ?? `health/${clientId.replace(/[+#\0]/g, '_')}`;
     // QoS 1: resolved by the broker's PUBACK, a round trip on the transport's own connection.

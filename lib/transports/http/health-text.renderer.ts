@@ -18,13 +18,15 @@ export function renderText(subject: string, report: HealthReport): string {
     const entry = entries[0];
     // An indicator is named by its name; a diagnostic of the deep probe by its whole key.
     const label = key.endsWith(':responseTime') ? entry.componentId : key;
+    // After the line Kubernetes' own verbose output would have: a check no one declared.
+    const found = entry.autoDiscovered ? ' (auto-discovered)' : '';
     if (entry.status === 'pass') {
-      lines.push(`[+]${label} ok`);
+      lines.push(`[+]${label} ok${found}`);
     } else if (entry.status === 'warn') {
-      lines.push(`[+]${label} warn: ${escape(entry.output ?? 'degraded')}`);
+      lines.push(`[+]${label} warn: ${escape(entry.output ?? 'degraded')}${found}`);
     } else {
       failedLines++;
-      lines.push(`[-]${label} failed: ${escape(entry.output ?? 'failed')}`);
+      lines.push(`[-]${label} failed: ${escape(entry.output ?? 'failed')}${found}`);
     }
   }
   for (const note of report.notes ?? []) lines.push(`warn: ${escape(note)}`);

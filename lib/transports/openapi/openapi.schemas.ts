@@ -35,6 +35,11 @@ function checkReportSchema(): object {
         format: 'date-time',
         description: 'When the value was observed (shows the age of a cached result).',
       },
+      autoDiscovered: {
+        type: 'boolean',
+        enum: [true],
+        description: 'Present on a check made for a client `autoIndicators` found.',
+      },
       output: { type: 'string', description: 'Why the check warns or fails.' },
       details: {
         type: 'object',
