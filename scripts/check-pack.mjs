@@ -7,7 +7,9 @@
  *      tarball), and the repository, homepage and bugs addresses of package.json;
  *   3. checks the published declarations import no optional peer dependency;
  *   4. installs the tarball in a fresh ESM app on Nest 12 and in a fresh CommonJS app on Nest 11
- *      (which loads it with `require()`), boots each with HealthModule.forRoot() and an indicator,
+ *      (which loads it with `require()`), the latter beside the libraries of the previous
+ *      generation (TypeORM 0.3, mongodb 6, BullMQ 5...: their peers must leave our optional peer
+ *      ranges a version, or npm refuses the install), boots each with HealthModule.forRoot() and an indicator,
  *      probes /health/live, /health/ready and /health/deep, calls the gRPC health service (Check,
  *      with grpc-js on the shipped proto) of its gRPC microservice, then shuts it down with SIGTERM;
  *   5. type-checks a consumer of the declarations (skipLibCheck off) in the Nest 12 app.
@@ -506,7 +508,15 @@ HealthModule.forRoot({ path: 42 });
 export type Uses = [HealthService, HealthReport, typeof PostgresHealthIndicator, typeof RedisHealthIndicator];
 `;
 
-async function checkApp({ name, format, nest, tarball, extraFlags = [], typecheck = false }) {
+async function checkApp({
+  name,
+  format,
+  nest,
+  tarball,
+  extraFlags = [],
+  typecheck = false,
+  beside = {},
+}) {
   const since = Date.now();
   const dir = tempDir(name);
   const esm = format === 'esm';
@@ -523,6 +533,7 @@ async function checkApp({ name, format, nest, tarball, extraFlags = [], typechec
       '@grpc/proto-loader': '^0.8.0',
       'reflect-metadata': '^0.2.0',
       rxjs: '^7.8.0',
+      ...beside,
       'nestjs-probes': `file:${tarball}`,
     },
   };
@@ -533,9 +544,7 @@ async function checkApp({ name, format, nest, tarball, extraFlags = [], typechec
 
   log(`${name}: npm install (Nest ${nest}${extraFlags.length ? `, ${extraFlags.join(' ')}` : ''})`);
   await run(NPM, [...INSTALL_FLAGS, ...extraFlags], { cwd: dir });
-  const version = JSON.parse(
-    readFileSync(join(dir, 'node_modules/@nestjs/core/package.json'), 'utf8'),
-  ).version;
+  const version = installedVersion(dir, '@nestjs/core');
   log(`${name}: installed @nestjs/core ${version}; node ${entry}`);
 
   const { stdout, stderr } = await run(process.execPath, [entry], { cwd: dir, timeoutMs: 60_000 });
@@ -573,12 +582,42 @@ async function checkApp({ name, format, nest, tarball, extraFlags = [], typechec
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir });
   }
+  const besides = Object.keys(beside).length
+    ? `, beside ${Object.keys(beside)
+        .map((peer) => `${peer} ${installedVersion(dir, peer)}`)
+        .join(', ')}`
+    : '';
   summary.push(
-    `${name}: Nest ${version}, ${esm ? 'ESM import' : 'CommonJS require(esm)'}: OK in ${elapsed(since)}`,
+    `${name}: Nest ${version}, ${esm ? 'ESM import' : 'CommonJS require(esm)'}${besides}: OK in ${elapsed(since)}`,
   );
 }
 
+function installedVersion(dir, name) {
+  return JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * What a Nest 11 application of the previous generation already has, at the low end of the
+ * optional peer ranges: npm checks every optional peer range against the peers of these (TypeORM
+ * 0.3 takes mongodb 5.8 to 6), and refuses the whole install on a range that leaves no version.
+ */
+const PREVIOUS_GENERATION = {
+  typeorm: '^0.3.0',
+  '@nestjs/typeorm': '^11.0.0',
+  pg: '^8.0.0',
+  mongodb: '^6.13.0',
+  ioredis: '^5.0.0',
+  redis: '^5.0.0',
+  bullmq: '^5.0.0',
+  '@nestjs/bullmq': '^11.0.0',
+  '@nestjs/terminus': '^11.0.0',
+  sequelize: '^6.0.0',
+  '@nestjs/sequelize': '^11.0.0',
+  '@mikro-orm/core': '^6.0.0',
+  '@mikro-orm/nestjs': '^6.0.0',
+};
 
 /** Whether the published peer range accepts Nest 11 (else npm refuses the install). */
 function peersAcceptNest11() {
@@ -616,7 +655,14 @@ async function main() {
     if (flags.includes('--legacy-peer-deps')) {
       log('warning: the peer range does not accept Nest 11; installing with --legacy-peer-deps');
     }
-    apps.push({ name: 'cjs-nest11', format: 'cjs', nest: 11, tarball, extraFlags: flags });
+    apps.push({
+      name: 'cjs-nest11',
+      format: 'cjs',
+      nest: 11,
+      tarball,
+      extraFlags: flags,
+      beside: PREVIOUS_GENERATION,
+    });
   }
   // The two installs are independent: run them side by side.
   const results = await Promise.allSettled(apps.map((app) => checkApp(app)));
