@@ -3,6 +3,7 @@
  * and stopped, and the percentiles of latencies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = fileURLToPath(new URL('./busy-server.js', import.meta.url));
@@ -54,5 +55,46 @@ export function percentiles(values: number[]) {
     p99: round(at(0.99)),
     max: round(sorted.at(-1)!),
     count: sorted.length,
+  };
+}
+
+/**
+ * Blocks the busy server's event loop for 6 s (`POST /block`) while asking `passing()` every
+ * 20 ms (true: passes, false: fails, undefined: no answer): how long after the block began the
+ * answer turned to failing, and how long after it ended back to passing.
+ */
+export async function measureStall(
+  server: Started,
+  maxStallMs: number,
+  passing: () => Promise<boolean | undefined>,
+) {
+  const blockMs = 6000;
+  const blockedAt = performance.now();
+  let endedAt: number | undefined;
+  const blocking = new Promise<void>((resolve) => {
+    const path = `/block?ms=${blockMs}`;
+    const req = request({ host: '127.0.0.1', port: server.port, path, method: 'POST' }, (res) =>
+      res.resume().on('end', resolve),
+    );
+    req.on('error', () => resolve());
+    req.end();
+  }).then(() => (endedAt = performance.now()));
+  let failedAt: number | undefined;
+  let passedAt: number | undefined;
+  while (passedAt === undefined && performance.now() - blockedAt < blockMs + 5000) {
+    const answer = await passing();
+    const now = performance.now();
+    if (answer === false && failedAt === undefined) failedAt = now;
+    if (answer === true && failedAt !== undefined && endedAt !== undefined) passedAt = now;
+    await sleep(20);
+  }
+  await blocking;
+  // The block's end, as the server saw it: its answer left when the loop turned again.
+  const blockEnd = blockedAt + blockMs;
+  return {
+    maxStallMs,
+    blockMs,
+    failsAfterMs: failedAt === undefined ? null : Math.round(failedAt - blockedAt),
+    passesAfterEndMs: passedAt === undefined ? null : Math.round(passedAt - blockEnd),
   };
 }

@@ -13,8 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import autocannon from 'autocannon';
 import { HEALTH_PROTO_PATH } from 'nestjs-probes';
-import { request } from 'node:http';
-import { percentiles, sleep, start, stop } from './busy-process.js';
+import { measureStall, percentiles, sleep, start, stop } from './busy-process.js';
 
 const quick = process.argv.includes('--quick');
 const LOAD_S = quick ? 3 : 8;
@@ -97,36 +96,12 @@ async function stall() {
   const server = await start({ BUSY_SERVER: 'probes', GRPC: 'on', MAX_STALL_MS: '2000' });
   try {
     await sleep(500);
-    const blockMs = 6000;
-    const blockedAt = performance.now();
-    let endedAt: number | undefined;
-    const blocking = new Promise<void>((resolve) => {
-      const path = `/block?ms=${blockMs}`;
-      const req = request({ host: '127.0.0.1', port: server.port, path, method: 'POST' }, (res) =>
-        res.resume().on('end', resolve),
-      );
-      req.on('error', () => resolve());
-      req.end();
-    }).then(() => (endedAt = performance.now()));
-    let failedAt: number | undefined;
-    let passedAt: number | undefined;
-    while (passedAt === undefined && performance.now() - blockedAt < blockMs + 5000) {
+    const measured = await measureStall(server, 2000, async () => {
       const { status } = await checkOnce(server.probeGrpcPort!, 'liveness');
-      const now = performance.now();
-      if (status === 'NOT_SERVING' && failedAt === undefined) failedAt = now;
-      if (status === 'SERVING' && failedAt !== undefined && endedAt !== undefined) passedAt = now;
-      await sleep(20);
-    }
-    await blocking;
-    // The block's end, as the server saw it: its answer left when the loop turned again.
-    const blockEnd = blockedAt + blockMs;
+      return status === 'SERVING' ? true : status === 'NOT_SERVING' ? false : undefined;
+    });
     process.stderr.write('.');
-    return {
-      maxStallMs: 2000,
-      blockMs,
-      failsAfterMs: failedAt === undefined ? null : Math.round(failedAt - blockedAt),
-      passesAfterEndMs: passedAt === undefined ? null : Math.round(passedAt - blockEnd),
-    };
+    return measured;
   } finally {
     await stop(server);
   }

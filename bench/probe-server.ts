@@ -13,21 +13,26 @@
  */
 import autocannon from 'autocannon';
 import { request } from 'node:http';
-import { median, percentiles, round, sleep, start, stop, type Started } from './busy-process.js';
+import {
+  measureStall,
+  median,
+  percentiles,
+  round,
+  sleep,
+  start,
+  stop,
+  type Started,
+} from './busy-process.js';
 
 const quick = process.argv.includes('--quick');
 const LOAD_S = quick ? 3 : 8;
 const RUNS = quick ? 1 : 5;
 
 /** One GET on a new connection, as the kubelet sends it: its status and latency (ms). */
-function probe(
-  port: number,
-  path: string,
-  method = 'GET',
-): Promise<{ status: number; ms: number }> {
+function probe(port: number, path: string): Promise<{ status: number; ms: number }> {
   const sent = performance.now();
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - sent }));
     });
@@ -105,29 +110,10 @@ async function stall() {
   const server = await start({ BUSY_SERVER: 'probes', MAX_STALL_MS: '2000' });
   try {
     await sleep(500);
-    const blockMs = 6000;
-    const blockedAt = performance.now();
-    const blocking = probe(server.port, `/block?ms=${blockMs}`, 'POST');
-    let failedAt: number | undefined;
-    let passedAt: number | undefined;
-    let endedAt: number | undefined;
-    void blocking.then(() => (endedAt = performance.now()));
-    while (passedAt === undefined && performance.now() - blockedAt < blockMs + 5000) {
+    return await measureStall(server, 2000, async () => {
       const { status } = await probe(server.probePort!, '/health/live');
-      const now = performance.now();
-      if (status === 503 && failedAt === undefined) failedAt = now;
-      if (status === 200 && failedAt !== undefined && endedAt !== undefined) passedAt = now;
-      await sleep(20);
-    }
-    await blocking;
-    // The block's end, as the server saw it: its answer left when the loop turned again.
-    const blockEnd = blockedAt + blockMs;
-    return {
-      maxStallMs: 2000,
-      blockMs,
-      failsAfterMs: failedAt === undefined ? null : Math.round(failedAt - blockedAt),
-      passesAfterEndMs: passedAt === undefined ? null : Math.round(passedAt - blockEnd),
-    };
+      return status === 200 ? true : status === 503 ? false : undefined;
+    });
   } finally {
     await stop(server);
   }

@@ -3,7 +3,13 @@ import type { INestApplication } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { HealthService, type HealthModuleOptions } from '../lib/index.js';
-import { ADAPTERS, createTestApp, type AdapterName, type TestAppOptions } from './support/app.js';
+import {
+  ADAPTERS,
+  createTestApp,
+  startUpFailure,
+  type AdapterName,
+  type TestAppOptions,
+} from './support/app.js';
 import { defineIndicator, delay } from './support/indicators.js';
 
 /** Loopback is internal by default; these options make it external, as the internet would be. */
@@ -189,12 +195,8 @@ describe('?exclude', () => {
 
 /** Boots an app with these groups, which must fail to start, and returns why. */
 const failure = (groups: unknown) =>
-  createTestApp({ providers: indicators(), health: { groups } as HealthModuleOptions }).then(
-    (started) => {
-      app = started;
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
+  startUpFailure(() =>
+    createTestApp({ providers: indicators(), health: { groups } as HealthModuleOptions }),
   );
 
 describe('groups that cannot work stop start-up, saying what to change', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { startBlackboxExporter, type BlackboxExporter } from './support/blackbox.js';
-import { built } from './support/dist.js';
+import { built, builtIndicator } from './support/dist.js';
 import { startGrpcApp } from './support/grpc.js';
 import { defineIndicator, type TestIndicator } from './support/indicators.js';
 import { running, startSample, stopSample, type Sample } from './support/sample-process.js';
@@ -20,14 +20,7 @@ const Database = defineIndicator({ name: 'database' });
 
 /** An app of the built package with the probe server's gRPC port, its database failing at will. */
 async function startProbeServerApp(failing: { now: boolean }) {
-  const { HealthIndicator, HealthModule, HealthService } = built;
-  @HealthIndicator({ name: 'database' })
-  @Injectable()
-  class BuiltDatabase {
-    check() {
-      if (failing.now) throw new Error('connection refused');
-    }
-  }
+  const { HealthModule, HealthService } = built;
   @Module({
     imports: [
       HealthModule.forRoot({
@@ -37,7 +30,7 @@ async function startProbeServerApp(failing: { now: boolean }) {
         probeServer: { port: 0, grpcPort: 0, host: '127.0.0.1' },
       }),
     ],
-    providers: [BuiltDatabase],
+    providers: [builtIndicator('database', {}, failing)],
   })
   class ProbeServerModule {}
   const app = await NestFactory.create(ProbeServerModule, { logger: false });

@@ -4,8 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
 import { built } from './support/dist.js';
 import { healthClient, watch, type WatchStream } from './support/grpc.js';
-import { ProbeSimulator, type ProbeSpec } from './support/kubelet.js';
-import { LoadGenerator } from './support/load.js';
+import {
+  expectProbesThroughSaturation,
+  ProbeSimulator,
+  type ProbeSpec,
+} from './support/kubelet.js';
+import { sleep } from './support/wait.js';
 import { running, startSample, stopSample, type Sample } from './support/sample-process.js';
 import { describeWithServer, endpoint, freePort, via } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -16,8 +20,6 @@ import { TcpProxy } from './support/tcp-proxy.js';
  * under saturation, through a stall and a rolling shutdown (a child process), and through an
  * outage of a critical dependency (PostgreSQL, behind a proxy the test owns).
  */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A gRPC probe every `periodMs`, as the manifest declares it (timeouts of 1 s). */
 const grpcProbe = (address: string, service: string | undefined, spec: Partial<ProbeSpec> = {}) =>
@@ -74,20 +76,10 @@ describe('the sample’s gRPC probes on the probe server, in order', () => {
   });
 
   it('keep a saturated pod live and ready: no probe waits behind business requests', async () => {
-    // 20 connections on a route that takes 20 ms of CPU: the event loop is never idle.
-    const load = new LoadGenerator(`${sample.urls.orders}/report?cpuMs=20`, 20).start();
-    await sleep(300);
-    const live = grpcProbe(address, 'liveness');
-    const ready = grpcProbe(address, undefined);
-    await sleep(2000);
-    await Promise.all([live.stop(), ready.stop()]);
-    await load.stop();
-    expect(load.requests.filter((request) => request.status === 200).length).toBeGreaterThan(50);
-    for (const probe of [live, ready]) {
-      expect(probe.attempts.length).toBeGreaterThan(10);
-      expect(probe.attempts.filter((attempt) => !attempt.success)).toEqual([]);
-      expect(probe.transitions.map((t) => t.to)).toEqual(['success']);
-    }
+    await expectProbesThroughSaturation(sample.urls.orders, () => [
+      grpcProbe(address, 'liveness'),
+      grpcProbe(address, undefined),
+    ]);
   });
 
   it('take a stuck event loop for dead after MAX_STALL_MS, and live again as soon as it turns', async () => {

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { Injectable, Module, type INestApplicationContext, type Provider } from '@nestjs/common';
+import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import healthCheck from 'grpc-health-check';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HealthModuleOptions } from '../lib/index.js';
-import { built } from './support/dist.js';
+import { built, builtIndicator as indicator } from './support/dist.js';
 import {
   check,
   grpcOptions,
@@ -26,24 +26,11 @@ import { until } from './support/wait.js';
  * transport), read by grpc-js clients on the shipped proto and by grpc-health-check's own.
  */
 
-const { HealthIndicator, HealthModule, HealthService } = built;
+const { HealthModule, HealthService } = built;
 const PROBER = fileURLToPath(new URL('./fixtures/grpc-prober.mjs', import.meta.url));
 const EVERY_SERVICE = ['', 'live', 'liveness', 'ready', 'readiness', 'startup', 'deep', 'payments'];
 
 type Kind = 'http' | 'microservice' | 'hybrid' | 'context';
-
-/** An indicator of the built package, failing while `failing.now`. */
-function indicator(name: string, options: object = {}, failing = { now: false }): Provider {
-  @HealthIndicator({ name, ...options })
-  @Injectable()
-  class Check {
-    check() {
-      if (failing.now) throw new Error('connection refused');
-    }
-  }
-  Object.defineProperty(Check, 'name', { value: `${name}Health` });
-  return Check;
-}
 
 interface Started {
   app: INestApplicationContext;

@@ -15,7 +15,7 @@ import {
   MicroserviceServerHealthIndicator,
   type CheckReport,
 } from '../lib/index.js';
-import { createTestApp } from './support/app.js';
+import { createTestApp, startUpFailure } from './support/app.js';
 import {
   describeWithServer,
   endpoint,
@@ -372,18 +372,9 @@ describe('Microservice indicators over TCP', () => {
 });
 
 /** Starts an app that must fail to start, and returns why. */
-const failure = (start: () => Promise<INestApplication>) =>
-  start().then(
-    async (app) => {
-      await app.close();
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
-
 describe('Microservice indicators: start-up errors', () => {
   it('says which client is missing, and how to register it', async () => {
-    const message = await failure(() =>
+    const message = await startUpFailure(() =>
       createTestApp({
         providers: [MicroserviceClientHealthIndicator.register({ client: 'PAYMENTS' })],
       }),
@@ -394,7 +385,7 @@ describe('Microservice indicators: start-up errors', () => {
   });
 
   it('stops start-up when the application has no microservice server', async () => {
-    const message = await failure(() =>
+    const message = await startUpFailure(() =>
       createTestApp({
         providers: [MicroserviceServerHealthIndicator.register({ transport: Transport.RMQ })],
       }),
@@ -405,7 +396,7 @@ describe('Microservice indicators: start-up errors', () => {
   });
 
   it('names a bad setting, and needs @nestjs/microservices', async () => {
-    const message = await failure(() =>
+    const message = await startUpFailure(() =>
       createTestApp({
         providers: [
           {

@@ -4,7 +4,7 @@ import { BullModule, getQueueToken, OnWorkerEvent, Processor, WorkerHost } from 
 import type { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BullMqHealthIndicator, HealthService, type CheckReport } from '../lib/index.js';
-import { createTestApp } from './support/app.js';
+import { createTestApp, startUpFailure } from './support/app.js';
 import { describeWithServer, endpoint } from './support/servers.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -55,14 +55,7 @@ async function entryUntil(
 }
 
 /** Starts an app that must fail to start, and returns why. */
-const failure = (providers: Provider[]) =>
-  createTestApp({ providers }).then(
-    async (app) => {
-      await app.close();
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
+const failure = (providers: Provider[]) => startUpFailure(() => createTestApp({ providers }));
 
 /** A stand-in queue, never called: for the start-up errors. */
 const fakeQueue = {

@@ -9,7 +9,7 @@ import { EventLoopHealthIndicator } from '../lib/indicators/event-loop.indicator
 import { HttpHealthIndicator } from '../lib/indicators/http.indicator.js';
 import { MemoryHealthIndicator } from '../lib/indicators/memory.indicator.js';
 import { TcpHealthIndicator } from '../lib/indicators/tcp.indicator.js';
-import { createTestApp } from './support/app.js';
+import { createTestApp, startUpFailure } from './support/app.js';
 import { until as waitFor } from './support/wait.js';
 
 /** The application's own configuration, as a ConfigService would hold it. */
@@ -61,14 +61,7 @@ async function start(providers: Provider[]) {
 }
 
 /** Boots an app that must fail to start, and returns why. */
-const failure = (providers: Provider[]) =>
-  createTestApp({ providers }).then(
-    (started) => {
-      app = started;
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
+const failure = (providers: Provider[]) => startUpFailure(() => createTestApp({ providers }));
 
 describe('system and network indicators in an application', () => {
   it('pass together on ready and deep, each under its own key', async () => {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { built } from './support/dist.js';
+import { built, builtIndicator } from './support/dist.js';
 import { parseExposition, statusIn, type Exposition } from './support/exposition.js';
 import { rawGet } from './support/http.js';
 import { until } from './support/wait.js';
@@ -16,7 +16,7 @@ import { until } from './support/wait.js';
  * ever asked, and a shutdown shows in it for as long as the app still serves.
  */
 
-const { HealthIndicator, HealthModule, HealthService } = built;
+const { HealthModule, HealthService } = built;
 const FIXTURE = fileURLToPath(new URL('./fixtures/probe-server-app.mjs', import.meta.url));
 
 let app: INestApplication | undefined;
@@ -44,13 +44,6 @@ const answers = (port: number, path: string, status: number) => async () =>
 describe('health_probe_status with the probe server on', () => {
   it('follows what the probe server answers, with only the probe server asked', async () => {
     const failing = { now: true };
-    @HealthIndicator({ name: 'db' })
-    @Injectable()
-    class Db {
-      check() {
-        if (failing.now) throw new Error('connection refused');
-      }
-    }
     @Module({
       imports: [
         HealthModule.forRoot({
@@ -60,7 +53,7 @@ describe('health_probe_status with the probe server on', () => {
           metrics: { registry: new Registry() },
         }),
       ],
-      providers: [Db],
+      providers: [builtIndicator('db', {}, failing)],
     })
     class AppModule {}
     app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });

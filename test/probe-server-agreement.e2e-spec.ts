@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication, type Provider } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express from 'express';
@@ -35,7 +35,8 @@ interface Started {
   probePort: number;
 }
 
-async function start(adapter: AdapterName, configure?: (app: INestApplication) => void) {
+/** An app on an adapter by name (its default settings), or on the adapter given. */
+async function start(adapter: AdapterName | AbstractHttpAdapter) {
   @Module({
     imports: [
       HealthModule.forRoot({
@@ -49,11 +50,11 @@ async function start(adapter: AdapterName, configure?: (app: INestApplication) =
   })
   class AppModule {}
   const options = { logger: false as const, abortOnError: false };
-  const app =
-    adapter === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
-      : await NestFactory.create(AppModule, options);
-  configure?.(app);
+  const httpAdapter =
+    adapter === 'fastify' ? new FastifyAdapter() : adapter === 'express' ? undefined : adapter;
+  const app = httpAdapter
+    ? await NestFactory.create(AppModule, httpAdapter, options)
+    : await NestFactory.create(AppModule, options);
   await app.listen(0, '127.0.0.1');
   const appPort = (app.getHttpServer().address() as AddressInfo).port;
   const probePort = app.get(HealthService).probeServerPort!;
@@ -67,6 +68,17 @@ const published = (port: number) =>
     'the probe server to answer ready',
     5000,
   );
+
+/** Each path asked of both ports: the same answer on each. */
+async function expectAgreement({ appPort, probePort }: Started, paths: readonly string[]) {
+  for (const path of paths) {
+    const [own, probe] = await Promise.all([
+      rawGet(appPort, { path }),
+      rawGet(probePort, { path }),
+    ]);
+    expect({ path, ...seen(probe) }).toEqual({ path, ...seen(own) });
+  }
+}
 
 /** What is compared: the status, the body, and whether it may be cached. */
 const seen = (response: RawResponse) => ({
@@ -137,13 +149,7 @@ describe.each(ADAPTERS)('the probe server and the app port agree (%s)', (adapter
     await started?.app.close();
   });
 
-  it.each(PATHS)('%s', async (path) => {
-    const [own, probe] = await Promise.all([
-      rawGet(started.appPort, { path }),
-      rawGet(started.probePort, { path }),
-    ]);
-    expect(seen(probe)).toEqual(seen(own));
-  });
+  it.each(PATHS)('%s', (path) => expectAgreement(started, [path]));
 
   it.each(STREAM_PATHS)('%s', async (path) => {
     const [own, probe] = await Promise.all(
@@ -163,33 +169,18 @@ describe("with the Express app's own routing settings", () => {
   });
 
   it('follows them on the probe server too', async () => {
-    @Module({
-      imports: [
-        HealthModule.forRoot({ logger: false, probeServer: { port: 0, host: '127.0.0.1' } }),
-      ],
-      providers: [database()],
-    })
-    class AppModule {}
     const server = express();
     server.set('case sensitive routing', true);
     server.set('strict routing', true);
-    const app = await NestFactory.create(AppModule, new ExpressAdapter(server), { logger: false });
-    await app.listen(0, '127.0.0.1');
-    started = {
-      app,
-      appPort: (app.getHttpServer().address() as AddressInfo).port,
-      probePort: app.get(HealthService).probeServerPort!,
-    };
-    const { appPort, probePort } = started;
-    await published(probePort);
-    for (const path of ['/health/ready/', '/HEALTH/READY', '/health/ready', '/health/ready/db/']) {
-      const [own, probe] = await Promise.all([
-        rawGet(appPort, { path }),
-        rawGet(probePort, { path }),
-      ]);
-      expect({ path, ...seen(probe) }).toEqual({ path, ...seen(own) });
-    }
-    expect((await rawGet(probePort, { path: '/HEALTH/READY' })).status).toBe(404);
+    started = await start(new ExpressAdapter(server));
+    await published(started.probePort);
+    await expectAgreement(started, [
+      '/health/ready/',
+      '/HEALTH/READY',
+      '/health/ready',
+      '/health/ready/db/',
+    ]);
+    expect((await rawGet(started.probePort, { path: '/HEALTH/READY' })).status).toBe(404);
   });
 });
 
@@ -201,31 +192,11 @@ describe('with the ignoreTrailingSlash and caseSensitive options of Fastify', ()
   });
 
   it('follows them on the probe server too', async () => {
-    @Module({
-      imports: [
-        HealthModule.forRoot({ logger: false, probeServer: { port: 0, host: '127.0.0.1' } }),
-      ],
-      providers: [database()],
-    })
-    class AppModule {}
     const fastify = new FastifyAdapter({
       routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
     });
-    const app = await NestFactory.create(AppModule, fastify, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    started = {
-      app,
-      appPort: (app.getHttpServer().address() as AddressInfo).port,
-      probePort: app.get(HealthService).probeServerPort!,
-    };
-    const { appPort, probePort } = started;
-    await published(probePort);
-    for (const path of ['/health/ready/', '/HEALTH/Ready', '/health/ready/db/']) {
-      const [own, probe] = await Promise.all([
-        rawGet(appPort, { path }),
-        rawGet(probePort, { path }),
-      ]);
-      expect({ path, ...seen(probe) }).toEqual({ path, ...seen(own) });
-    }
+    started = await start(fastify);
+    await published(started.probePort);
+    await expectAgreement(started, ['/health/ready/', '/HEALTH/Ready', '/health/ready/db/']);
   });
 });

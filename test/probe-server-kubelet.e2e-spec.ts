@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ProbeSimulator } from './support/kubelet.js';
-import { LoadGenerator } from './support/load.js';
+import { expectProbesThroughSaturation, ProbeSimulator } from './support/kubelet.js';
+import { sleep } from './support/wait.js';
 import { running, startSample, stopSample, type Sample } from './support/sample-process.js';
 
 /**
@@ -8,8 +8,6 @@ import { running, startSample, stopSample, type Sample } from './support/sample-
  * worker thread), with the kubelet's default timeout of 1 s: an app that is only busy is never
  * taken for dead, an app whose event loop is stuck is, and it comes back as soon as it turns.
  */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let sample: Sample | undefined;
 
@@ -32,22 +30,12 @@ const kubelet = (url: string, failureThreshold = 3) =>
 
 describe('the sample’s probe server, as the kubelet sees it', () => {
   it('keeps a saturated app live and ready: the probes never wait behind business requests', async () => {
-    sample = await startSample({ WARMUP_MS: '0' });
-    await untilReady(sample.probes.ready);
-    // 20 connections on a route that takes 20 ms of CPU: the event loop is never idle.
-    const load = new LoadGenerator(`${sample.urls.orders}/report?cpuMs=20`, 20).start();
-    await sleep(300);
-    const live = kubelet(sample.probes.live);
-    const ready = kubelet(sample.probes.ready);
-    await sleep(2000);
-    await Promise.all([live.stop(), ready.stop()]);
-    await load.stop();
-    expect(load.requests.filter((request) => request.status === 200).length).toBeGreaterThan(50);
-    for (const probe of [live, ready]) {
-      expect(probe.attempts.length).toBeGreaterThan(10);
-      expect(probe.attempts.filter((attempt) => !attempt.success)).toEqual([]);
-      expect(probe.transitions.map((t) => t.to)).toEqual(['success']);
-    }
+    const started = (sample = await startSample({ WARMUP_MS: '0' }));
+    await untilReady(started.probes.ready);
+    await expectProbesThroughSaturation(started.urls.orders, () => [
+      kubelet(started.probes.live),
+      kubelet(started.probes.ready),
+    ]);
   });
 
   it('takes a stuck event loop for dead after maxStallMs, and live again as soon as it turns', async () => {

@@ -16,11 +16,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import supertest from 'supertest';
 import type { HealthModuleOptions } from '../lib/index.js';
-import { built, ProbeServer } from './support/dist.js';
+import { built, builtIndicator as indicator, ProbeServer } from './support/dist.js';
 import { rawGet, type RawResponse } from './support/http.js';
 import { until as waitFor } from './support/wait.js';
+import { startUpFailure } from './support/app.js';
 
-const { HealthIndicator, HealthModule, HealthService } = built;
+const { HealthModule, HealthService } = built;
 
 let app: INestApplicationContext | undefined;
 
@@ -28,19 +29,6 @@ afterEach(async () => {
   await app?.close();
   app = undefined;
 });
-
-/** An indicator of the built package, whose behaviour a test can switch. */
-function indicator(name: string, options: object = {}, failing = { now: false }): Provider {
-  @HealthIndicator({ name, ...options })
-  @Injectable()
-  class Check {
-    check() {
-      if (failing.now) throw new Error('connection refused');
-    }
-  }
-  Object.defineProperty(Check, 'name', { value: `${name}Health` });
-  return Check;
-}
 
 async function start(
   health: HealthModuleOptions,
@@ -190,13 +178,7 @@ function publishedResults(context: INestApplicationContext) {
 }
 
 /** Starts an app that must fail to start, and returns why. */
-const failure = (health: HealthModuleOptions) =>
-  start(health).then(
-    () => {
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
+const failure = (health: HealthModuleOptions) => startUpFailure(() => start(health));
 
 /** The warm-up and a readiness check that needs it: both fail until it is done. */
 const warmingUp = () => {

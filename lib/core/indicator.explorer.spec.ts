@@ -7,6 +7,7 @@ import { HealthIndicator } from '../decorators/health-indicator.decorator.js';
 import { HealthModule } from '../health.module.js';
 import { HealthService } from '../health.service.js';
 import type { HealthIndicatorOptions } from '../interfaces/health-indicator-options.interface.js';
+import { startUpFailure } from '../../test/support/app.js';
 
 let moduleRef: TestingModule | undefined;
 const silent = { log() {}, error() {}, warn() {} };
@@ -23,12 +24,7 @@ async function boot(imports: Type<unknown>[], providers: Type<unknown>[] = []) {
 
 /** Boots an app that must fail to start, and returns why. */
 const failure = (imports: Type<unknown>[], providers: Type<unknown>[] = []) =>
-  boot(imports, providers).then(
-    () => {
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
+  startUpFailure(() => boot(imports, providers));
 
 afterEach(async () => {
   await moduleRef?.close().catch(() => undefined);

@@ -4,6 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { HealthModule } from '../health.module.js';
 import { HealthService } from '../health.service.js';
 import type { HealthModuleOptions } from '../interfaces/health-module-options.interface.js';
+import { startUpFailure } from '../../test/support/app.js';
 
 /*
  * autoIndicators in a Nest app, with clients by their shapes (ioredis-like, no server): where the
@@ -40,12 +41,7 @@ async function boot(options: HealthModuleOptions, providers: Provider[], async =
 }
 
 const failure = (options: HealthModuleOptions, providers: Provider[]) =>
-  boot(options, providers).then(
-    () => {
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
+  startUpFailure(() => boot(options, providers));
 
 afterEach(async () => {
   await moduleRef?.close().catch(() => undefined);

@@ -55,3 +55,19 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<INest
   }
   return app;
 }
+
+/**
+ * Why start-up fails: the message `start()` rejects with. What starts after all (an application,
+ * anything with `close()`) is closed, and the test fails saying so.
+ */
+export async function startUpFailure(start: () => Promise<unknown>): Promise<string> {
+  let started: unknown;
+  try {
+    started = await start();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const closable = started as { close?: () => Promise<unknown> } | null | undefined;
+  if (typeof closable?.close === 'function') await closable.close();
+  throw new Error('start-up should have failed');
+}

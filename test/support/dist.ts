@@ -1,3 +1,4 @@
+import { Injectable, type Provider } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -22,3 +23,20 @@ export const built: typeof import('../../lib/index.js') = await import(INDEX.hre
 export const { ProbeServer } = (await import(
   PROBE_SERVER.href
 )) as typeof import('../../lib/transports/probe-server/probe-server.js');
+
+/** An indicator of the built package (`${name}Health`), failing while `failing.now`. */
+export function builtIndicator(
+  name: string,
+  options: object = {},
+  failing = { now: false },
+): Provider {
+  @built.HealthIndicator({ name, ...options })
+  @Injectable()
+  class Check {
+    check() {
+      if (failing.now) throw new Error('connection refused');
+    }
+  }
+  Object.defineProperty(Check, 'name', { value: `${name}Health` });
+  return Check;
+}

@@ -1,5 +1,8 @@
+import { expect } from '@jest/globals';
 import { request } from 'node:http';
 import { check, healthClient } from './grpc.js';
+import { LoadGenerator } from './load.js';
+import { sleep } from './wait.js';
 
 /** A probe as a Pod spec declares it, in milliseconds: `url` (httpGet) or `grpc`. */
 export interface ProbeSpec {
@@ -184,5 +187,28 @@ export class ProbeSimulator {
       if (waiter.state === state) waiter.resolve(transition);
       else this.waiters.push(waiter);
     }
+  }
+}
+
+/**
+ * Saturates the sample app (20 connections on a route taking 20 ms of CPU: the event loop is
+ * never idle) while the probes `start` makes run for 2 s, and expects the load served and every
+ * probe to have succeeded throughout.
+ */
+export async function expectProbesThroughSaturation(
+  ordersUrl: string,
+  start: () => ProbeSimulator[],
+): Promise<void> {
+  const load = new LoadGenerator(`${ordersUrl}/report?cpuMs=20`, 20).start();
+  await sleep(300);
+  const probes = start();
+  await sleep(2000);
+  await Promise.all(probes.map((probe) => probe.stop()));
+  await load.stop();
+  expect(load.requests.filter((request) => request.status === 200).length).toBeGreaterThan(50);
+  for (const probe of probes) {
+    expect(probe.attempts.length).toBeGreaterThan(10);
+    expect(probe.attempts.filter((attempt) => !attempt.success)).toEqual([]);
+    expect(probe.transitions.map((t) => t.to)).toEqual(['success']);
   }
 }

@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import type { INestApplication, Provider } from '@nestjs/common';
 import { HealthService, type CheckReport, type HealthReport } from '../../lib/index.js';
-import { createTestApp } from './app.js';
+import { createTestApp, startUpFailure } from './app.js';
 import type { TcpProxy } from './tcp-proxy.js';
 import { sleep, until } from './wait.js';
 
@@ -160,11 +160,6 @@ export async function closeLeavesNothing(
 }
 
 /** Boots an app that must fail to start, and returns why. */
-export async function startUpError(providers: Provider[]): Promise<string> {
-  const app = await createTestApp({ providers }).catch((error: Error) => error);
-  if (!(app instanceof Error)) {
-    await app.close();
-    throw new Error('start-up should have failed');
-  }
-  return app.message;
+export function startUpError(providers: Provider[]): Promise<string> {
+  return startUpFailure(() => createTestApp({ providers }));
 }

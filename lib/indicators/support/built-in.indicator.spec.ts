@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { HttpStatus, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createTestApp } from '../../../test/support/app.js';
+import { createTestApp, startUpFailure } from '../../../test/support/app.js';
 import { until } from '../../../test/support/wait.js';
 import { HealthIndicator } from '../../decorators/health-indicator.decorator.js';
 import { HealthModule } from '../../health.module.js';
@@ -78,13 +78,7 @@ let app: INestApplication | undefined;
 
 /** Boots an app that must fail to start, and returns why. */
 const failure = (providers: unknown[]) =>
-  createTestApp({ providers: providers as never[] }).then(
-    (started) => {
-      app = started;
-      throw new Error('start-up should have failed');
-    },
-    (error: Error) => error.message,
-  );
+  startUpFailure(() => createTestApp({ providers: providers as never[] }));
 
 afterEach(async () => {
   await app?.close();
