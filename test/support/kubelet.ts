@@ -205,7 +205,7 @@ export async function expectProbesThroughSaturation(
   await sleep(2000);
   await Promise.all(probes.map((probe) => probe.stop()));
   await load.stop();
-  expect(load.requests.filter((request) => request.status === 200).length).toBeGreaterThan(50);
+  expect(load.requests.filter((sent) => sent.status === 200).length).toBeGreaterThan(50);
   for (const probe of probes) {
     expect(probe.attempts.length).toBeGreaterThan(10);
     expect(probe.attempts.filter((attempt) => !attempt.success)).toEqual([]);
